@@ -1,0 +1,65 @@
+package io.quarkiverse.busaltconnection.deployment;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
+
+import org.jboss.jandex.AnnotationInstance;
+import org.jboss.jandex.ClassType;
+import org.jboss.jandex.DotName;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
+import io.quarkus.deployment.annotations.BuildProducer;
+import io.quarkus.deployment.annotations.BuildStep;
+import io.quarkus.deployment.annotations.ExecutionTime;
+import io.quarkus.deployment.annotations.Record;
+import io.quarkus.deployment.builditem.ShutdownContextBuildItem;
+import io.quarkus.vertx.deployment.VertxBuildItem;
+import io.vertx.sqlclient.Pool;
+
+/**
+ * The direct path's beans, created at runtime init from {@code quarkus.imdispatcher.*}: the reactive client
+ * qualified {@code @BusListener} (Vert.x and Mutiny flavours, lazily connecting) and the dispatcher, which opens the
+ * instance's one listening connection at startup.
+ */
+class DirectClientProcessor {
+
+    static final DotName BUS_LISTENER = DotName.createSimple(BusListener.class);
+
+    @BuildStep
+    @Record(ExecutionTime.RUNTIME_INIT)
+    void directBeans(BusAltConnectionRecorder recorder, VertxBuildItem vertx, ShutdownContextBuildItem shutdown,
+            BuildProducer<SyntheticBeanBuildItem> syntheticBeans) {
+        AnnotationInstance qualifier = AnnotationInstance.builder(BUS_LISTENER).build();
+
+        syntheticBeans.produce(SyntheticBeanBuildItem.configure(Pool.class)
+                .scope(ApplicationScoped.class)
+                .addQualifier(qualifier)
+                .setRuntimeInit()
+                .createWith(recorder.directPool(vertx.getVertx(), shutdown))
+                .done());
+
+        syntheticBeans.produce(SyntheticBeanBuildItem.configure(io.vertx.mutiny.sqlclient.Pool.class)
+                .scope(ApplicationScoped.class)
+                .addQualifier(qualifier)
+                .addInjectionPoint(ClassType.create(Pool.class), qualifier)
+                .setRuntimeInit()
+                .createWith(recorder.mutinyDirectPool())
+                .done());
+
+        syntheticBeans.produce(SyntheticBeanBuildItem.configure(BusDispatcher.class)
+                .scope(Singleton.class)
+                .addInjectionPoint(ClassType.create(ObjectMapper.class))
+                .setRuntimeInit()
+                // Listening must be established before the application serves anything, or a message committed
+                // right after startup could go unheard.
+                .startup()
+                .unremovable()
+                .createWith(recorder.dispatcher(vertx.getVertx(), shutdown))
+                .done());
+    }
+}

@@ -1,0 +1,130 @@
+package io.quarkiverse.busaltconnection.it;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import org.postgresql.PGConnection;
+
+import io.agroal.api.AgroalDataSource;
+import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+
+/**
+ * The demo's HTTP API: send on the bus, read what the listeners received, look at both paths.
+ */
+@Path("/bus")
+public class BusResource {
+
+    @Inject
+    Bus bus;
+
+    @Inject
+    Inbox inbox;
+
+    @Inject
+    BusDispatcher dispatcher;
+
+    @Inject
+    AgroalDataSource dataSource;
+
+    @Inject
+    @BusListener
+    Pool directClient;
+
+    @POST
+    @Path("/send/{channel}")
+    @Consumes(MediaType.TEXT_PLAIN)
+    public void send(@PathParam("channel") String channel, String payload) {
+        bus.send(channel, payload);
+    }
+
+    @POST
+    @Path("/orders")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public void order(Order order) {
+        bus.send("orders", order);
+    }
+
+    /** Sends inside a transaction that then fails: nothing may be delivered. */
+    @POST
+    @Path("/send-and-roll-back/{channel}")
+    @Consumes(MediaType.TEXT_PLAIN)
+    @Transactional
+    public void sendAndRollBack(@PathParam("channel") String channel, String payload) {
+        bus.send(channel, payload);
+        throw new IllegalStateException("rolled back on purpose");
+    }
+
+    /** Sends twice inside one transaction: delivered at commit. */
+    @POST
+    @Path("/send-in-transaction/{channel}")
+    @Consumes(MediaType.TEXT_PLAIN)
+    @Transactional
+    public void sendInTransaction(@PathParam("channel") String channel, String payload) {
+        bus.send(channel, payload + "-1");
+        bus.send(channel, payload + "-2");
+    }
+
+    @GET
+    @Path("/received/{listener}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public List<String> received(@PathParam("listener") String listener) {
+        return inbox.of(listener);
+    }
+
+    @GET
+    @Path("/listener")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> listener() {
+        return Map.of("listening", dispatcher.listening(), "backendPid", dispatcher.backendPid(),
+                "channels", dispatcher.channels(), "lastMessageId", dispatcher.lastMessageId(),
+                "reconnections", dispatcher.reconnections());
+    }
+
+    /** The pooled path's pgjdbc prepareThreshold, after more executions of one statement than pgjdbc's default. */
+    @GET
+    @Path("/pooled")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> pooled() throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement statement = connection.prepareStatement("SELECT pg_backend_pid()")) {
+            int threshold = connection.unwrap(PGConnection.class).getPrepareThreshold();
+            // More executions than pgjdbc's default threshold (5): with named statements, PgBouncer in transaction
+            // mode would fail one of these with "prepared statement S_1 does not exist".
+            int pid = 0;
+            for (int i = 0; i < 10; i++) {
+                try (ResultSet result = statement.executeQuery()) {
+                    result.next();
+                    pid = result.getInt(1);
+                }
+            }
+            return Map.of("prepareThreshold", threshold, "backendPid", pid);
+        }
+    }
+
+    /** The PostgreSQL backend pid of a connection of the direct reactive client. */
+    @GET
+    @Path("/direct")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Uni<Integer> direct() {
+        return directClient.query("SELECT pg_backend_pid()").execute()
+                .map(rows -> rows.iterator().next().getInteger(0));
+    }
+}

@@ -1,0 +1,52 @@
+package io.quarkiverse.busaltconnection.it;
+
+import jakarta.inject.Inject;
+
+import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.BusMessage;
+import io.smallrye.common.annotation.NonBlocking;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * The demo's listeners. No scope annotation: the extension makes the class a singleton bean.
+ */
+public class Listeners {
+
+    @Inject
+    Inbox inbox;
+
+    /** The payload as text, with the message's metadata. */
+    @BusListener("greetings")
+    void greeting(String text, BusMessage message) {
+        inbox.add("greetings", text + "@" + message.channel() + "#" + message.id());
+    }
+
+    /** The payload read from JSON into a record. */
+    @BusListener("orders")
+    void order(Order order) {
+        inbox.add("orders", order.id() + ":" + order.item());
+    }
+
+    /** A second listener of the same channel, on the event loop, asynchronous. */
+    @BusListener("orders")
+    @NonBlocking
+    Uni<Void> orderAudit(BusMessage message) {
+        inbox.add("orders-audit", message.payload());
+        return Uni.createFrom().voidItem();
+    }
+
+    /** Notifications sent by anything else: psql, a trigger. */
+    @BusListener("external")
+    void external(String text) {
+        inbox.add("external", text);
+    }
+
+    /** Throws on payloads starting with "boom": the dispatcher must carry on. */
+    @BusListener("fragile")
+    void fragile(String text) {
+        inbox.add("fragile", text);
+        if (text.startsWith("boom")) {
+            throw new IllegalStateException("listener failure on purpose: " + text);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+
+/**
+ * Which PostgreSQL backends the application holds, told apart by PgBouncer's own view: a backend whose pid PgBouncer
+ * lists in SHOW SERVERS (remote_pid) is reached through the pooler; any other one is a direct connection.
+ */
+@QuarkusTest
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConnectionTopologyTest {
+
+    private record Backend(int pid, String applicationName, String query) {
+    }
+
+    @Inject
+    Vertx vertx;
+
+    @Test
+    @Order(1)
+    void exactlyOneDirectListeningBackendAndEverythingElseThroughPgBouncer() throws Exception {
+        // Use the pooled path first, so it holds server connections.
+        String text = DeliveryTest.unique("topology");
+        DeliveryTest.send("greetings", text);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith(text + "@")));
+        int listenerPid = given().get("/bus/listener").then().statusCode(200).extract().path("backendPid");
+
+        List<Backend> backends = applicationBackends();
+        Set<Integer> pooled = pgbouncerServerPids();
+        List<Backend> direct = backends.stream().filter(b -> !pooled.contains(b.pid())).toList();
+
+        assertEquals(1, direct.size(), "direct backends: " + direct + "; all: " + backends);
+        Backend listener = direct.get(0);
+        assertEquals(listenerPid, listener.pid());
+        assertEquals("imdispatcher", listener.applicationName());
+        assertTrue(listener.query().startsWith("LISTEN "), listener.query());
+        assertFalse(backends.stream().filter(b -> pooled.contains(b.pid())).toList().isEmpty(),
+                "no backend of the application comes through PgBouncer: " + backends);
+        assertTrue(pgbouncerClientsOfAppDatabase() >= 1, "PgBouncer lists no client of the application");
+    }
+
+    @Test
+    @Order(2)
+    void pooledPathIsSafeForTransactionPooling() {
+        Map<String, Object> pooled = given().get("/bus/pooled").then().statusCode(200).extract().jsonPath().getMap("$");
+        assertEquals(0, pooled.get("prepareThreshold"));
+    }
+
+    @Test
+    @Order(3)
+    void directClientBypassesPgBouncer() throws Exception {
+        int pid = Integer.parseInt(given().get("/bus/direct").then().statusCode(200).extract().asString());
+        assertFalse(pgbouncerServerPids().contains(pid), "the @BusListener client went through PgBouncer");
+        Backend backend = applicationBackends().stream().filter(b -> b.pid() == pid).findFirst().orElseThrow();
+        assertEquals("imdispatcher-client", backend.applicationName());
+    }
+
+    private static List<Backend> applicationBackends() throws SQLException {
+        List<Backend> backends = new ArrayList<>();
+        try (Connection connection = DriverManager.getConnection(
+                ConfigProvider.getConfig().getValue("it.postgres.jdbc-url", String.class),
+                LocalPoolerStack.USER, LocalPoolerStack.PASSWORD);
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT pid, application_name, query FROM pg_stat_activity"
+                        + " WHERE datname = current_database() AND backend_type = 'client backend'"
+                        + " AND pid <> pg_backend_pid()")) {
+            while (rows.next()) {
+                backends.add(new Backend(rows.getInt(1), rows.getString(2), rows.getString(3)));
+            }
+        }
+        return backends;
+    }
+
+    private Set<Integer> pgbouncerServerPids() throws Exception {
+        Set<Integer> pids = new HashSet<>();
+        PgBouncerAdmin.show(vertx, "SERVERS").forEach(row -> pids.add(Integer.parseInt(row.getValue("remote_pid")
+                .toString())));
+        return pids;
+    }
+
+    private long pgbouncerClientsOfAppDatabase() throws Exception {
+        return PgBouncerAdmin.show(vertx, "CLIENTS").stream()
+                .filter(row -> LocalPoolerStack.DATABASE.equals(row.getString("database"))).count();
+    }
+}

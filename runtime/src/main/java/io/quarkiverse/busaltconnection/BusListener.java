@@ -1,0 +1,63 @@
+package io.quarkiverse.busaltconnection;
+
+import static java.lang.annotation.ElementType.FIELD;
+import static java.lang.annotation.ElementType.METHOD;
+import static java.lang.annotation.ElementType.PARAMETER;
+import static java.lang.annotation.RetentionPolicy.RUNTIME;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.Retention;
+import java.lang.annotation.Target;
+
+import jakarta.enterprise.util.AnnotationLiteral;
+import jakarta.enterprise.util.Nonbinding;
+import jakarta.inject.Qualifier;
+
+/**
+ * Two uses, one name: the listening side of the bus.
+ * <p>
+ * <b>On a bean method</b>, {@code @BusListener("orders")} makes the method receive every notification PostgreSQL
+ * delivers on channel {@code orders}, whether it was sent with {@link Bus#send} or by anything else
+ * ({@code NOTIFY orders, '...'} from psql, a trigger calling {@code pg_notify}). All listeners of an application
+ * instance share one direct LISTEN connection to PostgreSQL, opened at startup.
+ * <p>
+ * The method takes up to two parameters, in any order: the payload ({@code String} for the raw text, or any type
+ * Jackson can read the payload's JSON into) and a {@link BusMessage} (channel, id, time, raw payload). It returns
+ * {@code void}, {@code Uni<?>} or {@code CompletionStage<?>}. It runs on a worker thread unless annotated
+ * {@code @NonBlocking} (event loop) or {@code @RunOnVirtualThread}. Each listener receives the messages of its
+ * channel one at a time, in the order PostgreSQL delivered them (commit order). A listener that throws is logged
+ * and skipped; the dispatcher and the other listeners go on.
+ * <p>
+ * <b>On an injection point</b>, {@code @Inject @BusListener Pool client} (or the Mutiny
+ * {@code io.vertx.mutiny.sqlclient.Pool}) gives the reactive client of the direct path: connections to PostgreSQL
+ * itself, never through the pooler, for the rare work that needs a session (session advisory locks, schema
+ * migrations). The {@link #value()} is ignored there.
+ */
+@Qualifier
+@Documented
+@Retention(RUNTIME)
+@Target({ METHOD, FIELD, PARAMETER })
+public @interface BusListener {
+
+    /**
+     * The PostgreSQL channel to listen on, case-sensitive, 1 to 63 bytes in UTF-8. Required on a method; ignored on an
+     * injection point.
+     */
+    @Nonbinding
+    String value() default "";
+
+    /**
+     * Supports inline instantiation of the qualifier, e.g. {@code Arc.container().select(Pool.class, Literal.INSTANCE)}.
+     */
+    final class Literal extends AnnotationLiteral<BusListener> implements BusListener {
+
+        public static final Literal INSTANCE = new Literal();
+
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String value() {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.quarkiverse.busaltconnection.runtime;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import org.eclipse.microprofile.config.ConfigProvider;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
+import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
+import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
+import io.quarkus.arc.SyntheticCreationalContext;
+import io.quarkus.runtime.RuntimeValue;
+import io.quarkus.runtime.ShutdownContext;
+import io.quarkus.runtime.annotations.Recorder;
+import io.quarkus.virtual.threads.VirtualThreadsRecorder;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+
+/**
+ * Creates the beans of the direct path from runtime configuration: the {@code @BusListener} reactive client and the
+ * dispatcher with its listening connection.
+ */
+@Recorder
+public class BusAltConnectionRecorder {
+
+    private final RuntimeValue<ImDispatcherConfig> config;
+
+    public BusAltConnectionRecorder(RuntimeValue<ImDispatcherConfig> config) {
+        this.config = config;
+    }
+
+    public Function<SyntheticCreationalContext<Pool>, Pool> directPool(RuntimeValue<Vertx> vertx,
+            ShutdownContext shutdown) {
+        return context -> {
+            ImDispatcherConfig.DirectClient client = config.getValue().client();
+            PgConnectOptions options = connectOptions();
+            // Tells the client's connections apart from the listener's in pg_stat_activity.
+            options.getProperties().put("application_name", config.getValue().applicationName() + "-client");
+            Pool pool = PgBuilder.pool()
+                    .with(new PoolOptions()
+                            .setName("imdispatcher-direct")
+                            .setMaxSize(client.maxSize())
+                            .setIdleTimeout(Math.toIntExact(client.idleTimeout().toMillis()))
+                            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
+                    .connectingTo(options)
+                    .using(vertx.getValue())
+                    .build();
+            shutdown.addShutdownTask(pool::close);
+            return pool;
+        };
+    }
+
+    public Function<SyntheticCreationalContext<io.vertx.mutiny.sqlclient.Pool>, io.vertx.mutiny.sqlclient.Pool> mutinyDirectPool() {
+        return context -> io.vertx.mutiny.sqlclient.Pool
+                .newInstance(context.getInjectedReference(Pool.class, BusListener.Literal.INSTANCE));
+    }
+
+    /**
+     * Hands the build-time list of listener methods to the dispatcher bean. A separate step because the list is
+     * known only during bean registration, after the dispatcher's synthetic bean had to be declared.
+     */
+    public void registerListeners(List<ListenerMethod> listeners) {
+        ListenerRegistry.set(listeners);
+    }
+
+    public Function<SyntheticCreationalContext<BusDispatcher>, BusDispatcher> dispatcher(RuntimeValue<Vertx> vertx,
+            ShutdownContext shutdown) {
+        return context -> {
+            ImDispatcherConfig imdispatcher = config.getValue();
+            ListenerConnection connection = new ListenerConnection(vertx.getValue(), connectOptions(),
+                    imdispatcher.reconnect());
+            BusDispatcher dispatcher = BusDispatcher.start(connection, ListenerRegistry.get(),
+                    context.getInjectedReference(ObjectMapper.class), vertx.getValue(), VirtualThreadsRecorder.getCurrent(),
+                    imdispatcher.connectTimeout());
+            shutdown.addShutdownTask(dispatcher::close);
+            return dispatcher;
+        };
+    }
+
+    private PgConnectOptions connectOptions() {
+        return DirectConnectOptions.resolve(config.getValue(), ConfigProvider.getConfig());
+    }
+}

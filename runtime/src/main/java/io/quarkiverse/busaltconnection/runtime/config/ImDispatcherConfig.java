@@ -1,0 +1,130 @@
+package io.quarkiverse.busaltconnection.runtime.config;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+import io.quarkus.runtime.annotations.ConfigDocSection;
+import io.quarkus.runtime.annotations.ConfigPhase;
+import io.quarkus.runtime.annotations.ConfigRoot;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.vertx.pgclient.SslMode;
+
+/**
+ * The direct path: where the one listening connection of each application instance (and the
+ * {@code @BusListener}-qualified reactive client) connects, bypassing the pooler.
+ * <p>
+ * Every connection setting left unset falls back to the default datasource's ({@code quarkus.datasource.jdbc.url},
+ * {@code quarkus.datasource.username}, {@code quarkus.datasource.password}). When the datasource goes through
+ * PgBouncer, set at least {@code db-host} and {@code db-port} to PostgreSQL itself: a LISTEN through a transaction
+ * pooler succeeds and then never delivers anything.
+ */
+@ConfigMapping(prefix = "quarkus.imdispatcher")
+@ConfigRoot(phase = ConfigPhase.RUN_TIME)
+public interface ImDispatcherConfig {
+
+    /**
+     * Host of the PostgreSQL server the listener connects to directly (not PgBouncer). Also read from the
+     * environment variable `IMDISPATCHER_DB_HOST`, as in the Odoo module `bus_alt_connection`, when neither this
+     * property nor `QUARKUS_IMDISPATCHER_DB_HOST` is set.
+     * <p>
+     * Defaults to the host of the default datasource's JDBC URL (its first host if it lists several).
+     */
+    Optional<String> dbHost();
+
+    /**
+     * Port of the PostgreSQL server the listener connects to directly. Also read from the environment variable
+     * `IMDISPATCHER_DB_PORT` when neither this property nor `QUARKUS_IMDISPATCHER_DB_PORT` is set.
+     * <p>
+     * Defaults to the port of the default datasource's JDBC URL, or 5432.
+     */
+    OptionalInt dbPort();
+
+    /**
+     * Database to listen in. Notifications are per database: this must be the database the application sends to.
+     * <p>
+     * Defaults to the database of the default datasource's JDBC URL.
+     */
+    Optional<String> dbName();
+
+    /**
+     * User of the direct connection. Defaults to `quarkus.datasource.username`, then to the `user` parameter of the
+     * default datasource's JDBC URL.
+     */
+    Optional<String> username();
+
+    /**
+     * Password of the direct connection. Defaults to `quarkus.datasource.password`, then to the `password` parameter
+     * of the default datasource's JDBC URL. Never logged.
+     */
+    Optional<String> password();
+
+    /**
+     * TLS mode of the direct connection, as PostgreSQL's `sslmode`. Defaults to the `sslmode` parameter of the
+     * default datasource's JDBC URL, then to `disable`. The `verify-ca` and `verify-full` modes need the server's
+     * CA trusted by the JVM.
+     */
+    Optional<SslMode> sslMode();
+
+    /**
+     * `application_name` of the listening connection, as shown in `pg_stat_activity`: find the listener of every
+     * instance with `SELECT * FROM pg_stat_activity WHERE application_name = 'imdispatcher'`. Connections of the
+     * direct reactive client carry this name with `-client` appended.
+     */
+    @WithDefault("imdispatcher")
+    String applicationName();
+
+    /**
+     * How long opening the direct connection may take. At startup, the application fails with a message naming
+     * `db-host` and `db-port` when the listener cannot connect and LISTEN within this time.
+     */
+    @WithDefault("10s")
+    Duration connectTimeout();
+
+    /**
+     * Reconnection of the listening connection after it is lost.
+     */
+    @ConfigDocSection
+    Reconnect reconnect();
+
+    /**
+     * The reactive client of the direct path, injected with `@Inject @BusListener Pool`.
+     */
+    @ConfigDocSection
+    DirectClient client();
+
+    interface Reconnect {
+
+        /**
+         * Delay before the first reconnection attempt. Each further attempt doubles it, up to `max-delay`, with
+         * random jitter so that many instances do not reconnect in lockstep. Attempts never stop while the
+         * application runs.
+         */
+        @WithDefault("200ms")
+        Duration initialDelay();
+
+        /**
+         * Longest delay between two reconnection attempts.
+         */
+        @WithDefault("10s")
+        Duration maxDelay();
+    }
+
+    interface DirectClient {
+
+        /**
+         * Most connections the direct reactive client opens. They bypass the pooler, so keep this small: the
+         * client is for session work (session advisory locks, migrations), not for ordinary queries. Connections
+         * are opened only when the client is used.
+         */
+        @WithDefault("2")
+        int maxSize();
+
+        /**
+         * How long an unused connection of the direct client stays open.
+         */
+        @WithDefault("1m")
+        Duration idleTimeout();
+    }
+}

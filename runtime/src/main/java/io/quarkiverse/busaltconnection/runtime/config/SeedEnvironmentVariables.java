@@ -1,0 +1,27 @@
+package io.quarkiverse.busaltconnection.runtime.config;
+
+import java.util.Map;
+
+import io.quarkus.runtime.configuration.ConfigBuilder;
+import io.smallrye.config.FallbackConfigSourceInterceptor;
+import io.smallrye.config.SmallRyeConfigBuilder;
+
+/**
+ * Reads {@code IMDISPATCHER_DB_HOST} and {@code IMDISPATCHER_DB_PORT}, the environment variables of the Odoo module
+ * bus_alt_connection, as fallbacks of {@code quarkus.imdispatcher.db-host} / {@code db-port}, so deployments
+ * migrating from it keep their settings. Quarkus's own names win when both are set.
+ */
+public class SeedEnvironmentVariables implements ConfigBuilder {
+
+    // Looking up "imdispatcher.db-host" reaches IMDISPATCHER_DB_HOST through the environment config source's
+    // name mapping.
+    private static final Map<String, String> FALLBACKS = Map.of(
+            "quarkus.imdispatcher.db-host", "imdispatcher.db-host",
+            "quarkus.imdispatcher.db-port", "imdispatcher.db-port");
+
+    @Override
+    public SmallRyeConfigBuilder configBuilder(SmallRyeConfigBuilder builder) {
+        return builder.withInterceptors(
+                new FallbackConfigSourceInterceptor(name -> FALLBACKS.getOrDefault(name, name)));
+    }
+}

@@ -1,0 +1,36 @@
+package io.quarkiverse.busaltconnection.runtime.dispatch;
+
+import java.util.List;
+
+import jakarta.enterprise.invoke.Invoker;
+
+import io.quarkus.runtime.RuntimeValue;
+import io.quarkus.runtime.annotations.RecordableConstructor;
+
+/**
+ * A {@code @BusListener} method as found and validated at build time, with its generated invoker.
+ */
+public final class ListenerMethod {
+
+    /** The PostgreSQL channel. */
+    public final String channel;
+    /** {@code declaring.Class#method(ParamTypes)}, for logs. */
+    public final String description;
+    public final ExecutionModel executionModel;
+    /** One entry per method parameter, in declaration order. */
+    public final List<ParameterKind> parameters;
+    /** Jackson canonical type of the {@link ParameterKind#PAYLOAD_JSON} parameter, or empty if there is none. */
+    public final String payloadType;
+    public final RuntimeValue<Invoker<Object, Object>> invoker;
+
+    @RecordableConstructor
+    public ListenerMethod(String channel, String description, ExecutionModel executionModel,
+            List<ParameterKind> parameters, String payloadType, RuntimeValue<Invoker<Object, Object>> invoker) {
+        this.channel = channel;
+        this.description = description;
+        this.executionModel = executionModel;
+        this.parameters = parameters;
+        this.payloadType = payloadType;
+        this.invoker = invoker;
+    }
+}

@@ -1,0 +1,11 @@
+package io.quarkiverse.busaltconnection.runtime.dispatch;
+
+/** What the dispatcher passes to one parameter of a listener method. */
+public enum ParameterKind {
+    /** The payload text as PostgreSQL delivered it. */
+    PAYLOAD_TEXT,
+    /** The payload read as JSON into the parameter's type. */
+    PAYLOAD_JSON,
+    /** The {@link io.quarkiverse.busaltconnection.BusMessage}. */
+    MESSAGE
+}

@@ -4,6 +4,7 @@ import jakarta.inject.Inject;
 
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.BusMessage;
+import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.NonBlocking;
 import io.smallrye.mutiny.Uni;
 
@@ -18,6 +19,7 @@ public class Listeners {
     /** The payload as text, with the message's metadata. */
     @BusListener("greetings")
     void greeting(String text, BusMessage message) {
+        Log.infof("greetings: '%s' (message %d)", text, message.id());
         inbox.add("greetings", text + "@" + message.channel() + "#" + message.id());
     }
 

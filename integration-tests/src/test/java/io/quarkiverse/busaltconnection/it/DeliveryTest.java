@@ -102,6 +102,19 @@ class DeliveryTest {
         await().atMost(DELIVERY).until(() -> received("greetings").stream().anyMatch(e -> e.startsWith(next + "@")));
     }
 
+    @Test
+    void payloadThatIsNotTheListenersTypeIsSkippedForThatListenerOnly() {
+        String notJson = unique("not-json");
+        long id = System.nanoTime();
+        send("orders", notJson);
+        given().contentType(ContentType.JSON).body("{\"id\":" + id + ",\"item\":\"after\"}").post("/bus/orders")
+                .then().statusCode(204);
+        // The typed listener skipped the bad payload and received the next one.
+        await().atMost(DELIVERY).until(() -> received("orders").contains(id + ":after"));
+        // The untyped listener of the same channel received both.
+        await().atMost(DELIVERY).until(() -> received("orders-audit").contains(notJson));
+    }
+
     static void send(String channel, String text) {
         given().contentType(ContentType.TEXT).body(text).post("/bus/send/" + channel).then().statusCode(204);
     }

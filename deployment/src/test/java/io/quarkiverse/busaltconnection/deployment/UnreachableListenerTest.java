@@ -1,0 +1,64 @@
+package io.quarkiverse.busaltconnection.deployment;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkus.test.QuarkusUnitTest;
+
+/**
+ * When the listener cannot reach PostgreSQL, startup fails at once with a message naming the keys to fix, and
+ * without the password.
+ */
+class UnreachableListenerTest {
+
+    private static final int CLOSED_PORT = closedPort();
+
+    @RegisterExtension
+    static final QuarkusUnitTest APP = new QuarkusUnitTest()
+            .withApplicationRoot(jar -> jar.addClasses(OneListener.class))
+            .overrideConfigKey("quarkus.devservices.enabled", "false")
+            .overrideConfigKey("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + CLOSED_PORT + "/app")
+            .overrideConfigKey("quarkus.datasource.username", "app")
+            .overrideConfigKey("quarkus.datasource.password", "s3cret-not-logged")
+            .assertException(failure -> {
+                StringBuilder messages = new StringBuilder();
+                for (Throwable t = failure; t != null; t = t.getCause()) {
+                    messages.append(t.getMessage()).append('\n');
+                }
+                String text = messages.toString();
+                assertTrue(text.contains("could not LISTEN on PostgreSQL at 127.0.0.1:" + CLOSED_PORT + "/app as user app"),
+                        text);
+                assertTrue(text.contains("quarkus.imdispatcher.db-host") && text.contains("quarkus.imdispatcher.db-port"),
+                        text);
+                assertTrue(!text.contains("s3cret-not-logged"), "the password leaked into the error:\n" + text);
+            });
+
+    @Test
+    void startupFails() {
+        fail("startup must fail when the listener cannot connect");
+    }
+
+    static class OneListener {
+        @BusListener("anything")
+        void on(String payload) {
+        }
+    }
+
+    /** A port nothing listens on: bound, then released. */
+    private static int closedPort() {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress("127.0.0.1", 0));
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

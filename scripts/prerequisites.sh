@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build, test and run the demo: PgBouncer (Debian package).
+# PostgreSQL's server binaries (initdb, postgres) must be present too; they are looked up on PATH,
+# via `pg_config --bindir`, and under /usr/lib/postgresql/*/bin.
+set -euo pipefail
+
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq pgbouncer >/dev/null
+  # The package enables a system-wide PgBouncer service; the project starts its own.
+  $sudo systemctl disable --now pgbouncer >/dev/null 2>&1 || true
+fi
+
+bindir=$(pg_config --bindir 2>/dev/null || true)
+if ! command -v initdb >/dev/null 2>&1 && [ ! -x "${bindir}/initdb" ] \
+    && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "PostgreSQL server binaries (initdb, postgres) not found: install them (Debian: apt-get install -y postgresql)" >&2
+  exit 1
+fi
+echo "prerequisites: pgbouncer $(pgbouncer --version 2>/dev/null | head -1 | awk '{print $2}'), PostgreSQL $(ls -d /usr/lib/postgresql/*/ 2>/dev/null | xargs -n1 basename | tr '\n' ' ')"

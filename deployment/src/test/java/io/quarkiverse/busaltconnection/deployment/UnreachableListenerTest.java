@@ -28,6 +28,8 @@ class UnreachableListenerTest {
             .overrideConfigKey("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + CLOSED_PORT + "/app")
             .overrideConfigKey("quarkus.datasource.username", "app")
             .overrideConfigKey("quarkus.datasource.password", "s3cret-not-logged")
+            .overrideConfigKey("quarkus.imdispatcher.db-host", "127.0.0.1")
+            .overrideConfigKey("quarkus.imdispatcher.db-port", String.valueOf(CLOSED_PORT))
             .assertException(failure -> {
                 StringBuilder messages = new StringBuilder();
                 for (Throwable t = failure; t != null; t = t.getCause()) {

@@ -25,17 +25,18 @@ import io.vertx.pgclient.SslMode;
 public interface ImDispatcherConfig {
 
     /**
-     * Host of the PostgreSQL server the listener connects to directly (not PgBouncer). Also read from the
-     * environment variable `IMDISPATCHER_DB_HOST`, as in the Odoo module `bus_alt_connection`, when neither this
-     * property nor `QUARKUS_IMDISPATCHER_DB_HOST` is set.
+     * Host of the PostgreSQL server the listener connects to directly (not PgBouncer). The environment variable
+     * `IMDISPATCHER_DB_HOST` of the Odoo module `bus_alt_connection` sets it too: like any environment variable it
+     * overrides `application.properties`, and `QUARKUS_IMDISPATCHER_DB_HOST` wins over it.
      * <p>
      * Defaults to the host of the default datasource's JDBC URL (its first host if it lists several).
      */
     Optional<String> dbHost();
 
     /**
-     * Port of the PostgreSQL server the listener connects to directly. Also read from the environment variable
-     * `IMDISPATCHER_DB_PORT` when neither this property nor `QUARKUS_IMDISPATCHER_DB_PORT` is set.
+     * Port of the PostgreSQL server the listener connects to directly. The environment variable
+     * `IMDISPATCHER_DB_PORT` sets it too: like any environment variable it overrides `application.properties`, and
+     * `QUARKUS_IMDISPATCHER_DB_PORT` wins over it.
      * <p>
      * Defaults to the port of the default datasource's JDBC URL, or 5432.
      */

@@ -8,8 +8,9 @@ import io.smallrye.config.SmallRyeConfigBuilder;
 
 /**
  * Reads {@code IMDISPATCHER_DB_HOST} and {@code IMDISPATCHER_DB_PORT}, the environment variables of the Odoo module
- * bus_alt_connection, as fallbacks of {@code quarkus.imdispatcher.db-host} / {@code db-port}, so deployments
- * migrating from it keep their settings. Quarkus's own names win when both are set.
+ * bus_alt_connection, as another name of {@code quarkus.imdispatcher.db-host} / {@code db-port}, so deployments
+ * migrating from it keep their settings. When both names are set, the one from the higher-priority source wins (an
+ * environment variable overrides application.properties, as everywhere in Quarkus); at equal priority, Quarkus's.
  */
 public class SeedEnvironmentVariables implements ConfigBuilder {
 

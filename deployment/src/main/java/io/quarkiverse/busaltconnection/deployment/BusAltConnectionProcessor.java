@@ -17,7 +17,7 @@ import io.quarkus.deployment.builditem.StaticInitConfigBuilderBuildItem;
  */
 class BusAltConnectionProcessor {
 
-    static final String FEATURE = "bus-alt-connection";
+    public static final String FEATURE = "bus-alt-connection";
 
     /**
      * pgjdbc switches to named server-side prepared statements after {@code prepareThreshold} (5) executions; a

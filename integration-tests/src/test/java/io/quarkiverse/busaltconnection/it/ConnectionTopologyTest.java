@@ -20,7 +20,6 @@ import java.util.Set;
 
 import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -69,13 +68,24 @@ class ConnectionTopologyTest {
 
     @Test
     @Order(2)
+    void datasourceGoesThroughPgBouncerInTransactionModeAndListenerDirect() throws Exception {
+        var pool = PgBouncerAdmin.show(vertx, "POOLS").stream()
+                .filter(row -> Servers.database().equals(row.getString("database"))).findFirst().orElseThrow();
+        assertEquals("transaction", pool.getString("pool_mode"));
+        assertTrue(Integer.parseInt(pool.getValue("cl_active").toString()) >= 1,
+                "PgBouncer's pool for the application's database has no client");
+        assertTrue(Servers.postgresPort() != Servers.pgbouncerPort(), "the listener points at PgBouncer");
+    }
+
+    @Test
+    @Order(3)
     void pooledPathIsSafeForTransactionPooling() {
         Map<String, Object> pooled = given().get("/bus/pooled").then().statusCode(200).extract().jsonPath().getMap("$");
         assertEquals(0, pooled.get("prepareThreshold"));
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void directClientBypassesPgBouncer() throws Exception {
         int pid = Integer.parseInt(given().get("/bus/direct").then().statusCode(200).extract().asString());
         assertFalse(pgbouncerServerPids().contains(pid), "the @BusListener client went through PgBouncer");
@@ -85,9 +95,8 @@ class ConnectionTopologyTest {
 
     private static List<Backend> applicationBackends() throws SQLException {
         List<Backend> backends = new ArrayList<>();
-        try (Connection connection = DriverManager.getConnection(
-                ConfigProvider.getConfig().getValue("it.postgres.jdbc-url", String.class),
-                LocalPoolerStack.USER, LocalPoolerStack.PASSWORD);
+        try (Connection connection = DriverManager.getConnection(Servers.postgresJdbcUrl(), Servers.user(),
+                Servers.password());
                 Statement statement = connection.createStatement();
                 ResultSet rows = statement.executeQuery("SELECT pid, application_name, query FROM pg_stat_activity"
                         + " WHERE datname = current_database() AND backend_type = 'client backend'"
@@ -108,6 +117,6 @@ class ConnectionTopologyTest {
 
     private long pgbouncerClientsOfAppDatabase() throws Exception {
         return PgBouncerAdmin.show(vertx, "CLIENTS").stream()
-                .filter(row -> LocalPoolerStack.DATABASE.equals(row.getString("database"))).count();
+                .filter(row -> Servers.database().equals(row.getString("database"))).count();
     }
 }

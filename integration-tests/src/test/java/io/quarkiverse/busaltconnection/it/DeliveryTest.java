@@ -14,10 +14,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 
@@ -25,7 +23,6 @@ import io.restassured.http.ContentType;
  * Messages sent through PgBouncer (transaction pooling) reach @BusListener methods over the direct connection.
  */
 @QuarkusTest
-@QuarkusTestResource(value = PoolerStackResource.class, restrictToAnnotatedClass = false)
 class DeliveryTest {
 
     private static final Duration DELIVERY = Duration.ofSeconds(10);
@@ -54,9 +51,8 @@ class DeliveryTest {
     @Test
     void plainNotifyFromOutsideTheAppArrives() throws Exception {
         String text = unique("from-psql");
-        try (Connection connection = DriverManager.getConnection(
-                ConfigProvider.getConfig().getValue("it.postgres.jdbc-url", String.class),
-                LocalPoolerStack.USER, LocalPoolerStack.PASSWORD);
+        try (Connection connection = DriverManager.getConnection(Servers.postgresJdbcUrl(), Servers.user(),
+                Servers.password());
                 Statement statement = connection.createStatement()) {
             statement.execute("NOTIFY external, '" + text + "'");
         }

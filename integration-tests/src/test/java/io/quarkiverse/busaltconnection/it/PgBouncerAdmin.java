@@ -5,8 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import org.eclipse.microprofile.config.ConfigProvider;
-
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
@@ -24,11 +22,11 @@ final class PgBouncerAdmin {
 
     static List<Row> show(Vertx vertx, String what) throws Exception {
         PgConnectOptions options = new PgConnectOptions()
-                .setHost("127.0.0.1")
-                .setPort(ConfigProvider.getConfig().getValue("it.pgbouncer.port", Integer.class))
+                .setHost(Servers.pgbouncerHost())
+                .setPort(Servers.pgbouncerPort())
                 .setDatabase("pgbouncer")
-                .setUser(LocalPoolerStack.USER)
-                .setPassword(LocalPoolerStack.PASSWORD)
+                .setUser(Servers.user())
+                .setPassword(Servers.password())
                 .setProperties(Map.of("client_encoding", "UTF8", "application_name", "it-admin"));
         PgConnection connection = PgConnection.connect(vertx, options).toCompletionStage().toCompletableFuture()
                 .get(10, TimeUnit.SECONDS);

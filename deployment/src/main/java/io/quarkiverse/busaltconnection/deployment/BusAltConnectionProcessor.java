@@ -15,7 +15,7 @@ import io.quarkus.deployment.builditem.StaticInitConfigBuilderBuildItem;
  * The extension's feature, its {@code Bus}, its configuration, and the pooled path made safe for transaction
  * pooling.
  */
-class BusAltConnectionProcessor {
+public class BusAltConnectionProcessor {
 
     public static final String FEATURE = "bus-alt-connection";
 

@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.deployment;
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.config.SeedEnvironmentVariables;
 import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
+import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildProducer;
 import io.quarkus.deployment.annotations.BuildStep;
@@ -34,7 +35,8 @@ public class BusAltConnectionProcessor {
     @BuildStep
     AdditionalBeanBuildItem beanArchive() {
         // The runtime jar is not a bean archive: add the Bus and the qualifier to the application's bean index.
-        return AdditionalBeanBuildItem.builder().addBeanClasses(PooledBus.class, BusListener.class).build();
+        return AdditionalBeanBuildItem.builder()
+                .addBeanClasses(PooledBus.class, BusRetention.class, BusListener.class).build();
     }
 
     @BuildStep

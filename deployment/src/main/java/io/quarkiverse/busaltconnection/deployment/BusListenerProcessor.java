@@ -162,7 +162,7 @@ class BusListenerProcessor {
         if (value == null || channel.isEmpty()) {
             problems.add(where + " names no channel: write @BusListener(\"channel\")");
         } else {
-            NotifyLimits.channelProblem(channel).ifPresent(problem -> problems.add(where + ": " + problem));
+            NotifyLimits.busChannelProblem(channel).ifPresent(problem -> problems.add(where + ": " + problem));
         }
         if (java.lang.reflect.Modifier.isStatic(method.flags())) {
             problems.add(where + " is static: listener methods are called on the bean instance, remove 'static'");

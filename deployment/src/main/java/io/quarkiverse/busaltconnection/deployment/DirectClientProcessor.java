@@ -59,7 +59,7 @@ class DirectClientProcessor {
                 // right after startup could go unheard.
                 .startup()
                 .unremovable()
-                .createWith(recorder.dispatcher(vertx.getVertx(), shutdown))
+                .createWith(recorder.dispatcher(vertx.getVertx(), false, shutdown))
                 .done());
     }
 }

@@ -36,7 +36,7 @@ class UnreachableListenerTest {
                     messages.append(t.getMessage()).append('\n');
                 }
                 String text = messages.toString();
-                assertTrue(text.contains("could not LISTEN on PostgreSQL at 127.0.0.1:" + CLOSED_PORT + "/app as user app"),
+                assertTrue(text.contains("could not reach PostgreSQL at 127.0.0.1:" + CLOSED_PORT + "/app as user app"),
                         text);
                 assertTrue(text.contains("quarkus.imdispatcher.db-host") && text.contains("quarkus.imdispatcher.db-port"),
                         text);

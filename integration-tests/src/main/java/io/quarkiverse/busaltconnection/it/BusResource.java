@@ -55,6 +55,14 @@ public class BusResource {
         bus.send(channel, payload);
     }
 
+    /** Any channel name, any payload, as JSON: {"channel": "...", "payload": "..."}. */
+    @POST
+    @Path("/send")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public void sendAny(Map<String, String> message) {
+        bus.send(message.get("channel"), message.get("payload"));
+    }
+
     @POST
     @Path("/orders")
     @Consumes(MediaType.APPLICATION_JSON)

@@ -43,6 +43,26 @@ public class Listeners {
         inbox.add("external", text);
     }
 
+    /** Any channel name, any payload size: records a digest rather than the payload. */
+    @BusListener(Channels.WEIRD)
+    void weird(String payload, BusMessage message) {
+        inbox.add("weird", (message.channel().equals(Channels.WEIRD) ? "channel-intact" : "channel-damaged") + ":"
+                + payload.length() + ":" + Digests.sha256(payload));
+    }
+
+    /** Numbered messages, on a worker thread. */
+    @BusListener(Channels.SEQUENCE)
+    void sequence(String payload) {
+        inbox.add("sequence", payload);
+    }
+
+    /** The same numbered messages, on the event loop. */
+    @BusListener(Channels.SEQUENCE)
+    @NonBlocking
+    void sequenceOnEventLoop(String payload) {
+        inbox.add("sequence-event-loop", payload);
+    }
+
     /** Throws on payloads starting with "boom": the dispatcher must carry on. */
     @BusListener("fragile")
     void fragile(String text) {

@@ -14,6 +14,8 @@ import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
+import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.arc.SyntheticCreationalContext;
 import io.quarkus.runtime.RuntimeValue;
 import io.quarkus.runtime.ShutdownContext;
@@ -72,15 +74,23 @@ public class BusAltConnectionRecorder {
         ListenerRegistry.set(listeners);
     }
 
+    /**
+     * @param listenWithoutListeners whether to listen even without {@code @BusListener} methods (HTTP delivery)
+     */
     public Function<SyntheticCreationalContext<BusDispatcher>, BusDispatcher> dispatcher(RuntimeValue<Vertx> vertx,
-            ShutdownContext shutdown) {
+            boolean listenWithoutListeners, ShutdownContext shutdown) {
         return context -> {
             ImDispatcherConfig imdispatcher = config.getValue();
-            ListenerConnection connection = new ListenerConnection(vertx.getValue(), connectOptions(),
-                    imdispatcher.reconnect());
-            BusDispatcher dispatcher = BusDispatcher.start(connection, ListenerRegistry.get(),
-                    context.getInjectedReference(ObjectMapper.class), vertx.getValue(), VirtualThreadsRecorder.getCurrent(),
+            PgConnectOptions options = connectOptions();
+            BusTable table = new BusTable(imdispatcher.bus().table());
+            // Always, even without listeners: senders need the table.
+            long startAfter = BusStartup.prepare(vertx.getValue(), options, table,
+                    imdispatcher.bus().schemaManagement() == ImDispatcherConfig.BusStore.SchemaManagement.CREATE,
                     imdispatcher.connectTimeout());
+            ListenerConnection connection = new ListenerConnection(vertx.getValue(), options, imdispatcher.reconnect());
+            BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection, ListenerRegistry.get(),
+                    table, startAfter, listenWithoutListeners, context.getInjectedReference(ObjectMapper.class),
+                    vertx.getValue(), VirtualThreadsRecorder.getCurrent()), imdispatcher.connectTimeout());
             shutdown.addShutdownTask(dispatcher::close);
             return dispatcher;
         };

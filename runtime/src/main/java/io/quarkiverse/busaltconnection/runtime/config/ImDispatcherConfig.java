@@ -95,6 +95,52 @@ public interface ImDispatcherConfig {
     @ConfigDocSection
     DirectClient client();
 
+    /**
+     * The bus table, which keeps every message for replay and for HTTP clients.
+     */
+    @ConfigDocSection
+    BusStore bus();
+
+    interface BusStore {
+
+        /**
+         * Name of the bus table (1 to 50 bytes). Its sequence is `<table>_id_seq`, its index
+         * `<table>_created_at_idx`, and its wake-up notifications go to the PostgreSQL channel of the same name.
+         */
+        @WithDefault("imdispatcher_bus")
+        String table();
+
+        /**
+         * `create`: create the table, sequence and index at startup if they are missing (under an advisory lock on
+         * the direct connection, so that instances starting together do not collide). `none`: leave it to your
+         * migrations, with the SQL given in the documentation.
+         */
+        @WithDefault("create")
+        SchemaManagement schemaManagement();
+
+        /**
+         * How long messages stay in the table. It bounds how long a listener may be disconnected and still receive
+         * everything, and how far back HTTP clients can resume.
+         */
+        @WithDefault("1h")
+        Duration retention();
+
+        /**
+         * How often expired messages are deleted, as a quarkus-scheduler `every` value; `off` disables the
+         * deletion. Several instances may run it at once.
+         */
+        @WithDefault("5m")
+        String cleanupInterval();
+
+        /** Schema management of the bus table. */
+        enum SchemaManagement {
+            /** Create the table, sequence and index at startup when missing. */
+            CREATE,
+            /** Leave the schema to the application's migrations. */
+            NONE
+        }
+    }
+
     interface Reconnect {
 
         /**

@@ -7,22 +7,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.busaltconnection.BusMessage;
+import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
+import io.quarkiverse.busaltconnection.runtime.store.StoredMessage;
 import io.vertx.core.Vertx;
 
 /**
- * Fans the notifications of the instance's one listening connection out to the {@code @BusListener} methods of
- * their channel. Injectable, to see how the listener is doing.
+ * Fans out what the instance's one listening connection receives: committed bus messages (through {@link BusFeed})
+ * to the {@code @BusListener} methods of their channel and to HTTP subscribers, and plain notifications sent by
+ * others on a listener's channel to that listener. Injectable, to see how the listener is doing.
  */
 public class BusDispatcher {
 
@@ -30,68 +35,103 @@ public class BusDispatcher {
 
     private final ListenerConnection connection;
     private final Map<String, List<ListenerDelivery>> deliveriesByChannel = new LinkedHashMap<>();
-    /** Written only by the listening connection's event loop, which delivers one notification at a time. */
-    private final AtomicLong lastId = new AtomicLong();
+    private final List<Consumer<BusMessage>> subscribers = new CopyOnWriteArrayList<>();
     private final AtomicReference<Instant> lastNotification = new AtomicReference<>();
+    private final BusFeed feed;
+
+    /** What the dispatcher needs to start. */
+    public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
+            long startAfterId, boolean listenWithoutListeners, ObjectMapper json, Vertx vertx,
+            Executor virtualThreads) {
+    }
 
     /**
-     * Builds the dispatcher for {@code listeners}, connects its listening connection and LISTENs; returns when
-     * PostgreSQL has confirmed LISTEN for every channel, so nothing committed after startup is missed.
+     * Builds the dispatcher, connects its listening connection and LISTENs; returns when PostgreSQL has confirmed
+     * LISTEN for every channel, so nothing committed after startup is missed.
      *
      * @throws IllegalStateException naming the configuration to check, if the connection cannot be made in time
      */
-    public static BusDispatcher start(ListenerConnection connection, List<ListenerMethod> listeners,
-            ObjectMapper objectMapper, Vertx vertx, Executor virtualThreads, Duration timeout) {
-        List<ListenerDelivery> deliveries = listeners.stream()
-                .map(listener -> new ListenerDelivery(listener, objectMapper, vertx, virtualThreads))
-                .toList();
-        BusDispatcher dispatcher = new BusDispatcher(connection, deliveries);
-        dispatcher.start(timeout);
+    public static BusDispatcher start(Setup setup, Duration timeout) {
+        BusDispatcher dispatcher = new BusDispatcher(setup);
+        if (setup.listeners().isEmpty() && !setup.listenWithoutListeners()) {
+            LOG.debug("No @BusListener methods and no HTTP delivery: the bus listener connection is not opened");
+            return dispatcher;
+        }
+        setup.connection().start(timeout);
+        LOG.infof("Bus listener connected to %s (backend pid %d), listening for %d listener(s) on %d channel(s)",
+                DirectConnectOptions.describe(setup.connection().options()), setup.connection().backendPid(),
+                setup.listeners().size(), dispatcher.deliveriesByChannel.size());
         return dispatcher;
     }
 
-    private BusDispatcher(ListenerConnection connection, List<ListenerDelivery> deliveries) {
-        this.connection = connection;
-        for (ListenerDelivery delivery : deliveries) {
-            deliveriesByChannel.computeIfAbsent(delivery.channel(), c -> new ArrayList<>()).add(delivery);
+    private BusDispatcher(Setup setup) {
+        this.connection = setup.connection();
+        for (ListenerMethod listener : setup.listeners()) {
+            deliveriesByChannel.computeIfAbsent(listener.channel, c -> new ArrayList<>())
+                    .add(new ListenerDelivery(listener, setup.json(), setup.vertx(), setup.virtualThreads()));
         }
-        deliveriesByChannel.forEach((channel, listeners) -> connection.listen(channel,
-                payload -> dispatch(channel, payload, listeners)));
+        this.feed = new BusFeed(setup.table(), setup.json(), connection::sqlClient, this::dispatchStored,
+                setup.startAfterId());
+        // The table's channel first: its subscribe handler tells the feed about every (re)LISTEN.
+        connection.listen(setup.table().name(), feed::onWakeUp);
+        connection.onListening(feed::onListening);
+        deliveriesByChannel.forEach((channel, listeners) -> {
+            // Plain NOTIFY interop, for channels PostgreSQL can carry.
+            if (NotifyLimits.channelProblem(channel).isEmpty() && !channel.equals(setup.table().name())) {
+                connection.listen(channel, payload -> dispatchPlain(channel, payload, listeners));
+            }
+        });
     }
 
-    private void start(Duration timeout) {
-        if (deliveriesByChannel.isEmpty()) {
-            LOG.debug("No @BusListener methods: the bus listener connection is not opened");
-            return;
+    private void dispatchStored(StoredMessage stored) {
+        lastNotification.set(Instant.now());
+        BusMessage message = new BusMessage(stored.channel(), stored.id(), stored.createdAt(), stored.payload());
+        for (ListenerDelivery listener : deliveriesByChannel.getOrDefault(stored.channel(), List.of())) {
+            listener.deliver(message);
         }
-        connection.start(timeout);
-        LOG.infof("Bus listener connected to %s (backend pid %d), listening on %d channel(s) for %d listener(s)",
-                DirectConnectOptions.describe(connection.options()), connection.backendPid(),
-                deliveriesByChannel.size(), deliveriesByChannel.values().stream().mapToInt(List::size).sum());
+        for (Consumer<BusMessage> subscriber : subscribers) {
+            try {
+                subscriber.accept(message);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "A bus subscriber failed on message %d of channel '%s'", message.id(), message.channel());
+            }
+        }
     }
 
-    private void dispatch(String channel, String payload, List<ListenerDelivery> listeners) {
+    private void dispatchPlain(String channel, String payload, List<ListenerDelivery> listeners) {
         Instant now = Instant.now();
-        BusMessage message = new BusMessage(channel, lastId.incrementAndGet(), now, payload == null ? "" : payload);
         lastNotification.set(now);
+        BusMessage message = new BusMessage(channel, 0, now, payload == null ? "" : payload);
         for (ListenerDelivery listener : listeners) {
             listener.deliver(message);
         }
     }
 
-    /** Whether the listening connection is up and LISTEN went through (false when there are no listeners). */
+    /**
+     * Receives every committed bus message, in commit order, on the listening connection's event loop: must not
+     * block.
+     */
+    public void subscribe(Consumer<BusMessage> subscriber) {
+        subscribers.add(subscriber);
+    }
+
+    public void unsubscribe(Consumer<BusMessage> subscriber) {
+        subscribers.remove(subscriber);
+    }
+
+    /** Whether the listening connection is up and LISTEN went through. */
     public boolean listening() {
         return connection.listening();
     }
 
-    /** The channels listened on, in registration order. */
+    /** The channels of the {@code @BusListener} methods. */
     public List<String> channels() {
         return List.copyOf(deliveriesByChannel.keySet());
     }
 
-    /** Id of the last notification received, 0 before the first. */
+    /** Id of the last bus message delivered (the newest in the table at startup, before the first). */
     public long lastMessageId() {
-        return lastId.get();
+        return feed.lastId();
     }
 
     /** When the last notification was received. */

@@ -73,6 +73,16 @@ public final class DirectConnectOptions {
                 + options.getUser();
     }
 
+    /**
+     * The error for a direct connection that could not be made: what was tried, why it failed, and what to check.
+     */
+    public static IllegalStateException unreachable(PgConnectOptions options, String reason, Throwable cause) {
+        return new IllegalStateException("Bus Alt Connection could not reach PostgreSQL at " + describe(options)
+                + ": " + reason + ". The listener needs a direct route to PostgreSQL itself, not to PgBouncer: check"
+                + " quarkus.imdispatcher.db-host and quarkus.imdispatcher.db-port (or IMDISPATCHER_DB_HOST /"
+                + " IMDISPATCHER_DB_PORT), db-name, username and password.", cause);
+    }
+
     private static Properties parseJdbcUrl(String url) {
         Properties properties = Driver.parseURL(url, null);
         if (properties == null) {

@@ -15,6 +15,7 @@ import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.pubsub.PgSubscriber;
+import io.vertx.sqlclient.SqlClient;
 
 /**
  * The one direct connection of an application instance that carries LISTEN for every channel, built on Vert.x
@@ -29,6 +30,7 @@ public final class ListenerConnection {
     private final PgConnectOptions options;
     private final List<String> channels = new ArrayList<>();
     private final AtomicLong connections = new AtomicLong();
+    private final List<Runnable> listeningCallbacks = new ArrayList<>();
     private volatile boolean listening;
     private volatile boolean started;
 
@@ -65,6 +67,19 @@ public final class ListenerConnection {
     }
 
     /**
+     * Runs {@code callback} on the connection's event loop each time LISTEN went through: at startup and after
+     * every reconnection. Registered before {@link #start}.
+     */
+    public void onListening(Runnable callback) {
+        listeningCallbacks.add(callback);
+    }
+
+    /** The listening connection, for queries that must see the same server; null while disconnected. */
+    public SqlClient sqlClient() {
+        return subscriber.actualConnection();
+    }
+
+    /**
      * Connects and LISTENs, waiting at most the connect timeout.
      *
      * @throws IllegalStateException naming the configuration keys to check, if that fails
@@ -87,11 +102,7 @@ public final class ListenerConnection {
     private IllegalStateException failure(String reason, Throwable cause) {
         // A failed first connect leaves PgSubscriber neither connected nor closed; close it so nothing lingers.
         subscriber.close();
-        return new IllegalStateException("Bus Alt Connection could not LISTEN on PostgreSQL at "
-                + DirectConnectOptions.describe(options) + ": " + reason + ". The listener needs a direct route to"
-                + " PostgreSQL itself, not to PgBouncer: check quarkus.imdispatcher.db-host and"
-                + " quarkus.imdispatcher.db-port (or IMDISPATCHER_DB_HOST / IMDISPATCHER_DB_PORT), db-name,"
-                + " username and password.", cause);
+        return DirectConnectOptions.unreachable(options, "LISTEN failed: " + reason, cause);
     }
 
     private void onListening() {
@@ -106,6 +117,7 @@ public final class ListenerConnection {
             LOG.infof("Bus listener reconnected to %s, listening again on %d channel(s)",
                     DirectConnectOptions.describe(options), channels.size());
         }
+        listeningCallbacks.forEach(Runnable::run);
     }
 
     /** Whether the connection is up and LISTEN went through. */
@@ -122,10 +134,6 @@ public final class ListenerConnection {
     public int backendPid() {
         var connection = subscriber.actualConnection();
         return connection == null ? -1 : connection.processId();
-    }
-
-    public List<String> channels() {
-        return List.copyOf(channels);
     }
 
     public PgConnectOptions options() {

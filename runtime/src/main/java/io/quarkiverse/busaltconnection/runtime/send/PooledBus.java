@@ -1,11 +1,13 @@
 package io.quarkiverse.busaltconnection.runtime.send;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.transaction.Status;
+import jakarta.transaction.TransactionSynchronizationRegistry;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,41 +16,50 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
+import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
+import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
 
 /**
- * {@link Bus} over the default datasource, i.e. through PgBouncer. {@code pg_notify} with bind parameters: channel
- * and payload never become SQL text. The connection is the caller's transactional one when a transaction is active
- * (Agroal enlists it), so delivery follows the transaction's outcome.
+ * {@link Bus} over the default datasource, i.e. through PgBouncer. Inside a JTA transaction the messages are
+ * collected and written just before it commits ({@link PendingMessages}); outside one, in a short transaction of
+ * their own. Channel and payload are always bind parameters.
  */
 @ApplicationScoped
 public class PooledBus implements Bus {
 
-    private static final String NOTIFY = "SELECT pg_notify(?, ?)";
-
     private final AgroalDataSource dataSource;
     private final ObjectMapper objectMapper;
+    private final TransactionSynchronizationRegistry transactions;
+    private final BusWriter writer;
 
     @Inject
-    public PooledBus(AgroalDataSource dataSource, ObjectMapper objectMapper) {
+    public PooledBus(AgroalDataSource dataSource, ObjectMapper objectMapper,
+            TransactionSynchronizationRegistry transactions, ImDispatcherConfig config) {
         this.dataSource = dataSource;
         this.objectMapper = objectMapper;
+        this.transactions = transactions;
+        this.writer = new BusWriter(new BusTable(config.bus().table()), objectMapper);
     }
 
     @Override
     public void send(String channel, String payload) {
-        NotifyLimits.channelProblem(channel).ifPresent(problem -> {
+        NotifyLimits.busChannelProblem(channel).ifPresent(problem -> {
             throw new IllegalArgumentException("Cannot send on the bus: " + problem);
         });
-        NotifyLimits.payloadProblem(payload).ifPresent(problem -> {
+        NotifyLimits.busPayloadProblem(payload).ifPresent(problem -> {
             throw new IllegalArgumentException("Cannot send on channel '" + channel + "': " + problem);
         });
-        try (Connection connection = dataSource.getConnection();
-                PreparedStatement notify = connection.prepareStatement(NOTIFY)) {
-            notify.setString(1, channel);
-            notify.setString(2, payload);
-            notify.execute();
-        } catch (SQLException e) {
-            throw new BusException("Sending on channel '" + channel + "' failed: " + e.getMessage(), e);
+        Outgoing message = new Outgoing(channel, payload);
+        int status = transactions.getTransactionStatus();
+        if (status == Status.STATUS_NO_TRANSACTION) {
+            writeAlone(message);
+        } else if (status == Status.STATUS_ACTIVE) {
+            PendingMessages.of(transactions, dataSource, writer).add(message);
+        } else {
+            throw new IllegalStateException("Cannot send on channel '" + channel + "': the current transaction is "
+                    + PendingMessages.describe(status) + " and will not commit");
         }
     }
 
@@ -67,5 +78,23 @@ public class PooledBus implements Bus {
                     + e.getOriginalMessage(), e);
         }
         send(channel, json);
+    }
+
+    private void writeAlone(Outgoing message) {
+        try (Connection connection = dataSource.getConnection()) {
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try {
+                writer.write(connection, List.of(message));
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new BusException("Sending on channel '" + message.channel() + "' failed: " + e.getMessage(), e);
+        }
     }
 }

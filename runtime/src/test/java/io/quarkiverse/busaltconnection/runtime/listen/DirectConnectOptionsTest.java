@@ -153,5 +153,10 @@ class DirectConnectOptionsTest {
         public DirectClient client() {
             throw new UnsupportedOperationException();
         }
+
+        @Override
+        public BusStore bus() {
+            throw new UnsupportedOperationException();
+        }
     }
 }

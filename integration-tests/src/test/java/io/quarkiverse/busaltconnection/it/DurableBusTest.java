@@ -1,0 +1,172 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+
+/**
+ * The bus table: no NOTIFY limits on channels and payloads, nothing lost or doubled across a dropped listener
+ * connection, expired messages deleted.
+ */
+@QuarkusTest
+class DurableBusTest {
+
+    @Inject
+    Bus bus;
+
+    @Inject
+    BusDispatcher dispatcher;
+
+    @Inject
+    BusRetention retention;
+
+    @Test
+    void megabytePayloadOnA300CharacterChannelArrivesIntact() {
+        assertEquals(300, Channels.WEIRD.length());
+        StringBuilder payload = new StringBuilder();
+        while (payload.length() < 1_048_576) {
+            payload.append("ünïcødé \"quoted\" 'single'; -- ").append(payload.length()).append('\n');
+        }
+        String text = payload.toString();
+        given().contentType(ContentType.JSON).body(Map.of("channel", Channels.WEIRD, "payload", text))
+                .post("/bus/send").then().statusCode(204);
+        String expected = "channel-intact:" + text.length() + ":" + Digests.sha256(text);
+        await().atMost(Duration.ofSeconds(20)).until(() -> DeliveryTest.received("weird").contains(expected));
+    }
+
+    @Test
+    void everyCommittedMessageExactlyOnceInOrderWhileTheListenerBackendIsKilled() throws Exception {
+        int count = 300;
+        String run = DeliveryTest.unique("seq");
+        CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < count; i++) {
+                if (i % 10 == 8) {
+                    // Some transactions carry several messages.
+                    int first = i;
+                    QuarkusTransaction.requiringNew().run(() -> {
+                        bus.send(Channels.SEQUENCE, run + ":" + first);
+                        bus.send(Channels.SEQUENCE, run + ":" + (first + 1));
+                    });
+                    i++;
+                } else {
+                    bus.send(Channels.SEQUENCE, run + ":" + i);
+                }
+                pause(5);
+            }
+        });
+        int kills = 0;
+        while (!sending.isDone()) {
+            int pid = dispatcher.backendPid();
+            if (pid > 0 && terminate(pid)) {
+                kills++;
+                // Let the listener come back before the next kill.
+                await().atMost(Duration.ofSeconds(30)).until(() -> dispatcher.backendPid() > 0
+                        && dispatcher.backendPid() != pid && dispatcher.listening());
+            }
+            pause(150);
+        }
+        sending.get();
+        assertTrue(kills >= 2, "the listener backend was killed only " + kills + " time(s) while sending");
+
+        List<String> expected = IntStream.range(0, count).mapToObj(i -> run + ":" + i).toList();
+        for (String listener : List.of("sequence", "sequence-event-loop")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> mine(listener, run).size() >= count);
+            assertEquals(expected, mine(listener, run), listener + " received messages lost, doubled or out of order");
+        }
+    }
+
+    @Test
+    void retentionDeletesOldRowsAndNothingNewer() throws SQLException {
+        String run = DeliveryTest.unique("retention");
+        bus.send("retention", run + ":old-1");
+        bus.send("retention", run + ":old-2");
+        bus.send("retention", run + ":new");
+        try (Connection connection = direct();
+                PreparedStatement backdate = connection.prepareStatement("UPDATE imdispatcher_bus"
+                        + " SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
+            backdate.setString(1, run + ":old-%");
+            assertEquals(2, backdate.executeUpdate());
+        }
+        int deleted = retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)));
+        assertTrue(deleted >= 2, "deleted " + deleted);
+        assertEquals(List.of(run + ":new"), payloadsLike(run + ":%"));
+    }
+
+    @Test
+    void badChannelsAndPayloadsAreRefusedBeforeTheDatabase() {
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> bus.send("", "x"));
+        assertTrue(empty.getMessage().contains("the channel name is empty"), empty.getMessage());
+        IllegalArgumentException nul = assertThrows(IllegalArgumentException.class, () -> bus.send("c", "a\0b"));
+        assertTrue(nul.getMessage().contains("NUL character"), nul.getMessage());
+        assertFalse(DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith("a\0b")));
+    }
+
+    private static List<String> mine(String listener, String run) {
+        return DeliveryTest.received(listener).stream().filter(entry -> entry.startsWith(run + ":")).toList();
+    }
+
+    private static boolean terminate(int pid) throws SQLException {
+        try (Connection connection = direct();
+                PreparedStatement kill = connection.prepareStatement("SELECT pg_terminate_backend(?)")) {
+            kill.setInt(1, pid);
+            try (ResultSet result = kill.executeQuery()) {
+                return result.next() && result.getBoolean(1);
+            }
+        }
+    }
+
+    private static List<String> payloadsLike(String pattern) throws SQLException {
+        List<String> payloads = new ArrayList<>();
+        try (Connection connection = direct();
+                PreparedStatement select = connection.prepareStatement(
+                        "SELECT payload FROM imdispatcher_bus WHERE payload LIKE ? ORDER BY id")) {
+            select.setString(1, pattern);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    payloads.add(rows.getString(1));
+                }
+            }
+        }
+        return payloads;
+    }
+
+    private static Connection direct() throws SQLException {
+        return DriverManager.getConnection(Servers.postgresJdbcUrl(), Servers.user(), Servers.password());
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.quarkiverse.busaltconnection.runtime.send;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
+
+import io.agroal.api.AgroalDataSource;
+import io.quarkiverse.busaltconnection.BusException;
+import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
+import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
+
+/**
+ * The messages a JTA transaction sent, written just before it commits, on its own connection. Writing them last
+ * keeps the bus's commit-order lock for the shortest time; a write that fails makes the transaction roll back, so a
+ * transaction never commits without its messages. A transaction that rolls back writes nothing.
+ */
+final class PendingMessages implements Synchronization {
+
+    private static final Object KEY = PendingMessages.class;
+
+    private final TransactionSynchronizationRegistry transactions;
+    private final AgroalDataSource dataSource;
+    private final BusWriter writer;
+    private final List<Outgoing> messages = new ArrayList<>();
+
+    private PendingMessages(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
+            BusWriter writer) {
+        this.transactions = transactions;
+        this.dataSource = dataSource;
+        this.writer = writer;
+    }
+
+    /** The messages of the current transaction, registering for its completion on first use. */
+    static PendingMessages of(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
+            BusWriter writer) {
+        PendingMessages pending = (PendingMessages) transactions.getResource(KEY);
+        if (pending == null) {
+            pending = new PendingMessages(transactions, dataSource, writer);
+            transactions.putResource(KEY, pending);
+            transactions.registerInterposedSynchronization(pending);
+        }
+        return pending;
+    }
+
+    void add(Outgoing message) {
+        messages.add(message);
+    }
+
+    @Override
+    public void beforeCompletion() {
+        if (transactions.getTransactionStatus() != Status.STATUS_ACTIVE) {
+            return;
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            writer.write(connection, messages);
+        } catch (SQLException e) {
+            throw new BusException("Writing " + messages.size() + " bus message(s) before commit failed: "
+                    + e.getMessage() + "; the transaction rolls back", e);
+        }
+    }
+
+    @Override
+    public void afterCompletion(int status) {
+        // Nothing to undo: a rolled-back transaction took its rows and its notification with it.
+    }
+
+    static String describe(int status) {
+        return switch (status) {
+            case Status.STATUS_MARKED_ROLLBACK -> "marked for rollback";
+            case Status.STATUS_ROLLING_BACK, Status.STATUS_ROLLEDBACK -> "rolling back";
+            case Status.STATUS_COMMITTING, Status.STATUS_PREPARING, Status.STATUS_PREPARED -> "completing";
+            default -> "in status " + status;
+        };
+    }
+}

@@ -1,0 +1,71 @@
+package io.quarkiverse.busaltconnection.runtime.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.agroal.api.AgroalDataSource;
+import io.quarkiverse.busaltconnection.BusException;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkus.scheduler.Scheduled;
+
+/**
+ * Deletes messages older than {@code quarkus.imdispatcher.bus.retention}, on the pooled path, in batches. Several
+ * instances may run it at the same time: each batch skips the rows another instance is deleting.
+ */
+@ApplicationScoped
+public class BusRetention {
+
+    private static final Logger LOG = Logger.getLogger(BusRetention.class);
+    private static final int BATCH = 10_000;
+
+    private final AgroalDataSource dataSource;
+    private final ImDispatcherConfig config;
+    private final BusTable table;
+
+    @Inject
+    public BusRetention(AgroalDataSource dataSource, ImDispatcherConfig config) {
+        this.dataSource = dataSource;
+        this.config = config;
+        this.table = new BusTable(config.bus().table());
+    }
+
+    @Scheduled(identity = "imdispatcher-bus-retention", every = "${quarkus.imdispatcher.bus.cleanup-interval:5m}",
+            delayed = "${quarkus.imdispatcher.bus.cleanup-interval:5m}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void deleteExpired() {
+        int deleted = deleteOlderThan(Instant.now().minus(config.bus().retention()));
+        if (deleted > 0) {
+            LOG.debugf("Deleted %d bus message(s) older than %s", deleted, config.bus().retention());
+        }
+    }
+
+    /**
+     * Deletes the messages created before {@code cutoff}.
+     *
+     * @return how many were deleted
+     */
+    public int deleteOlderThan(Instant cutoff) {
+        int total = 0;
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement delete = connection.prepareStatement(table.deleteOlderThan())) {
+            delete.setTimestamp(1, Timestamp.from(cutoff));
+            delete.setInt(2, BATCH);
+            int deleted;
+            do {
+                deleted = delete.executeUpdate();
+                total += deleted;
+            } while (deleted == BATCH);
+        } catch (SQLException e) {
+            throw new BusException("Deleting bus messages older than " + cutoff + " failed: " + e.getMessage(), e);
+        }
+        return total;
+    }
+}

@@ -1,0 +1,74 @@
+package io.quarkiverse.busaltconnection.runtime.store;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * What the dispatcher does once before it listens, on a short-lived direct connection: create the bus table if
+ * asked to (under a session advisory lock, so that instances starting together do not race on CREATE ... IF NOT
+ * EXISTS; session locks need the direct path), and read the newest id, from which this instance delivers.
+ */
+public final class BusStartup {
+
+    private BusStartup() {
+    }
+
+    /**
+     * @return the newest id in the table: the instance delivers messages after it
+     * @throws IllegalStateException naming the configuration to change, when the table is missing or unusable
+     */
+    public static long prepare(Vertx vertx, PgConnectOptions options, BusTable table, boolean createSchema,
+            Duration timeout) {
+        Future<PgConnection> connected = PgConnection.connect(vertx, options);
+        try {
+            connected.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while connecting to PostgreSQL", e);
+        } catch (Exception e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            String reason = e instanceof TimeoutException
+                    ? "no answer within " + timeout.toMillis() + " ms (quarkus.imdispatcher.connect-timeout)"
+                    : String.valueOf(cause.getMessage());
+            throw DirectConnectOptions.unreachable(options, reason, cause);
+        }
+        Future<Long> work = connected.compose(connection -> {
+            Future<Void> schema = createSchema ? createSchema(connection, table) : Future.succeededFuture();
+            return schema.compose(v -> connection.query(table.maxId()).execute())
+                    .map(rows -> rows.iterator().next().getLong(0))
+                    .eventually(() -> connection.close());
+        });
+        try {
+            return work.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while preparing the bus table", e);
+        } catch (Exception e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException("Bus Alt Connection cannot use its table '" + table.name() + "': "
+                    + cause.getMessage() + (createSchema ? ""
+                            : ". quarkus.imdispatcher.bus.schema-management is none: create the table with the SQL"
+                                    + " in the documentation, or set it to create"),
+                    cause);
+        }
+    }
+
+    private static Future<Void> createSchema(PgConnection connection, BusTable table) {
+        Tuple key = Tuple.of(table.name());
+        Future<Void> done = connection.preparedQuery("SELECT pg_advisory_lock(" + BusTable.lockKeySql() + ")")
+                .execute(key).mapEmpty();
+        for (String statement : table.createSchema()) {
+            done = done.compose(v -> connection.query(statement).execute()).mapEmpty();
+        }
+        return done.eventually(() -> connection
+                .preparedQuery("SELECT pg_advisory_unlock(" + BusTable.lockKeySql() + ")").execute(key));
+    }
+}

@@ -33,7 +33,7 @@ class DirectClientProcessor {
     @BuildStep
     @Record(ExecutionTime.RUNTIME_INIT)
     void directBeans(BusAltConnectionRecorder recorder, VertxBuildItem vertx, ShutdownContextBuildItem shutdown,
-            BuildProducer<SyntheticBeanBuildItem> syntheticBeans) {
+            ImDispatcherHttpBuildConfig http, BuildProducer<SyntheticBeanBuildItem> syntheticBeans) {
         AnnotationInstance qualifier = AnnotationInstance.builder(BUS_LISTENER).build();
 
         syntheticBeans.produce(SyntheticBeanBuildItem.configure(Pool.class)
@@ -59,7 +59,7 @@ class DirectClientProcessor {
                 // right after startup could go unheard.
                 .startup()
                 .unremovable()
-                .createWith(recorder.dispatcher(vertx.getVertx(), false, shutdown))
+                .createWith(recorder.dispatcher(vertx.getVertx(), http.enabled(), shutdown))
                 .done());
     }
 }

@@ -2,6 +2,7 @@ package io.quarkiverse.busaltconnection.runtime;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -12,6 +13,8 @@ import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
+import io.quarkiverse.busaltconnection.runtime.http.LongPollHandler;
+import io.quarkiverse.busaltconnection.runtime.http.SseHandler;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
@@ -21,7 +24,10 @@ import io.quarkus.runtime.RuntimeValue;
 import io.quarkus.runtime.ShutdownContext;
 import io.quarkus.runtime.annotations.Recorder;
 import io.quarkus.virtual.threads.VirtualThreadsRecorder;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -94,6 +100,19 @@ public class BusAltConnectionRecorder {
             shutdown.addShutdownTask(dispatcher::close);
             return dispatcher;
         };
+    }
+
+    public Handler<RoutingContext> longPollHandler() {
+        return new LongPollHandler();
+    }
+
+    /** Puts Quarkus's configured body handler in front of a route, so its handler finds the body read. */
+    public Consumer<Route> withBody(Handler<RoutingContext> bodyHandler) {
+        return route -> route.handler(bodyHandler);
+    }
+
+    public Handler<RoutingContext> sseHandler() {
+        return new SseHandler();
     }
 
     private PgConnectOptions connectOptions() {

@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -100,6 +101,51 @@ public interface ImDispatcherConfig {
      */
     @ConfigDocSection
     BusStore bus();
+
+    /**
+     * HTTP delivery (long-poll and Server-Sent Events), enabled with `quarkus.imdispatcher.http.enabled`.
+     */
+    @ConfigDocSection
+    HttpDelivery http();
+
+    interface HttpDelivery {
+
+        /**
+         * How long a long-poll request waits for a message before it returns an empty list (Odoo's default).
+         */
+        @WithDefault("50s")
+        Duration pollTimeout();
+
+        /**
+         * Channels any HTTP client may read, used by the default `BusChannelAuthorizer`. Channels not listed are
+         * refused with 403 unless the application provides its own `BusChannelAuthorizer` bean.
+         */
+        Optional<List<String>> publicChannels();
+
+        /**
+         * Most channels one request may ask for; more is a 400.
+         */
+        @WithDefault("50")
+        int maxChannels();
+
+        /**
+         * Longest channel name a request may ask for, in characters; longer is a 400.
+         */
+        @WithDefault("1000")
+        int maxChannelLength();
+
+        /**
+         * Most messages in one long-poll response or one backlog read; a client asks again from the last id.
+         */
+        @WithDefault("500")
+        int maxMessages();
+
+        /**
+         * Interval of the comments that keep an idle Server-Sent Events stream open through proxies.
+         */
+        @WithDefault("20s")
+        Duration sseKeepAlive();
+    }
 
     interface BusStore {
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -98,65 +99,24 @@ class DirectConnectOptionsTest {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withSources(new PropertiesConfigSource(new HashMap<>(properties), "test", 100))
                 .build();
-        return DirectConnectOptions.resolve(new TestConfig(own), (Config) config);
+        return DirectConnectOptions.resolve(config(own), (Config) config);
     }
 
-    private record TestConfig(Map<String, String> values) implements ImDispatcherConfig {
-
-        @Override
-        public Optional<String> dbHost() {
-            return Optional.ofNullable(values.get("db-host"));
-        }
-
-        @Override
-        public OptionalInt dbPort() {
-            return values.containsKey("db-port") ? OptionalInt.of(Integer.parseInt(values.get("db-port")))
-                    : OptionalInt.empty();
-        }
-
-        @Override
-        public Optional<String> dbName() {
-            return Optional.ofNullable(values.get("db-name"));
-        }
-
-        @Override
-        public Optional<String> username() {
-            return Optional.ofNullable(values.get("username"));
-        }
-
-        @Override
-        public Optional<String> password() {
-            return Optional.ofNullable(values.get("password"));
-        }
-
-        @Override
-        public Optional<SslMode> sslMode() {
-            return Optional.ofNullable(values.get("ssl-mode")).map(SslMode::of);
-        }
-
-        @Override
-        public String applicationName() {
-            return values.getOrDefault("application-name", "imdispatcher");
-        }
-
-        @Override
-        public Duration connectTimeout() {
-            return Duration.ofSeconds(10);
-        }
-
-        @Override
-        public Reconnect reconnect() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public DirectClient client() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public BusStore bus() {
-            throw new UnsupportedOperationException();
-        }
+    /** The connection keys from a map; every other key is no business of the code under test. */
+    private static ImDispatcherConfig config(Map<String, String> values) {
+        return (ImDispatcherConfig) Proxy.newProxyInstance(ImDispatcherConfig.class.getClassLoader(),
+                new Class<?>[] { ImDispatcherConfig.class }, (proxy, method, args) -> switch (method.getName()) {
+                    case "dbHost" -> Optional.ofNullable(values.get("db-host"));
+                    case "dbPort" -> values.containsKey("db-port")
+                            ? OptionalInt.of(Integer.parseInt(values.get("db-port")))
+                            : OptionalInt.empty();
+                    case "dbName" -> Optional.ofNullable(values.get("db-name"));
+                    case "username" -> Optional.ofNullable(values.get("username"));
+                    case "password" -> Optional.ofNullable(values.get("password"));
+                    case "sslMode" -> Optional.ofNullable(values.get("ssl-mode")).map(SslMode::of);
+                    case "applicationName" -> values.getOrDefault("application-name", "imdispatcher");
+                    case "connectTimeout" -> Duration.ofSeconds(10);
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
     }
 }

@@ -1,0 +1,53 @@
+package io.quarkiverse.busaltconnection.deployment;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.agroal.api.AgroalDataSource;
+import io.quarkiverse.busaltconnection.BusChannelAuthorizer;
+import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
+import io.quarkiverse.busaltconnection.runtime.http.ConfiguredChannelAuthorizer;
+import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
+import io.quarkus.arc.deployment.UnremovableBeanBuildItem;
+import io.quarkus.deployment.annotations.BuildProducer;
+import io.quarkus.deployment.annotations.BuildStep;
+import io.quarkus.deployment.annotations.ExecutionTime;
+import io.quarkus.deployment.annotations.Record;
+import io.quarkus.vertx.http.deployment.BodyHandlerBuildItem;
+import io.quarkus.vertx.http.deployment.RouteBuildItem;
+
+/**
+ * The long-poll and Server-Sent Events endpoints, when {@code quarkus.imdispatcher.http.enabled}.
+ */
+class HttpDeliveryProcessor {
+
+    @BuildStep
+    AdditionalBeanBuildItem defaultAuthorizer(ImDispatcherHttpBuildConfig config) {
+        return config.enabled() ? AdditionalBeanBuildItem.unremovableOf(ConfiguredChannelAuthorizer.class) : null;
+    }
+
+    /** The handlers look these up when a request comes; nothing injects them, so ArC would remove them. */
+    @BuildStep
+    UnremovableBeanBuildItem lookedUpBeans(ImDispatcherHttpBuildConfig config) {
+        return config.enabled()
+                ? UnremovableBeanBuildItem.beanTypes(BusChannelAuthorizer.class, ObjectMapper.class,
+                        AgroalDataSource.class)
+                : null;
+    }
+
+    @BuildStep
+    @Record(ExecutionTime.RUNTIME_INIT)
+    void routes(ImDispatcherHttpBuildConfig config, BusAltConnectionRecorder recorder, BodyHandlerBuildItem body,
+            BuildProducer<RouteBuildItem> routes) {
+        if (!config.enabled()) {
+            return;
+        }
+        String root = config.rootPath().endsWith("/") ? config.rootPath().substring(0, config.rootPath().length() - 1)
+                : config.rootPath();
+        routes.produce(RouteBuildItem.builder()
+                .routeFunction(root + "/poll", recorder.withBody(body.getHandler()))
+                .handler(recorder.longPollHandler())
+                .displayOnNotFoundPage("Bus long-poll (POST)").build());
+        routes.produce(RouteBuildItem.builder().route(root + "/sse").handler(recorder.sseHandler())
+                .displayOnNotFoundPage("Bus Server-Sent Events").build());
+    }
+}

@@ -1,0 +1,184 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkiverse.busaltconnection.Bus;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+
+/**
+ * Long-poll and Server-Sent Events over the bus table, with the demo's BusChannelAuthorizer.
+ */
+@QuarkusTest
+class HttpDeliveryTest {
+
+    @Inject
+    Bus bus;
+
+    @TestHTTPResource("/imdispatcher/sse")
+    URI sse;
+
+    @Test
+    void longPollAnswersAtOnceWhenMessagesExistAfterLast() {
+        String channel = DeliveryTest.unique("public.news");
+        bus.send(channel, "first");
+        bus.send(channel, "second");
+        List<Map<String, Object>> all = poll(Map.of("channels", List.of(channel), "last", 0)).getList("$");
+        assertEquals(List.of("first", "second"), all.stream().map(m -> m.get("payload")).toList());
+        long firstId = ((Number) all.get(0).get("id")).longValue();
+        List<Object> after = poll(Map.of("channels", List.of(channel), "last", firstId)).getList("payload");
+        assertEquals(List.of("second"), after);
+    }
+
+    @Test
+    void longPollWaitsAndAnswersWhenAMessageArrives() throws Exception {
+        String channel = DeliveryTest.unique("public.wait");
+        // Without "last", the poll starts from now; the message is sent while it waits.
+        CompletableFuture<JsonPath> waiting = CompletableFuture
+                .supplyAsync(() -> poll(Map.of("channels", List.of(channel))));
+        Thread.sleep(500);
+        bus.send(channel, "arrived");
+        assertEquals(List.of("arrived"), waiting.get(10, TimeUnit.SECONDS).getList("payload"));
+    }
+
+    @Test
+    void longPollTimesOutEmpty() {
+        assertEquals(List.of(), poll(Map.of("channels", List.of(DeliveryTest.unique("public.quiet")))).getList("$"));
+    }
+
+    @Test
+    void sseResumesFromLastEventIdWithoutGaps() throws Exception {
+        String channel = DeliveryTest.unique("public.stream");
+        IntStream.rangeClosed(1, 5).forEach(i -> bus.send(channel, "m" + i));
+        List<Map<String, Object>> sent = poll(Map.of("channels", List.of(channel), "last", 0)).getList("$");
+        long second = ((Number) sent.get(1).get("id")).longValue();
+
+        BlockingQueue<String[]> events = new LinkedBlockingQueue<>();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(sse + "?channel=" + encode(channel)))
+                .header("Last-Event-ID", String.valueOf(second)).GET().build();
+        CompletableFuture<HttpResponse<Stream<String>>> response = HttpClient.newHttpClient()
+                .sendAsync(request, HttpResponse.BodyHandlers.ofLines());
+        CompletableFuture.runAsync(() -> readEvents(response.join().body(), events));
+        List<String> received = new ArrayList<>();
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            take(events, received, ids);
+        }
+        bus.send(channel, "m6");
+        bus.send(channel, "m7");
+        take(events, received, ids);
+        take(events, received, ids);
+        response.join().body().close();
+        assertEquals(List.of("m3", "m4", "m5", "m6", "m7"), received);
+        for (int i = 1; i < ids.size(); i++) {
+            assertTrue(ids.get(i) > ids.get(i - 1), "event ids not increasing: " + ids);
+        }
+    }
+
+    @Test
+    void channelsTheRequestMayNotReadAreRefused() {
+        given().contentType(ContentType.JSON).body(Map.of("channels", List.of("public.ok", "secret")))
+                .post("/imdispatcher/poll").then().statusCode(403).contentType(ContentType.JSON)
+                .body("error", equalTo("forbidden")).body("message", containsString("'secret'"));
+        given().get("/imdispatcher/sse?channel=user.alice").then().statusCode(403)
+                .body("message", containsString("'user.alice'"));
+        String channel = "user.alice";
+        bus.send(channel, "for alice");
+        given().header("X-User", "alice").contentType(ContentType.JSON)
+                .body(Map.of("channels", List.of(channel), "last", 0)).post("/imdispatcher/poll").then()
+                .statusCode(200).body("payload", org.hamcrest.Matchers.hasItem("for alice"));
+    }
+
+    @Test
+    void malformedRequestsGetA400SayingWhatToChange() {
+        badPoll("not json", 400, "the body is not JSON");
+        badPoll("{\"last\": 1}", 400, "\"channels\" must be an array");
+        badPoll("{\"channels\": [\"public.a\"], \"last\": \"abc\"}", 400, "\"last\" must be a message id");
+        badPoll("{\"channels\": [\"public.a\"], \"last\": -1}", 400, "\"last\" must be a message id");
+        badPoll("{\"channels\": []}", 400, "no channel given");
+        badPoll("{\"channels\": [\"\"]}", 400, "the channel name is empty");
+        String many = IntStream.range(0, 51).mapToObj(i -> "\"public." + i + "\"").reduce((a, b) -> a + "," + b)
+                .orElseThrow();
+        badPoll("{\"channels\": [" + many + "]}", 400, "at most 50 per request");
+        badPoll("{\"channels\": [\"public." + "x".repeat(1000) + "\"]}", 400, "at most 1000");
+        badPoll("{\"channels\": [\"public.a\"], \"pad\": \"" + "x".repeat(70_000) + "\"}", 413, "at most 65536");
+        given().get("/imdispatcher/poll").then().statusCode(405).body("error", equalTo("method-not-allowed"));
+        given().get("/imdispatcher/sse").then().statusCode(400).body("message", containsString("no channel given"));
+        given().header("Last-Event-ID", "x").get("/imdispatcher/sse?channel=public.a").then().statusCode(400)
+                .body("message", containsString("the Last-Event-ID header must be a message id"));
+        // The bus and the listeners go on.
+        String text = DeliveryTest.unique("after-bad-requests");
+        DeliveryTest.send("greetings", text);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith(text + "@")));
+    }
+
+    private static void badPoll(String body, int status, String message) {
+        given().contentType(ContentType.JSON).body(body).post("/imdispatcher/poll").then().statusCode(status)
+                .contentType(ContentType.JSON).body("message", containsString(message));
+    }
+
+    private static JsonPath poll(Map<String, Object> body) {
+        return given().contentType(ContentType.JSON).body(body).post("/imdispatcher/poll").then().statusCode(200)
+                .extract().jsonPath();
+    }
+
+    private static void readEvents(Stream<String> lines, BlockingQueue<String[]> events) {
+        String[] event = new String[2];
+        try {
+            lines.forEach(line -> {
+                if (line.startsWith("id: ")) {
+                    event[0] = line.substring(4);
+                } else if (line.startsWith("data: ")) {
+                    event[1] = line.substring(6);
+                } else if (line.isEmpty() && event[1] != null) {
+                    events.add(new String[] { event[0], event[1] });
+                    event[0] = null;
+                    event[1] = null;
+                }
+            });
+        } catch (RuntimeException closed) {
+            // The test closed the stream.
+        }
+    }
+
+    private static void take(BlockingQueue<String[]> events, List<String> payloads, List<Long> ids)
+            throws InterruptedException {
+        String[] event = events.poll(10, TimeUnit.SECONDS);
+        assertNotNull(event, "no event within 10 s; got " + payloads);
+        JsonPath data = new JsonPath(event[1]);
+        assertEquals(Long.parseLong(event[0]), data.getLong("id"));
+        payloads.add(data.getString("payload"));
+        ids.add(data.getLong("id"));
+    }
+
+    private static String encode(String value) {
+        return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,110 @@
+package io.quarkiverse.busaltconnection.runtime.http;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * What an HTTP client asks to read: channels, and the last message id it has (absent: from now on). Parsed from a
+ * long-poll's JSON body or an SSE request's query and {@code Last-Event-ID}, validated against the configured
+ * limits; anything else is a {@link BadRequest} saying what to change.
+ */
+record ReadRequest(Set<String> channels, OptionalLong last) {
+
+    /** {@code {"channels": ["a", "b"], "last": 42}}; {@code last} optional. */
+    static ReadRequest fromPollBody(ObjectMapper json, String body, ImDispatcherConfig.HttpDelivery limits)
+            throws BadRequest {
+        JsonNode node;
+        try {
+            node = json.readTree(body);
+        } catch (Exception e) {
+            throw BadRequest.invalid("the body is not JSON: send {\"channels\": [\"...\"], \"last\": <id>}");
+        }
+        if (node == null || !node.isObject()) {
+            throw BadRequest.invalid("the body must be a JSON object: {\"channels\": [\"...\"], \"last\": <id>}");
+        }
+        JsonNode channels = node.get("channels");
+        if (channels == null || !channels.isArray()) {
+            throw BadRequest.invalid("\"channels\" must be an array of channel names");
+        }
+        List<String> names = new ArrayList<>();
+        for (JsonNode channel : channels) {
+            if (!channel.isTextual()) {
+                throw BadRequest.invalid("\"channels\" must hold strings; found " + channel.getNodeType());
+            }
+            names.add(channel.asText());
+        }
+        JsonNode last = node.get("last");
+        OptionalLong lastId = OptionalLong.empty();
+        if (last != null && !last.isNull()) {
+            if (!last.isIntegralNumber() || !last.canConvertToLong() || last.asLong() < 0) {
+                throw BadRequest.invalid("\"last\" must be a message id, a whole number of 0 or more; found " + last);
+            }
+            lastId = OptionalLong.of(last.asLong());
+        }
+        return validated(names, lastId, limits);
+    }
+
+    /** {@code ?channel=a&channel=b&last=42}, or the {@code Last-Event-ID} header of a reconnecting EventSource. */
+    static ReadRequest fromQuery(HttpServerRequest request, ImDispatcherConfig.HttpDelivery limits)
+            throws BadRequest {
+        List<String> names = request.params().getAll("channel");
+        String last = request.getHeader("Last-Event-ID");
+        String source = "the Last-Event-ID header";
+        if (last == null || last.isBlank()) {
+            last = request.getParam("last");
+            source = "\"last\"";
+        }
+        OptionalLong lastId = OptionalLong.empty();
+        if (last != null && !last.isBlank()) {
+            try {
+                long value = Long.parseLong(last.trim());
+                if (value < 0) {
+                    throw new NumberFormatException();
+                }
+                lastId = OptionalLong.of(value);
+            } catch (NumberFormatException e) {
+                throw BadRequest.invalid(source + " must be a message id, a whole number of 0 or more; found '"
+                        + abbreviate(last) + "'");
+            }
+        }
+        return validated(names, lastId, limits);
+    }
+
+    private static ReadRequest validated(List<String> names, OptionalLong last,
+            ImDispatcherConfig.HttpDelivery limits) throws BadRequest {
+        if (names.isEmpty()) {
+            throw BadRequest.invalid("no channel given: name at least one channel to read");
+        }
+        Set<String> channels = new LinkedHashSet<>(names);
+        if (channels.size() > limits.maxChannels()) {
+            throw BadRequest.invalid(channels.size() + " channels asked for; at most " + limits.maxChannels()
+                    + " per request (quarkus.imdispatcher.http.max-channels)");
+        }
+        for (String channel : channels) {
+            if (channel.length() > limits.maxChannelLength()) {
+                throw BadRequest.invalid("the channel name '" + abbreviate(channel) + "' is " + channel.length()
+                        + " characters long; at most " + limits.maxChannelLength()
+                        + " (quarkus.imdispatcher.http.max-channel-length)");
+            }
+            var problem = NotifyLimits.busChannelProblem(channel);
+            if (problem.isPresent()) {
+                throw BadRequest.invalid(problem.get());
+            }
+        }
+        return new ReadRequest(channels, last);
+    }
+
+    static String abbreviate(String text) {
+        return text.length() > 60 ? text.substring(0, 60) + "..." : text;
+    }
+}

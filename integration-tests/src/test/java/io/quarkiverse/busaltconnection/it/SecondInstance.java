@@ -1,0 +1,108 @@
+package io.quarkiverse.busaltconnection.it;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.quarkus.test.common.DevServicesContext;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+/**
+ * A second instance of the packaged application, in a JVM of its own, on the PostgreSQL and PgBouncer that Dev
+ * Services started for the first: two instances, one database, as in production.
+ */
+public class SecondInstance implements QuarkusTestResourceLifecycleManager, DevServicesContext.ContextAware {
+
+    private static volatile String url;
+    private Map<String, String> devServices = Map.of();
+    private Process process;
+
+    /** Base URL of the second instance. */
+    static String url() {
+        return url;
+    }
+
+    @Override
+    public void setIntegrationTestContext(DevServicesContext context) {
+        devServices = context.devServicesProperties();
+    }
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            int port;
+            try (ServerSocket socket = new ServerSocket(0)) {
+                port = socket.getLocalPort();
+            }
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString()));
+            devServices.forEach((key, value) -> command.add("-D" + key + "=" + value));
+            command.add("-Dquarkus.http.port=" + port);
+            command.add("-jar");
+            command.add(Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString());
+            Path log = Files.createTempFile("second-instance", ".log");
+            process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            String base = "http://localhost:" + port;
+            awaitUp(base, log);
+            url = base;
+            return Map.of();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void awaitUp(String base, Path log) throws IOException {
+        HttpClient client = HttpClient.newHttpClient();
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the second instance exited:\n" + Files.readString(log));
+            }
+            try {
+                HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(base + "/bus/listener"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200 && response.body().contains("\"listening\":true")) {
+                    return;
+                }
+            } catch (IOException e) {
+                // Not up yet.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException("the second instance did not come up within 60 s:\n" + Files.readString(log));
+    }
+
+    @Override
+    public void stop() {
+        if (process != null) {
+            process.destroy();
+            try {
+                if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+    }
+}

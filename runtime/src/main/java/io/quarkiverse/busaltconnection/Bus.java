@@ -1,33 +1,34 @@
 package io.quarkiverse.busaltconnection;
 
 /**
- * Sends notifications over the application's ordinary datasource (the pooled path, through PgBouncer).
+ * Sends messages on the bus: rows of the bus table, written over the application's ordinary datasource (the pooled
+ * path, through PgBouncer) in the caller's transaction.
  * <p>
- * A send is a statement on the caller's connection: inside a transaction ({@code @Transactional}) the message is
- * delivered when the transaction commits and never if it rolls back; outside one it is delivered at once.
- * PostgreSQL delivers in commit order and folds identical channel + payload pairs sent in one transaction into one
- * notification.
+ * Inside a transaction ({@code @Transactional}) the messages are written just before it commits and delivered after
+ * it commits, never if it rolls back; outside one they are written and delivered at once. Every instance's listeners
+ * receive each committed message exactly once, in commit order.
  * <p>
- * Limits, checked before anything reaches the database ({@link IllegalArgumentException} naming the limit):
- * the channel is 1 to 63 bytes in UTF-8 without NUL characters; the payload is shorter than 8000 bytes in UTF-8 and
- * has no NUL characters.
+ * Channels are any non-empty text and payloads any text, of any size, without NUL characters; violations are an
+ * {@link IllegalArgumentException} before anything reaches the database.
  */
 public interface Bus {
 
     /**
      * Sends {@code payload} as it is (no JSON encoding) on {@code channel}.
      *
-     * @throws IllegalArgumentException if the channel or payload break PostgreSQL's NOTIFY limits
-     * @throws BusException if the database refused the notification
+     * @throws IllegalArgumentException for a null or empty channel, a null payload, or a NUL character
+     * @throws IllegalStateException if the current transaction is marked for rollback
+     * @throws BusException if the database refused the write
      */
     void send(String channel, String payload);
 
     /**
      * Sends {@code payload} encoded as JSON by the application's Jackson {@code ObjectMapper} on {@code channel}.
      *
-     * @throws IllegalArgumentException if the channel or the encoded payload break PostgreSQL's NOTIFY limits, or
-     *         the payload cannot be encoded as JSON
-     * @throws BusException if the database refused the notification
+     * @throws IllegalArgumentException for a null or empty channel, a NUL character, or a payload that cannot be
+     *         encoded as JSON
+     * @throws IllegalStateException if the current transaction is marked for rollback
+     * @throws BusException if the database refused the write
      */
     void send(String channel, Object payload);
 }

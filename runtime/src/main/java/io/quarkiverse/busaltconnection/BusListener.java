@@ -16,16 +16,17 @@ import jakarta.inject.Qualifier;
 /**
  * Two uses, one name: the listening side of the bus.
  * <p>
- * <b>On a bean method</b>, {@code @BusListener("orders")} makes the method receive every notification PostgreSQL
- * delivers on channel {@code orders}, whether it was sent with {@link Bus#send} or by anything else
- * ({@code NOTIFY orders, '...'} from psql, a trigger calling {@code pg_notify}). All listeners of an application
- * instance share one direct LISTEN connection to PostgreSQL, opened at startup.
+ * <b>On a bean method</b>, {@code @BusListener("orders")} makes the method receive every message committed on bus
+ * channel {@code orders} with {@link Bus#send}, exactly once and in commit order, and plain notifications sent on
+ * the PostgreSQL channel of that name by anything else ({@code NOTIFY orders, '...'} from psql, a trigger calling
+ * {@code pg_notify}). All listeners of an application instance share one direct LISTEN connection to PostgreSQL,
+ * opened at startup.
  * <p>
  * The method takes up to two parameters, in any order: the payload ({@code String} for the raw text, or any type
  * Jackson can read the payload's JSON into) and a {@link BusMessage} (channel, id, time, raw payload). It returns
  * {@code void}, {@code Uni<?>} or {@code CompletionStage<?>}. It runs on a worker thread unless annotated
  * {@code @NonBlocking} (event loop) or {@code @RunOnVirtualThread}. Each listener receives the messages of its
- * channel one at a time, in the order PostgreSQL delivered them (commit order). A listener that throws is logged
+ * channel one at a time, in commit order. A listener that throws is logged
  * and skipped; the dispatcher and the other listeners go on.
  * <p>
  * <b>On an injection point</b>, {@code @Inject @BusListener Pool client} (or the Mutiny
@@ -40,8 +41,9 @@ import jakarta.inject.Qualifier;
 public @interface BusListener {
 
     /**
-     * The PostgreSQL channel to listen on, case-sensitive, 1 to 63 bytes in UTF-8. Required on a method; ignored on an
-     * injection point.
+     * The bus channel to listen on: any non-empty text without NUL characters, case-sensitive. When it is also a
+     * valid PostgreSQL channel name (63 bytes or less in UTF-8), plain NOTIFYs on it are delivered too. Required on a
+     * method; ignored on an injection point.
      */
     @Nonbinding
     String value() default "";

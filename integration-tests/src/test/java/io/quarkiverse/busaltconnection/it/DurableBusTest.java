@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import jakarta.inject.Inject;
@@ -27,9 +28,13 @@ import org.junit.jupiter.api.Test;
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
+import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
 
 /**
  * The bus table: no NOTIFY limits on channels and payloads, nothing lost or doubled across a dropped listener
@@ -46,6 +51,9 @@ class DurableBusTest {
 
     @Inject
     BusRetention retention;
+
+    @Inject
+    Vertx vertx;
 
     @Test
     void megabytePayloadOnA300CharacterChannelArrivesIntact() {
@@ -117,6 +125,52 @@ class DurableBusTest {
         int deleted = retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)));
         assertTrue(deleted >= 2, "deleted " + deleted);
         assertEquals(List.of(run + ":new"), payloadsLike(run + ":%"));
+    }
+
+    @Test
+    void instancesStartingTogetherCreateTheSchemaOnce() throws Exception {
+        // A fresh table, prepared by eight "instances" at the same moment.
+        BusTable table = new BusTable("concurrent_" + Long.toHexString(System.nanoTime()));
+        PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
+                .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
+        List<CompletableFuture<Long>> starts = IntStream.range(0, 8)
+                .mapToObj(i -> CompletableFuture.supplyAsync(() -> BusStartup.prepare(vertx, options, table, true,
+                        Duration.ofSeconds(30))))
+                .toList();
+        for (CompletableFuture<Long> start : starts) {
+            assertEquals(0L, start.get(60, TimeUnit.SECONDS));
+        }
+        try (Connection connection = direct(); PreparedStatement count = connection.prepareStatement(
+                "SELECT count(*) FROM pg_class WHERE relname IN (?, ?, ?)")) {
+            count.setString(1, table.name());
+            count.setString(2, table.name() + "_id_seq");
+            count.setString(3, table.name() + "_created_at_idx");
+            try (ResultSet result = count.executeQuery()) {
+                result.next();
+                assertEquals(3, result.getInt(1));
+            }
+        }
+    }
+
+    @Test
+    void instancesDeletingExpiredMessagesTogetherDeleteEachOnce() throws Exception {
+        String run = DeliveryTest.unique("expired");
+        QuarkusTransaction.requiringNew().run(() -> IntStream.range(0, 2_000)
+                .forEach(i -> bus.send("retention", run + ":" + i)));
+        try (Connection connection = direct(); PreparedStatement backdate = connection.prepareStatement(
+                "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
+            backdate.setString(1, run + ":%");
+            assertEquals(2_000, backdate.executeUpdate());
+        }
+        Instant cutoff = Instant.now().minus(Duration.ofHours(1));
+        List<CompletableFuture<Integer>> deletions = IntStream.range(0, 4)
+                .mapToObj(i -> CompletableFuture.supplyAsync(() -> retention.deleteOlderThan(cutoff))).toList();
+        int total = 0;
+        for (CompletableFuture<Integer> deletion : deletions) {
+            total += deletion.get(60, TimeUnit.SECONDS);
+        }
+        assertTrue(total >= 2_000, "deleted " + total);
+        assertEquals(List.of(), payloadsLike(run + ":%"));
     }
 
     @Test

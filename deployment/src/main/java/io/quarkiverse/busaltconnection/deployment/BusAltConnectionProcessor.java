@@ -2,6 +2,7 @@ package io.quarkiverse.busaltconnection.deployment;
 
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.config.SeedEnvironmentVariables;
+import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbeJob;
 import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
 import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
@@ -36,7 +37,7 @@ public class BusAltConnectionProcessor {
     AdditionalBeanBuildItem beanArchive() {
         // The runtime jar is not a bean archive: add the Bus and the qualifier to the application's bean index.
         return AdditionalBeanBuildItem.builder()
-                .addBeanClasses(PooledBus.class, BusRetention.class, BusListener.class).build();
+                .addBeanClasses(PooledBus.class, BusRetention.class, ListenerProbeJob.class, BusListener.class).build();
     }
 
     @BuildStep

@@ -9,6 +9,8 @@ import org.jboss.jandex.DotName;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.agroal.api.AgroalDataSource;
+
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
@@ -54,6 +56,7 @@ class DirectClientProcessor {
         syntheticBeans.produce(SyntheticBeanBuildItem.configure(BusDispatcher.class)
                 .scope(Singleton.class)
                 .addInjectionPoint(ClassType.create(ObjectMapper.class))
+                .addInjectionPoint(ClassType.create(AgroalDataSource.class))
                 .setRuntimeInit()
                 // Listening must be established before the application serves anything, or a message committed
                 // right after startup could go unheard.

@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -8,6 +9,8 @@ import java.util.function.Function;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.agroal.api.AgroalDataSource;
 
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
@@ -17,6 +20,7 @@ import io.quarkiverse.busaltconnection.runtime.http.LongPollHandler;
 import io.quarkiverse.busaltconnection.runtime.http.SseHandler;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
+import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.arc.SyntheticCreationalContext;
@@ -94,8 +98,12 @@ public class BusAltConnectionRecorder {
                     imdispatcher.bus().schemaManagement() == ImDispatcherConfig.BusStore.SchemaManagement.CREATE,
                     imdispatcher.connectTimeout());
             ListenerConnection connection = new ListenerConnection(vertx.getValue(), options, imdispatcher.reconnect());
+            Optional<ListenerProbe> probe = imdispatcher.probe().enabled()
+                    ? Optional.of(new ListenerProbe(table.name() + "_probe",
+                            context.getInjectedReference(AgroalDataSource.class), imdispatcher.probe().timeout()))
+                    : Optional.empty();
             BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection, ListenerRegistry.get(),
-                    table, startAfter, listenWithoutListeners, context.getInjectedReference(ObjectMapper.class),
+                    table, startAfter, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder.getCurrent()), imdispatcher.connectTimeout());
             shutdown.addShutdownTask(dispatcher::close);
             return dispatcher;

@@ -161,6 +161,9 @@ final class LocalPoolerStack implements PoolerStack {
         stop(pgbouncer);
         stop(postgres);
         if (directory != null) {
+            // Servers restarted by hand (pg_ctl, an operator, a fault-injection test) are not the processes this
+            // stack launched: stop what the pid files name too.
+            LocalRuns.stopServers(directory);
             LocalRuns.delete(directory);
             directory = null;
         }

@@ -45,10 +45,15 @@ final class LocalRuns {
 
     private static void cleanUp(Path run) {
         LOG.infof("Stopping the servers of a Dev Services run whose application is gone: %s", run);
+        stopServers(run);
+        delete(run);
+    }
+
+    /** Stops the servers a run's pid files name, if they still run. */
+    static void stopServers(Path run) {
         // PgBouncer first: PostgreSQL's shutdown waits for its server connections.
         stop(readPid(run.resolve("pgbouncer.pid")), "pgbouncer");
         stop(readPid(run.resolve("data/postmaster.pid")), "postgres");
-        delete(run);
     }
 
     private static void stop(OptionalLong pid, String command) {

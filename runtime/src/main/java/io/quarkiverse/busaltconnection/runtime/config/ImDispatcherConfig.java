@@ -85,6 +85,38 @@ public interface ImDispatcherConfig {
     Duration connectTimeout();
 
     /**
+     * The self-probe: a notification sent through the datasource (the pooled path) must come back on the listening
+     * connection. It catches a listener that hears nothing: one connected through a transaction pooler, to another
+     * server or database, or gone deaf.
+     */
+    @ConfigDocSection
+    Probe probe();
+
+    interface Probe {
+
+        /**
+         * Whether to probe. At startup, a listener that does not receive the probe within `timeout` fails the
+         * startup with a message naming `db-host` / `db-port`; afterwards, every `interval`, a missed probe forces
+         * the listener to reconnect and turns the readiness check DOWN until a probe comes back.
+         */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * How long a probe may take to come back.
+         */
+        @WithDefault("5s")
+        Duration timeout();
+
+        /**
+         * How often to probe while the application runs, as a quarkus-scheduler `every` value; `off` keeps only the
+         * startup probe.
+         */
+        @WithDefault("30s")
+        String interval();
+    }
+
+    /**
      * Reconnection of the listening connection after it is lost.
      */
     @ConfigDocSection

@@ -20,6 +20,7 @@ import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
+import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkiverse.busaltconnection.runtime.store.StoredMessage;
 import io.vertx.core.Vertx;
@@ -38,11 +39,13 @@ public class BusDispatcher {
     private final List<Consumer<BusMessage>> subscribers = new CopyOnWriteArrayList<>();
     private final AtomicReference<Instant> lastNotification = new AtomicReference<>();
     private final BusFeed feed;
+    private final Optional<ListenerProbe> probe;
+    private volatile boolean active;
 
     /** What the dispatcher needs to start. */
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
-            long startAfterId, boolean listenWithoutListeners, ObjectMapper json, Vertx vertx,
-            Executor virtualThreads) {
+            long startAfterId, boolean listenWithoutListeners, Optional<ListenerProbe> probe, ObjectMapper json,
+            Vertx vertx, Executor virtualThreads) {
     }
 
     /**
@@ -58,6 +61,17 @@ public class BusDispatcher {
             return dispatcher;
         }
         setup.connection().start(timeout);
+        dispatcher.active = true;
+        Optional<String> deaf = dispatcher.probe.flatMap(ListenerProbe::probe);
+        if (deaf.isPresent()) {
+            dispatcher.close();
+            throw new IllegalStateException("Bus Alt Connection's listener at "
+                    + DirectConnectOptions.describe(setup.connection().options()) + " does not hear the application: "
+                    + deaf.get() + ". The datasource (quarkus.datasource.jdbc.url) and the listener"
+                    + " (quarkus.imdispatcher.db-host / db-port / db-name) must reach the same PostgreSQL database,"
+                    + " the listener directly, not through a transaction pooler. Set quarkus.imdispatcher.probe.enabled"
+                    + "=false only if notifications sent through the datasource cannot reach the listener by design.");
+        }
         LOG.infof("Bus listener connected to %s (backend pid %d), listening for %d listener(s) on %d channel(s)",
                 DirectConnectOptions.describe(setup.connection().options()), setup.connection().backendPid(),
                 setup.listeners().size(), dispatcher.deliveriesByChannel.size());
@@ -72,9 +86,11 @@ public class BusDispatcher {
         }
         this.feed = new BusFeed(setup.table(), setup.json(), connection::sqlClient, this::dispatchStored,
                 setup.startAfterId());
+        this.probe = setup.probe();
         // The table's channel first: its subscribe handler tells the feed about every (re)LISTEN.
         connection.listen(setup.table().name(), feed::onWakeUp);
         connection.onListening(feed::onListening);
+        probe.ifPresent(p -> connection.listen(p.channel(), p::onNotification));
         deliveriesByChannel.forEach((channel, listeners) -> {
             // Plain NOTIFY interop, for channels PostgreSQL can carry.
             if (NotifyLimits.channelProblem(channel).isEmpty() && !channel.equals(setup.table().name())) {
@@ -119,9 +135,43 @@ public class BusDispatcher {
         subscribers.remove(subscriber);
     }
 
+    /** Whether the dispatcher opened a listening connection (it has listeners, or HTTP delivery is enabled). */
+    public boolean active() {
+        return active;
+    }
+
     /** Whether the listening connection is up and LISTEN went through. */
     public boolean listening() {
         return connection.listening();
+    }
+
+    /**
+     * Sends a probe through the datasource and waits for it on the listener (blocking). A probe that does not come
+     * back means the listener hears nothing although its connection looks alive: it is made again.
+     *
+     * @return empty if the probe came back, else why not
+     */
+    public Optional<String> probe() {
+        if (probe.isEmpty() || !active) {
+            return Optional.empty();
+        }
+        Optional<String> failure = probe.get().probe();
+        failure.ifPresent(reason -> {
+            LOG.errorf("Bus listener at %s is deaf: %s; reconnecting it",
+                    DirectConnectOptions.describe(connection.options()), reason);
+            connection.reconnect();
+        });
+        return failure;
+    }
+
+    /** When a probe last came back, if probing is enabled. */
+    public Optional<Instant> lastProbe() {
+        return probe.flatMap(ListenerProbe::lastHeard);
+    }
+
+    /** Host, port, database and user of the listening connection (never the password). */
+    public String server() {
+        return DirectConnectOptions.describe(connection.options());
     }
 
     /** The channels of the {@code @BusListener} methods. */
@@ -151,6 +201,7 @@ public class BusDispatcher {
 
     /** Closes the listening connection; no listener is invoked afterwards. */
     public void close() {
+        active = false;
         connection.close();
     }
 }

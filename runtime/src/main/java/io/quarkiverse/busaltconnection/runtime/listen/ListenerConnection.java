@@ -120,6 +120,17 @@ public final class ListenerConnection {
         listeningCallbacks.forEach(Runnable::run);
     }
 
+    /**
+     * Drops the current connection so that it is made again (and LISTEN re-issued), with the usual backoff: for a
+     * connection that looks alive but hears nothing.
+     */
+    public void reconnect() {
+        var connection = subscriber.actualConnection();
+        if (connection != null) {
+            connection.close();
+        }
+    }
+
     /** Whether the connection is up and LISTEN went through. */
     public boolean listening() {
         return listening && subscriber.actualConnection() != null;

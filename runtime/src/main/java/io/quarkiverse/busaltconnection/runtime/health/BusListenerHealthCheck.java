@@ -1,0 +1,72 @@
+package io.quarkiverse.busaltconnection.runtime.health;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkus.runtime.configuration.DurationConverter;
+
+/**
+ * Readiness of the notification path: DOWN while the listening connection is down, or while its last successful
+ * probe is older than two probe intervals plus the probe timeout (a listener that went deaf). Registered only when
+ * the application has SmallRye Health.
+ */
+@Readiness
+@ApplicationScoped
+public class BusListenerHealthCheck implements HealthCheck {
+
+    static final String NAME = "Bus Alt Connection listener";
+
+    private final BusDispatcher dispatcher;
+    private final ImDispatcherConfig config;
+
+    @Inject
+    public BusListenerHealthCheck(BusDispatcher dispatcher, ImDispatcherConfig config) {
+        this.dispatcher = dispatcher;
+        this.config = config;
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder response = HealthCheckResponse.named(NAME);
+        if (!dispatcher.active()) {
+            return response.up().withData("listening", "no: no @BusListener methods and no HTTP delivery").build();
+        }
+        boolean listening = dispatcher.listening();
+        Optional<String> stale = staleProbe();
+        response.status(listening && stale.isEmpty())
+                .withData("server", dispatcher.server())
+                .withData("listening", listening)
+                .withData("backendPid", dispatcher.backendPid())
+                .withData("channels", dispatcher.channels().size())
+                .withData("lastMessageId", dispatcher.lastMessageId())
+                .withData("reconnections", dispatcher.reconnections());
+        dispatcher.lastNotificationTime().ifPresent(time -> response.withData("lastNotification", time.toString()));
+        dispatcher.lastProbe().ifPresent(time -> response.withData("lastProbe", time.toString()));
+        stale.ifPresent(reason -> response.withData("probe", reason));
+        return response.build();
+    }
+
+    private Optional<String> staleProbe() {
+        ImDispatcherConfig.Probe probe = config.probe();
+        if (!probe.enabled() || "off".equalsIgnoreCase(probe.interval().trim())) {
+            return Optional.empty();
+        }
+        Duration allowed = DurationConverter.parseDuration(probe.interval()).multipliedBy(2).plus(probe.timeout());
+        Optional<Instant> last = dispatcher.lastProbe();
+        if (last.isEmpty() || last.get().isBefore(Instant.now().minus(allowed))) {
+            return Optional.of("no probe came back in the last " + allowed.toSeconds() + " s");
+        }
+        return Optional.empty();
+    }
+}

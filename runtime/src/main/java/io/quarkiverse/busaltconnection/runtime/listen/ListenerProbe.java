@@ -1,0 +1,96 @@
+package io.quarkiverse.busaltconnection.runtime.listen;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.sql.DataSource;
+
+/**
+ * Checks end to end that the listener hears what the application sends: a notification with a nonce goes out
+ * through the datasource (the pooled path, as {@code Bus.send} does) and must come back on the listening
+ * connection. It fails when the listener sits behind a transaction pooler, on another server or database, or has
+ * gone deaf. Every instance listens on the probe channel; each only waits for its own nonces.
+ */
+public final class ListenerProbe {
+
+    private final String channel;
+    private final DataSource dataSource;
+    private final Duration timeout;
+    private final String instance = UUID.randomUUID().toString();
+    private final AtomicLong sequence = new AtomicLong();
+    private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
+    private volatile Instant lastHeard;
+
+    public ListenerProbe(String channel, DataSource dataSource, Duration timeout) {
+        this.channel = channel;
+        this.dataSource = dataSource;
+        this.timeout = timeout;
+    }
+
+    public String channel() {
+        return channel;
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** A notification on the probe channel, from this instance or another. */
+    public void onNotification(String payload) {
+        CompletableFuture<Void> waiting = payload == null ? null : pending.remove(payload);
+        if (waiting != null) {
+            lastHeard = Instant.now();
+            waiting.complete(null);
+        }
+    }
+
+    /**
+     * Sends a probe and waits for it. Blocking.
+     *
+     * @return empty if it came back in time, else why not
+     */
+    public Optional<String> probe() {
+        String nonce = instance + ":" + sequence.incrementAndGet();
+        CompletableFuture<Void> heard = new CompletableFuture<>();
+        pending.put(nonce, heard);
+        try {
+            try (Connection connection = dataSource.getConnection();
+                    PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
+                notify.setString(1, channel);
+                notify.setString(2, nonce);
+                notify.execute();
+            }
+            heard.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return Optional.empty();
+        } catch (SQLException e) {
+            return Optional.of("the probe could not be sent through the datasource: " + e.getMessage());
+        } catch (TimeoutException e) {
+            return Optional.of("a probe sent through the datasource did not come back on the listener within "
+                    + timeout.toMillis() + " ms (quarkus.imdispatcher.probe.timeout)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted");
+        } catch (ExecutionException e) {
+            return Optional.of(String.valueOf(e.getCause()));
+        } finally {
+            pending.remove(nonce);
+        }
+    }
+
+    /** When a probe last came back. */
+    public Optional<Instant> lastHeard() {
+        return Optional.ofNullable(lastHeard);
+    }
+}

@@ -1,0 +1,31 @@
+package io.quarkiverse.busaltconnection.runtime.listen;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkus.scheduler.Scheduled;
+
+/**
+ * Probes the listener every {@code quarkus.imdispatcher.probe.interval}: a listener that went deaf while its
+ * connection looked alive is reconnected, and the readiness check reports it meanwhile.
+ */
+@ApplicationScoped
+public class ListenerProbeJob {
+
+    private final BusDispatcher dispatcher;
+
+    @Inject
+    public ListenerProbeJob(BusDispatcher dispatcher) {
+        this.dispatcher = dispatcher;
+    }
+
+    @Scheduled(identity = "imdispatcher-listener-probe", every = "${quarkus.imdispatcher.probe.interval:30s}",
+            delayed = "${quarkus.imdispatcher.probe.interval:30s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void probe() {
+        if (dispatcher.listening()) {
+            dispatcher.probe();
+        }
+    }
+}

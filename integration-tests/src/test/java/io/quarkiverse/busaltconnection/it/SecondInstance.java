@@ -6,14 +6,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import io.quarkus.test.common.DevServicesContext;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -26,7 +21,7 @@ public class SecondInstance implements QuarkusTestResourceLifecycleManager, DevS
 
     private static volatile String url;
     private Map<String, String> devServices = Map.of();
-    private Process process;
+    private AppProcess app;
 
     /** Base URL of the second instance. */
     static String url() {
@@ -45,16 +40,11 @@ public class SecondInstance implements QuarkusTestResourceLifecycleManager, DevS
             try (ServerSocket socket = new ServerSocket(0)) {
                 port = socket.getLocalPort();
             }
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString()));
-            devServices.forEach((key, value) -> command.add("-D" + key + "=" + value));
-            command.add("-Dquarkus.http.port=" + port);
-            command.add("-jar");
-            command.add(Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString());
-            Path log = Files.createTempFile("second-instance", ".log");
-            process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Map<String, String> config = new java.util.HashMap<>(devServices);
+            config.put("quarkus.http.port", String.valueOf(port));
+            app = AppProcess.start(config);
             String base = "http://localhost:" + port;
-            awaitUp(base, log);
+            awaitUp(base);
             url = base;
             return Map.of();
         } catch (IOException e) {
@@ -62,12 +52,12 @@ public class SecondInstance implements QuarkusTestResourceLifecycleManager, DevS
         }
     }
 
-    private void awaitUp(String base, Path log) throws IOException {
+    private void awaitUp(String base) throws IOException {
         HttpClient client = HttpClient.newHttpClient();
         Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
         while (Instant.now().isBefore(deadline)) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("the second instance exited:\n" + Files.readString(log));
+            if (!app.process.isAlive()) {
+                throw new IllegalStateException("the second instance exited:\n" + app.output());
             }
             try {
                 HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(base + "/bus/listener"))
@@ -88,20 +78,16 @@ public class SecondInstance implements QuarkusTestResourceLifecycleManager, DevS
                 throw new IllegalStateException(e);
             }
         }
-        throw new IllegalStateException("the second instance did not come up within 60 s:\n" + Files.readString(log));
+        throw new IllegalStateException("the second instance did not come up within 60 s:\n" + app.output());
     }
 
     @Override
     public void stop() {
-        if (process != null) {
-            process.destroy();
+        if (app != null) {
             try {
-                if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
+                app.close();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
             }
         }
     }

@@ -21,6 +21,11 @@ final class PgBouncerAdmin {
     }
 
     static List<Row> show(Vertx vertx, String what) throws Exception {
+        return command(vertx, "SHOW " + what);
+    }
+
+    /** Any admin console command: PAUSE db, RESUME db, SHUTDOWN, SHOW ... */
+    static List<Row> command(Vertx vertx, String command) throws Exception {
         PgConnectOptions options = new PgConnectOptions()
                 .setHost(Servers.pgbouncerHost())
                 .setPort(Servers.pgbouncerPort())
@@ -32,7 +37,7 @@ final class PgBouncerAdmin {
                 .get(10, TimeUnit.SECONDS);
         try {
             List<Row> rows = new ArrayList<>();
-            connection.query("SHOW " + what).execute().toCompletionStage().toCompletableFuture()
+            connection.query(command).execute().toCompletionStage().toCompletableFuture()
                     .get(10, TimeUnit.SECONDS).forEach(rows::add);
             return rows;
         } finally {

@@ -1,0 +1,242 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import io.quarkiverse.busaltconnection.Bus;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+
+/**
+ * Real faults on the real servers, while messages are being sent: PgBouncer paused and resumed, PgBouncer
+ * restarted, PostgreSQL stopped and started. After each, every listener has received exactly the committed
+ * messages (read back from the table), in commit order. Recovery times are printed, not asserted.
+ */
+@QuarkusTest
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultInjectionTest {
+
+    @Inject
+    Bus bus;
+
+    @Inject
+    Vertx vertx;
+
+    @Test
+    @Order(1)
+    void pgbouncerPausedAndResumed() throws Exception {
+        try (Sender sender = new Sender(bus, "pause")) {
+            sender.awaitSent(20);
+            PgBouncerAdmin.command(vertx, "PAUSE " + Servers.database());
+            Thread.sleep(2_000);
+            int beforeResume = sender.sent();
+            Instant resumed = Instant.now();
+            PgBouncerAdmin.command(vertx, "RESUME " + Servers.database());
+            sender.awaitSent(beforeResume + 20);
+            report("PgBouncer resumed", resumed, sender);
+        }
+        assertEveryCommittedMessageOnceInOrder("pause");
+    }
+
+    @Test
+    @Order(2)
+    void pgbouncerRestarted() throws Exception {
+        Path run = runDirectory();
+        Process restarted;
+        try (Sender sender = new Sender(bus, "pgbouncer")) {
+            sender.awaitSent(20);
+            try {
+                PgBouncerAdmin.command(vertx, "SHUTDOWN");
+            } catch (Exception expected) {
+                // PgBouncer closes the admin connection as it exits.
+            }
+            awaitGone(run.resolve("pgbouncer.pid"));
+            int before = sender.sent();
+            Instant start = Instant.now();
+            restarted = ServerProcesses.start(run, List.of(pgbouncerBinary(), run.resolve("pgbouncer.ini").toString()),
+                    Files.createTempFile("pgbouncer-restart", ".log"));
+            sender.awaitSent(before + 20);
+            report("PgBouncer restarted", start, sender);
+        }
+        assertTrue(restarted.isAlive(), "the restarted PgBouncer exited");
+        assertEveryCommittedMessageOnceInOrder("pgbouncer");
+    }
+
+    @Test
+    @Order(3)
+    void postgresqlStoppedAndStarted() throws Exception {
+        Path data = runDirectory().resolve("data");
+        List<String> command = postmasterCommand(data);
+        try (Sender sender = new Sender(bus, "postgres")) {
+            sender.awaitSent(20);
+            ServerProcesses.runAs(data, List.of(ServerProcesses.bindir().resolve("pg_ctl").toString(), "-D",
+                    data.toString(), "-m", "fast", "-w", "stop"), java.util.Map.of());
+            await().atMost(Duration.ofSeconds(30)).until(() -> readiness() == 503);
+            Thread.sleep(1_000);
+            Instant start = Instant.now();
+            ServerProcesses.start(data, command, Files.createTempFile("postgres-restart", ".log"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> readiness() == 200);
+            System.out.printf("[fault] PostgreSQL started: readiness UP after %d ms%n",
+                    Duration.between(start, Instant.now()).toMillis());
+            int before = sender.sent();
+            sender.awaitSent(before + 20);
+            report("PostgreSQL started", start, sender);
+        }
+        assertEveryCommittedMessageOnceInOrder("postgres");
+    }
+
+    private static int readiness() {
+        return given().get("/q/health/ready").then().extract().statusCode();
+    }
+
+    private static void report(String fault, Instant start, Sender sender) {
+        System.out.printf("[fault] %s: sending again after %d ms; %d sent, %d failed meanwhile%n", fault,
+                Duration.between(start, sender.lastSuccessAfter(start)).toMillis(), sender.sent(), sender.failed());
+    }
+
+    /** The listeners received exactly what the table holds for this run, in id order. */
+    private static void assertEveryCommittedMessageOnceInOrder(String name) throws SQLException {
+        List<String> committed = new ArrayList<>();
+        try (Connection connection = direct(); PreparedStatement select = connection.prepareStatement(
+                "SELECT payload FROM imdispatcher_bus WHERE channel = ? AND payload LIKE ? ORDER BY id")) {
+            select.setString(1, Channels.SEQUENCE);
+            select.setString(2, Sender.prefix(name) + "%");
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    committed.add(rows.getString(1));
+                }
+            }
+        }
+        assertTrue(committed.size() >= 40, "only " + committed.size() + " messages committed");
+        for (String listener : List.of("sequence", "sequence-event-loop")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> mine(listener, name).size() >= committed.size());
+            assertEquals(committed, mine(listener, name), listener + ": lost, doubled or out of order");
+        }
+    }
+
+    private static List<String> mine(String listener, String name) {
+        return DeliveryTest.received(listener).stream().filter(entry -> entry.startsWith(Sender.prefix(name)))
+                .toList();
+    }
+
+    /** The Dev Services run directory: the parent of PostgreSQL's data directory. */
+    private static Path runDirectory() throws SQLException {
+        try (Connection connection = direct(); Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SHOW data_directory")) {
+            result.next();
+            return Path.of(result.getString(1)).getParent();
+        }
+    }
+
+    /** The command line the running postmaster was started with (postmaster.opts), to start it the same way. */
+    private static List<String> postmasterCommand(Path data) throws Exception {
+        String options = Files.readString(data.resolve("postmaster.opts")).trim();
+        List<String> command = new ArrayList<>();
+        Matcher token = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(options);
+        while (token.find()) {
+            command.add(token.group(1) != null ? token.group(1) : token.group(2));
+        }
+        return command;
+    }
+
+    private static String pgbouncerBinary() {
+        return Files.isExecutable(Path.of("/usr/sbin/pgbouncer")) ? "/usr/sbin/pgbouncer" : "pgbouncer";
+    }
+
+    private static void awaitGone(Path pidFile) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> !Files.exists(pidFile));
+    }
+
+    private static Connection direct() throws SQLException {
+        return DriverManager.getConnection(Servers.postgresJdbcUrl(), Servers.user(), Servers.password());
+    }
+
+    /** Sends numbered messages, one per transaction, until closed; failures (server away) are counted. */
+    static final class Sender implements AutoCloseable {
+
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final AtomicInteger sent = new AtomicInteger();
+        private final AtomicInteger failed = new AtomicInteger();
+        private volatile Instant lastSuccess = Instant.EPOCH;
+        private final CompletableFuture<Void> loop;
+
+        Sender(Bus bus, String name) {
+            String prefix = prefix(name);
+            loop = CompletableFuture.runAsync(() -> {
+                int i = 0;
+                while (running.get()) {
+                    try {
+                        bus.send(Channels.SEQUENCE, prefix + i++);
+                        sent.incrementAndGet();
+                        lastSuccess = Instant.now();
+                    } catch (RuntimeException e) {
+                        failed.incrementAndGet();
+                        pause(100);
+                    }
+                    pause(10);
+                }
+            });
+        }
+
+        static String prefix(String name) {
+            return "fault-" + name + ":";
+        }
+
+        int sent() {
+            return sent.get();
+        }
+
+        int failed() {
+            return failed.get();
+        }
+
+        Instant lastSuccessAfter(Instant start) {
+            return lastSuccess.isAfter(start) ? lastSuccess : start;
+        }
+
+        void awaitSent(int count) {
+            await().atMost(Duration.ofSeconds(120)).until(() -> sent.get() >= count);
+        }
+
+        @Override
+        public void close() {
+            running.set(false);
+            loop.join();
+        }
+
+        private static void pause(long millis) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

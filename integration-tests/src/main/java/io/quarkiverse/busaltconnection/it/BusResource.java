@@ -90,6 +90,13 @@ public class BusResource {
         bus.send(channel, payload + "-2");
     }
 
+    /** Lets the slow listener finish its current message. */
+    @POST
+    @Path("/slow/open")
+    public void openSlowGate() {
+        SlowGate.open();
+    }
+
     @GET
     @Path("/received/{listener}")
     @Produces(MediaType.APPLICATION_JSON)

@@ -6,6 +6,7 @@ import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.NonBlocking;
+import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -61,6 +62,27 @@ public class Listeners {
     @NonBlocking
     void sequenceOnEventLoop(String payload) {
         inbox.add("sequence-event-loop", payload);
+    }
+
+    /** The same numbered messages, on a virtual thread (JDK 21+; Quarkus's fallback executor on JDK 17). */
+    @BusListener(Channels.SEQUENCE)
+    @RunOnVirtualThread
+    void sequenceOnVirtualThread(String payload) {
+        inbox.add("sequence-virtual-thread", payload);
+    }
+
+    /** Blocks until the test opens the gate: other listeners must not wait for it. */
+    @BusListener("slow")
+    void slow(String payload) throws InterruptedException {
+        inbox.add("slow-started", payload);
+        SlowGate.await();
+        inbox.add("slow", payload);
+    }
+
+    /** Backslashes in a channel name. */
+    @BusListener("back\\slash\\channel")
+    void backslashes(String payload) {
+        inbox.add("backslashes", payload.length() + ":" + Digests.sha256(payload));
     }
 
     /** Throws on payloads starting with "boom": the dispatcher must carry on. */

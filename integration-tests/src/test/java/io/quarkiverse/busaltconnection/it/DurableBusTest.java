@@ -104,7 +104,7 @@ class DurableBusTest {
         assertTrue(kills >= 2, "the listener backend was killed only " + kills + " time(s) while sending");
 
         List<String> expected = IntStream.range(0, count).mapToObj(i -> run + ":" + i).toList();
-        for (String listener : List.of("sequence", "sequence-event-loop")) {
+        for (String listener : List.of("sequence", "sequence-event-loop", "sequence-virtual-thread")) {
             await().atMost(Duration.ofSeconds(30)).until(() -> mine(listener, run).size() >= count);
             assertEquals(expected, mine(listener, run), listener + " received messages lost, doubled or out of order");
         }

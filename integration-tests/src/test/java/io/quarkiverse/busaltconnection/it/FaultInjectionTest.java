@@ -135,7 +135,7 @@ class FaultInjectionTest {
             }
         }
         assertTrue(committed.size() >= 40, "only " + committed.size() + " messages committed");
-        for (String listener : List.of("sequence", "sequence-event-loop")) {
+        for (String listener : List.of("sequence", "sequence-event-loop", "sequence-virtual-thread")) {
             await().atMost(Duration.ofSeconds(30)).until(() -> mine(listener, name).size() >= committed.size());
             assertEquals(committed, mine(listener, name), listener + ": lost, doubled or out of order");
         }

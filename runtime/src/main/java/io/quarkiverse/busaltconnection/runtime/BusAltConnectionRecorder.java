@@ -104,7 +104,7 @@ public class BusAltConnectionRecorder {
                     : Optional.empty();
             BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection, ListenerRegistry.get(),
                     table, startAfter, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
-                    vertx.getValue(), VirtualThreadsRecorder.getCurrent()), imdispatcher.connectTimeout());
+                    vertx.getValue(), VirtualThreadsRecorder::getCurrent), imdispatcher.connectTimeout());
             shutdown.addShutdownTask(dispatcher::close);
             return dispatcher;
         };

@@ -11,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -45,7 +46,7 @@ public class BusDispatcher {
     /** What the dispatcher needs to start. */
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
             long startAfterId, boolean listenWithoutListeners, Optional<ListenerProbe> probe, ObjectMapper json,
-            Vertx vertx, Executor virtualThreads) {
+            Vertx vertx, Supplier<Executor> virtualThreads) {
     }
 
     /**

@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.dispatch;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.invoke.Invoker;
 
@@ -43,14 +44,18 @@ final class ListenerDelivery {
     /** Tail of the chain that keeps virtual-thread deliveries in order. */
     private CompletableFuture<Void> virtualThreadTail = CompletableFuture.completedFuture(null);
 
-    ListenerDelivery(ListenerMethod method, ObjectMapper objectMapper, Vertx vertx, Executor virtualThreads) {
+    /**
+     * @param virtualThreads asked for only by {@code @RunOnVirtualThread} listeners: creating the executor on a JDK
+     *        without virtual threads logs a warning, which other applications should not see
+     */
+    ListenerDelivery(ListenerMethod method, ObjectMapper objectMapper, Vertx vertx, Supplier<Executor> virtualThreads) {
         this.method = method;
         this.invoker = method.invoker.getValue();
         this.objectMapper = objectMapper;
         this.payloadType = method.payloadType.isEmpty() ? null
                 : objectMapper.getTypeFactory().constructFromCanonical(method.payloadType);
         this.context = ((VertxInternal) vertx).createEventLoopContext();
-        this.virtualThreads = virtualThreads;
+        this.virtualThreads = method.executionModel == ExecutionModel.VIRTUAL_THREAD ? virtualThreads.get() : null;
     }
 
     String channel() {

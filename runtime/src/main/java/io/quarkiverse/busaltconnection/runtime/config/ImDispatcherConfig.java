@@ -182,16 +182,17 @@ public interface ImDispatcherConfig {
     interface BusStore {
 
         /**
-         * Name of the bus table (1 to 50 bytes). Its sequence is `<table>_id_seq`, its index
-         * `<table>_created_at_idx`, and its wake-up notifications go to the PostgreSQL channel of the same name.
+         * Name of the bus table: 1 to 50 letters, digits or underscores, starting with a letter or underscore. Its
+         * sequence is `<table>_id_seq`, its index `<table>_created_at_idx`, its send function `<table>_send`, and its
+         * wake-up notifications go to the PostgreSQL channel of the same name.
          */
         @WithDefault("imdispatcher_bus")
         String table();
 
         /**
-         * `create`: create the table, sequence and index at startup if they are missing (under an advisory lock on
-         * the direct connection, so that instances starting together do not collide). `none`: leave it to your
-         * migrations, with the SQL given in the documentation.
+         * `create`: create the table, sequence and index at startup if they are missing, and (re)create the send
+         * function (under an advisory lock on the direct connection, so that instances starting together do not
+         * collide). `none`: leave it to your migrations, with the SQL given in the documentation.
          */
         @WithDefault("create")
         SchemaManagement schemaManagement();

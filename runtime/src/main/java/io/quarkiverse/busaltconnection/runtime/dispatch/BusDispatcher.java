@@ -7,7 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -37,7 +38,8 @@ public class BusDispatcher {
 
     private final ListenerConnection connection;
     private final Map<String, List<ListenerDelivery>> deliveriesByChannel = new LinkedHashMap<>();
-    private final List<Consumer<BusMessage>> subscribers = new CopyOnWriteArrayList<>();
+    /** A set: thousands of HTTP clients come and go, and removal from a copy-on-write list is linear per client. */
+    private final Set<Consumer<BusMessage>> subscribers = ConcurrentHashMap.newKeySet();
     private final AtomicReference<Instant> lastNotification = new AtomicReference<>();
     private final BusFeed feed;
     private final Optional<ListenerProbe> probe;

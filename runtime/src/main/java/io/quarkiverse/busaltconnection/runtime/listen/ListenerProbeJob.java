@@ -21,7 +21,6 @@ public class ListenerProbeJob {
     }
 
     @Scheduled(identity = "imdispatcher-listener-probe", every = "${quarkus.imdispatcher.probe.interval:30s}",
-            delayed = "${quarkus.imdispatcher.probe.interval:30s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void probe() {
         if (dispatcher.listening()) {

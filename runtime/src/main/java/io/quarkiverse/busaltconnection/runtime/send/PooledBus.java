@@ -23,8 +23,8 @@ import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
 
 /**
  * {@link Bus} over the default datasource, i.e. through PgBouncer. Inside a JTA transaction the messages are
- * collected and written just before it commits ({@link PendingMessages}); outside one, in a short transaction of
- * their own. Channel and payload are always bind parameters.
+ * collected and written just before it commits ({@link PendingMessages}); outside one, by one autocommitted call.
+ * Channel and payload are always bind parameters.
  */
 @ApplicationScoped
 public class PooledBus implements Bus {
@@ -40,7 +40,7 @@ public class PooledBus implements Bus {
         this.dataSource = dataSource;
         this.objectMapper = objectMapper;
         this.transactions = transactions;
-        this.writer = new BusWriter(new BusTable(config.bus().table()), objectMapper);
+        this.writer = new BusWriter(new BusTable(config.bus().table()));
     }
 
     @Override
@@ -80,19 +80,10 @@ public class PooledBus implements Bus {
         send(channel, json);
     }
 
+    /** Outside a transaction: the send function's call is a transaction of its own (one round trip). */
     private void writeAlone(Outgoing message) {
         try (Connection connection = dataSource.getConnection()) {
-            boolean autoCommit = connection.getAutoCommit();
-            connection.setAutoCommit(false);
-            try {
-                writer.write(connection, List.of(message));
-                connection.commit();
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(autoCommit);
-            }
+            writer.write(connection, List.of(message));
         } catch (SQLException e) {
             throw new BusException("Sending on channel '" + message.channel() + "' failed: " + e.getMessage(), e);
         }

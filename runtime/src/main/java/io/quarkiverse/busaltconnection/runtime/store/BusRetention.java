@@ -38,7 +38,6 @@ public class BusRetention {
     }
 
     @Scheduled(identity = "imdispatcher-bus-retention", every = "${quarkus.imdispatcher.bus.cleanup-interval:5m}",
-            delayed = "${quarkus.imdispatcher.bus.cleanup-interval:5m}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void deleteExpired() {
         int deleted = deleteOlderThan(Instant.now().minus(config.bus().retention()));

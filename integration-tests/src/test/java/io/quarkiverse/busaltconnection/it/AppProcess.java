@@ -1,6 +1,10 @@
 package io.quarkiverse.busaltconnection.it;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,10 +13,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The packaged demo application (target/quarkus-app) started in a JVM of its own with the given configuration, its
- * output in a file.
+ * The packaged application of the current module (target/quarkus-app) started in a JVM of its own with the given
+ * configuration, its output in a file. Extra JVM arguments (a profiler, say) come from the system property
+ * {@code app-process.jvm-args}.
  */
-final class AppProcess implements AutoCloseable {
+public final class AppProcess implements AutoCloseable {
 
     final Process process;
     final Path log;
@@ -22,9 +27,13 @@ final class AppProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static AppProcess start(Map<String, String> config) throws IOException {
+    public static AppProcess start(Map<String, String> config) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString()));
+        String extra = System.getProperty("app-process.jvm-args", "").trim();
+        if (!extra.isEmpty()) {
+            command.addAll(List.of(extra.split("\\s+")));
+        }
         config.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-jar");
         command.add(Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString());
@@ -35,6 +44,26 @@ final class AppProcess implements AutoCloseable {
 
     String output() throws IOException {
         return Files.readString(log);
+    }
+
+    /** Waits until {@code path} answers 200 on {@code port}, at most a minute. */
+    public void awaitHttp(int port, String path) throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newHttpClient();
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (System.currentTimeMillis() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the application exited:\n" + output());
+            }
+            try {
+                if (client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                Thread.sleep(200);
+            }
+        }
+        throw new IllegalStateException("the application did not answer within a minute:\n" + output());
     }
 
     @Override

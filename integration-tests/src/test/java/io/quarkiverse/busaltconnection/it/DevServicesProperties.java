@@ -5,12 +5,14 @@ import java.util.Map;
 import io.quarkus.test.common.DevServicesContext;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
-/** Hands the Dev Services configuration of a @QuarkusIntegrationTest to the test, to start more JVMs on it. */
+/**
+ * Hands the Dev Services configuration of a @QuarkusIntegrationTest to the test, to start more JVMs or clients on it.
+ */
 public class DevServicesProperties implements QuarkusTestResourceLifecycleManager, DevServicesContext.ContextAware {
 
     private static volatile Map<String, String> properties = Map.of();
 
-    static Map<String, String> get() {
+    public static Map<String, String> get() {
         return properties;
     }
 

@@ -18,8 +18,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
- * What both HTTP handlers share: the beans they use (looked up on first request, when the application is up), the
- * authorization of a request's channels, and backlog reads, both on worker threads.
+ * What both HTTP handlers share: the beans they use (looked up on the first request, when the application is up),
+ * the authorization of a request's channels, and backlog reads, both on worker threads.
  */
 final class HttpDelivery {
 
@@ -29,7 +29,8 @@ final class HttpDelivery {
     private final BusChannelAuthorizer authorizer;
     private final BusReader reader;
 
-    private HttpDelivery() {
+    /** Looked up when the first request comes: a handler lives as long as one application start. */
+    HttpDelivery() {
         var container = Arc.container();
         ImDispatcherConfig all = container.instance(ImDispatcherConfig.class).get();
         this.config = all.http();
@@ -37,18 +38,6 @@ final class HttpDelivery {
         this.json = container.instance(ObjectMapper.class).get();
         this.authorizer = container.instance(BusChannelAuthorizer.class).get();
         this.reader = new BusReader(container.instance(AgroalDataSource.class).get(), new BusTable(all.bus().table()));
-    }
-
-    private static volatile HttpDelivery instance;
-
-    static HttpDelivery get() {
-        HttpDelivery current = instance;
-        if (current == null || current.dispatcher != Arc.container().instance(BusDispatcher.class).get()) {
-            // First request, or an application restarted by dev mode: look the beans up again.
-            current = new HttpDelivery();
-            instance = current;
-        }
-        return current;
     }
 
     /** Fails with a 403 {@link BadRequest} naming the channels the request may not read. */

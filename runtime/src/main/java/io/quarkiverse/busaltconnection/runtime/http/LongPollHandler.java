@@ -24,9 +24,12 @@ public final class LongPollHandler implements Handler<RoutingContext> {
     private static final Logger LOG = Logger.getLogger(LongPollHandler.class);
     static final int MAX_BODY_BYTES = 64 * 1024;
 
+    /** Created with the handler at each application start (dev-mode restarts included), filled on first use. */
+    private volatile HttpDelivery delivery;
+
     @Override
     public void handle(RoutingContext routing) {
-        HttpDelivery delivery = HttpDelivery.get();
+        HttpDelivery delivery = delivery();
         HttpServerRequest request = routing.request();
         HttpServerResponse response = routing.response();
         if (request.method() != HttpMethod.POST) {
@@ -100,5 +103,14 @@ public final class LongPollHandler implements Handler<RoutingContext> {
             LOG.errorf(failure, "Bus HTTP request failed");
             Responses.error(delivery.json, response, 500, "internal", "the request failed; see the server log");
         }
+    }
+
+    private HttpDelivery delivery() {
+        HttpDelivery current = delivery;
+        if (current == null) {
+            current = new HttpDelivery();
+            delivery = current;
+        }
+        return current;
     }
 }

@@ -23,9 +23,12 @@ public final class SseHandler implements Handler<RoutingContext> {
 
     private static final Logger LOG = Logger.getLogger(SseHandler.class);
 
+    /** Created with the handler at each application start (dev-mode restarts included), filled on first use. */
+    private volatile HttpDelivery delivery;
+
     @Override
     public void handle(RoutingContext routing) {
-        HttpDelivery delivery = HttpDelivery.get();
+        HttpDelivery delivery = delivery();
         HttpServerRequest request = routing.request();
         HttpServerResponse response = routing.response();
         if (request.method() != HttpMethod.GET) {
@@ -102,5 +105,14 @@ public final class SseHandler implements Handler<RoutingContext> {
             LOG.debugf("SSE client too slow; disconnecting it at message %d", messages.get(messages.size() - 1).id());
             response.reset();
         }
+    }
+
+    private HttpDelivery delivery() {
+        HttpDelivery current = delivery;
+        if (current == null) {
+            current = new HttpDelivery();
+            delivery = current;
+        }
+        return current;
     }
 }

@@ -43,10 +43,6 @@ public final class ListenerProbe {
         return channel;
     }
 
-    public Duration timeout() {
-        return timeout;
-    }
-
     /** A notification on the probe channel, from this instance or another. */
     public void onNotification(String payload) {
         CompletableFuture<Void> waiting = payload == null ? null : pending.remove(payload);

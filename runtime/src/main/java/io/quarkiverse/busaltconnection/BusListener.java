@@ -17,8 +17,9 @@ import jakarta.inject.Qualifier;
  * Two uses, one name: the listening side of the bus.
  * <p>
  * <b>On a bean method</b>, {@code @BusListener("orders")} makes the method receive every message committed on bus
- * channel {@code orders} with {@link Bus#send}, exactly once and in commit order, and plain notifications sent on
- * the PostgreSQL channel of that name by anything else ({@code NOTIFY orders, '...'} from psql, a trigger calling
+ * channel {@code orders} with {@link Bus#send} after the application started, exactly once, in position order (see
+ * {@link BusMessage#position()}). With {@link #plainNotifications()} it also receives plain notifications sent on the
+ * PostgreSQL channel of that name by anything else ({@code NOTIFY orders, '...'} from psql, a trigger calling
  * {@code pg_notify}). All listeners of an application instance share one direct LISTEN connection to PostgreSQL,
  * opened at startup.
  * <p>
@@ -26,8 +27,10 @@ import jakarta.inject.Qualifier;
  * Jackson can read the payload's JSON into) and a {@link BusMessage} (channel, id, time, raw payload). It returns
  * {@code void}, {@code Uni<?>} or {@code CompletionStage<?>}. It runs on a worker thread unless annotated
  * {@code @NonBlocking} (event loop) or {@code @RunOnVirtualThread}. Each listener receives the messages of its
- * channel one at a time, in commit order. A listener that throws is logged
- * and skipped; the dispatcher and the other listeners go on.
+ * channel one at a time: the next call waits until the previous one returned and, for a {@code Uni} or
+ * {@code CompletionStage}, completed. A slow listener falls behind and reads its backlog from the bus table as it
+ * drains; only a bounded page of messages is held in memory for it. A listener that throws is logged and skipped; the
+ * dispatcher and the other listeners go on.
  * <p>
  * <b>On an injection point</b>, {@code @Inject @BusListener Pool client} (or the Mutiny
  * {@code io.vertx.mutiny.sqlclient.Pool}) gives the reactive client of the direct path: connections to PostgreSQL
@@ -49,6 +52,15 @@ public @interface BusListener {
     String value() default "";
 
     /**
+     * Also deliver plain {@code NOTIFY <channel>, '<payload>'} sent on the PostgreSQL channel of this name by anything
+     * else, as a {@link BusMessage} with position 0. Off by default: anyone who can connect to the database can
+     * NOTIFY on any channel, so a plain notification is unauthenticated input, never a bus message. Plain
+     * notifications are not stored: one sent while the listener's connection is down is lost.
+     */
+    @Nonbinding
+    boolean plainNotifications() default false;
+
+    /**
      * Supports inline instantiation of the qualifier, e.g. {@code Arc.container().select(Pool.class, Literal.INSTANCE)}.
      */
     final class Literal extends AnnotationLiteral<BusListener> implements BusListener {
@@ -60,6 +72,11 @@ public @interface BusListener {
         @Override
         public String value() {
             return "";
+        }
+
+        @Override
+        public boolean plainNotifications() {
+            return false;
         }
     }
 }

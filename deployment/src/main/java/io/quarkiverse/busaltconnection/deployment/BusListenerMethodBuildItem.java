@@ -18,9 +18,11 @@ public final class BusListenerMethodBuildItem extends MultiBuildItem {
     private final List<ParameterKind> parameters;
     private final String payloadType;
     private final InvokerInfo invoker;
+    private final boolean plainNotifications;
 
     BusListenerMethodBuildItem(String channel, String description, ExecutionModel executionModel,
-            List<ParameterKind> parameters, String payloadType, InvokerInfo invoker) {
+            List<ParameterKind> parameters, String payloadType, InvokerInfo invoker, boolean plainNotifications) {
+        this.plainNotifications = plainNotifications;
         this.channel = channel;
         this.description = description;
         this.executionModel = executionModel;
@@ -51,5 +53,9 @@ public final class BusListenerMethodBuildItem extends MultiBuildItem {
 
     public InvokerInfo getInvoker() {
         return invoker;
+    }
+
+    public boolean isPlainNotifications() {
+        return plainNotifications;
     }
 }

@@ -118,7 +118,8 @@ class BusListenerProcessor {
                         invoker.withReturnValueTransformer(Uni.class, "subscribeAsCompletionStage");
                     }
                     listeners.produce(new BusListenerMethodBuildItem(spec.channel, describe(method),
-                            spec.executionModel, spec.parameters, spec.payloadType, invoker.build()));
+                            spec.executionModel, spec.parameters, spec.payloadType, invoker.build(),
+                            spec.plainNotifications));
                 });
             }
         }
@@ -143,13 +144,14 @@ class BusListenerProcessor {
         for (BusListenerMethodBuildItem listener : listeners) {
             methods.add(new ListenerMethod(listener.getChannel(), listener.getDescription(),
                     listener.getExecutionModel(), listener.getParameters(), listener.getPayloadType(),
-                    recorderContext.newInstance(listener.getInvoker().getClassName())));
+                    recorderContext.newInstance(listener.getInvoker().getClassName()),
+                    listener.isPlainNotifications()));
         }
         recorder.registerListeners(methods);
     }
 
     private record ListenerSpec(String channel, ExecutionModel executionModel, List<ParameterKind> parameters,
-            String payloadType) {
+            String payloadType, boolean plainNotifications) {
     }
 
     private static Optional<ListenerSpec> validate(MethodInfo method, AnnotationInstance annotation,
@@ -163,6 +165,12 @@ class BusListenerProcessor {
             problems.add(where + " names no channel: write @BusListener(\"channel\")");
         } else {
             NotifyLimits.busChannelProblem(channel).ifPresent(problem -> problems.add(where + ": " + problem));
+        }
+        AnnotationValue plainValue = annotation.value("plainNotifications");
+        boolean plain = plainValue != null && plainValue.asBoolean();
+        if (plain && !channel.isEmpty()) {
+            NotifyLimits.channelProblem(channel).ifPresent(problem -> problems.add(where + " asks for plain"
+                    + " notifications, but " + problem + ": rename the channel or drop plainNotifications"));
         }
         if (java.lang.reflect.Modifier.isStatic(method.flags())) {
             problems.add(where + " is static: listener methods are called on the bean instance, remove 'static'");
@@ -221,7 +229,7 @@ class BusListenerProcessor {
         if (problems.size() > before) {
             return Optional.empty();
         }
-        return Optional.of(new ListenerSpec(channel, model, List.copyOf(parameters), payloadType));
+        return Optional.of(new ListenerSpec(channel, model, List.copyOf(parameters), payloadType, plain));
     }
 
     static boolean isListenerMethod(MethodInfo method) {

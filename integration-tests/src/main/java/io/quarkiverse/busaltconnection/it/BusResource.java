@@ -109,7 +109,8 @@ public class BusResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> listener() {
         return Map.of("listening", dispatcher.listening(), "backendPid", dispatcher.backendPid(),
-                "channels", dispatcher.channels(), "lastMessageId", dispatcher.lastMessageId(),
+                "channels", dispatcher.channels(), "head", dispatcher.head(), "epoch", dispatcher.epoch(),
+                "sequencing", dispatcher.sequencing(), "listeners", dispatcher.listenerStates(),
                 "reconnections", dispatcher.reconnections());
     }
 

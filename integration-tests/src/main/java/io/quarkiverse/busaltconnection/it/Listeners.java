@@ -20,8 +20,8 @@ public class Listeners {
     /** The payload as text, with the message's metadata. */
     @BusListener("greetings")
     void greeting(String text, BusMessage message) {
-        Log.infof("greetings: '%s' (message %d)", text, message.id());
-        inbox.add("greetings", text + "@" + message.channel() + "#" + message.id());
+        Log.infof("greetings: '%s' (position %d)", text, message.position());
+        inbox.add("greetings", text + "@" + message.channel() + "#" + message.position());
     }
 
     /** The payload read from JSON into a record. */
@@ -38,8 +38,8 @@ public class Listeners {
         return Uni.createFrom().voidItem();
     }
 
-    /** Notifications sent by anything else: psql, a trigger. */
-    @BusListener("external")
+    /** Notifications sent by anything else: psql, a trigger (opted in: they are unauthenticated). */
+    @BusListener(value = "external", plainNotifications = true)
     void external(String text) {
         inbox.add("external", text);
     }

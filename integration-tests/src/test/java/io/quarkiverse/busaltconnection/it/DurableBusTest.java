@@ -122,6 +122,7 @@ class DurableBusTest {
             backdate.setString(1, run + ":old-%");
             assertEquals(2, backdate.executeUpdate());
         }
+        awaitPositioned(run);
         int deleted = retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)));
         assertTrue(deleted >= 2, "deleted " + deleted);
         assertEquals(List.of(run + ":new"), payloadsLike(run + ":%"));
@@ -133,21 +134,26 @@ class DurableBusTest {
         BusTable table = new BusTable("concurrent_" + Long.toHexString(System.nanoTime()));
         PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
                 .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
-        List<CompletableFuture<Long>> starts = IntStream.range(0, 8)
+        List<CompletableFuture<BusStartup.Head>> starts = IntStream.range(0, 8)
                 .mapToObj(i -> CompletableFuture.supplyAsync(() -> BusStartup.prepare(vertx, options, table, true,
                         Duration.ofSeconds(30))))
                 .toList();
-        for (CompletableFuture<Long> start : starts) {
-            assertEquals(0L, start.get(60, TimeUnit.SECONDS));
+        BusStartup.Head first = starts.get(0).get(60, TimeUnit.SECONDS);
+        assertEquals(0L, first.position());
+        for (CompletableFuture<BusStartup.Head> start : starts) {
+            // One state row: every instance got the same epoch.
+            assertEquals(first, start.get(60, TimeUnit.SECONDS));
         }
         try (Connection connection = direct(); PreparedStatement count = connection.prepareStatement(
-                "SELECT count(*) FROM pg_class WHERE relname IN (?, ?, ?)")) {
+                "SELECT count(*) FROM pg_class WHERE relname IN (?, ?, ?, ?, ?)")) {
             count.setString(1, table.name());
             count.setString(2, table.name() + "_id_seq");
-            count.setString(3, table.name() + "_created_at_idx");
+            count.setString(3, table.name() + "_state");
+            count.setString(4, table.name() + "_purged");
+            count.setString(5, table.name() + "_unpositioned_idx");
             try (ResultSet result = count.executeQuery()) {
                 result.next();
-                assertEquals(3, result.getInt(1));
+                assertEquals(5, result.getInt(1));
             }
         }
     }
@@ -162,6 +168,7 @@ class DurableBusTest {
             backdate.setString(1, run + ":%");
             assertEquals(2_000, backdate.executeUpdate());
         }
+        awaitPositioned(run);
         Instant cutoff = Instant.now().minus(Duration.ofHours(1));
         List<CompletableFuture<Integer>> deletions = IntStream.range(0, 4)
                 .mapToObj(i -> CompletableFuture.supplyAsync(() -> retention.deleteOlderThan(cutoff))).toList();
@@ -182,6 +189,20 @@ class DurableBusTest {
         assertFalse(DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith("a\0b")));
     }
 
+    /** Retention deletes only rows that have their position: wait for the sequencer. */
+    static void awaitPositioned(String run) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            try (Connection connection = direct(); PreparedStatement unpositioned = connection.prepareStatement(
+                    "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL AND payload LIKE ?")) {
+                unpositioned.setString(1, run + ":%");
+                try (ResultSet result = unpositioned.executeQuery()) {
+                    result.next();
+                    return result.getInt(1) == 0;
+                }
+            }
+        });
+    }
+
     private static List<String> mine(String listener, String run) {
         return DeliveryTest.received(listener).stream().filter(entry -> entry.startsWith(run + ":")).toList();
     }
@@ -200,7 +221,7 @@ class DurableBusTest {
         List<String> payloads = new ArrayList<>();
         try (Connection connection = direct();
                 PreparedStatement select = connection.prepareStatement(
-                        "SELECT payload FROM imdispatcher_bus WHERE payload LIKE ? ORDER BY id")) {
+                        "SELECT payload FROM imdispatcher_bus WHERE payload LIKE ? ORDER BY position")) {
             select.setString(1, pattern);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -211,7 +232,7 @@ class DurableBusTest {
         return payloads;
     }
 
-    private static Connection direct() throws SQLException {
+    static Connection direct() throws SQLException {
         return DriverManager.getConnection(Servers.postgresJdbcUrl(), Servers.user(), Servers.password());
     }
 

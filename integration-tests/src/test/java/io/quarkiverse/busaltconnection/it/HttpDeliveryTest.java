@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,7 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -41,6 +43,9 @@ class HttpDeliveryTest {
     @Inject
     Bus bus;
 
+    @Inject
+    BusDispatcher dispatcher;
+
     @TestHTTPResource("/imdispatcher/sse")
     URI sse;
 
@@ -49,10 +54,13 @@ class HttpDeliveryTest {
         String channel = DeliveryTest.unique("public.news");
         bus.send(channel, "first");
         bus.send(channel, "second");
-        List<Map<String, Object>> all = poll(Map.of("channels", List.of(channel), "last", 0)).getList("$");
+        JsonPath answer = poll(Map.of("channels", List.of(channel), "last", cursor(0)));
+        List<Map<String, Object>> all = answer.getList("messages");
         assertEquals(List.of("first", "second"), all.stream().map(m -> m.get("payload")).toList());
-        long firstId = ((Number) all.get(0).get("id")).longValue();
-        List<Object> after = poll(Map.of("channels", List.of(channel), "last", firstId)).getList("payload");
+        assertFalse(answer.getBoolean("reload"));
+        long first = ((Number) all.get(0).get("position")).longValue();
+        List<Object> after = poll(Map.of("channels", List.of(channel), "last", cursor(first)))
+                .getList("messages.payload");
         assertEquals(List.of("second"), after);
     }
 
@@ -64,36 +72,38 @@ class HttpDeliveryTest {
                 .supplyAsync(() -> poll(Map.of("channels", List.of(channel))));
         Thread.sleep(500);
         bus.send(channel, "arrived");
-        assertEquals(List.of("arrived"), waiting.get(10, TimeUnit.SECONDS).getList("payload"));
+        assertEquals(List.of("arrived"), waiting.get(10, TimeUnit.SECONDS).getList("messages.payload"));
     }
 
     @Test
     void longPollTimesOutEmpty() {
-        assertEquals(List.of(), poll(Map.of("channels", List.of(DeliveryTest.unique("public.quiet")))).getList("$"));
+        assertEquals(List.of(),
+                poll(Map.of("channels", List.of(DeliveryTest.unique("public.quiet")))).getList("messages"));
     }
 
     @Test
     void sseResumesFromLastEventIdWithoutGaps() throws Exception {
         String channel = DeliveryTest.unique("public.stream");
         IntStream.rangeClosed(1, 5).forEach(i -> bus.send(channel, "m" + i));
-        List<Map<String, Object>> sent = poll(Map.of("channels", List.of(channel), "last", 0)).getList("$");
-        long second = ((Number) sent.get(1).get("id")).longValue();
+        List<Map<String, Object>> sent = poll(Map.of("channels", List.of(channel), "last", cursor(0)))
+                .getList("messages");
+        long second = ((Number) sent.get(1).get("position")).longValue();
 
         BlockingQueue<String[]> events = new LinkedBlockingQueue<>();
         HttpRequest request = HttpRequest.newBuilder(URI.create(sse + "?channel=" + encode(channel)))
-                .header("Last-Event-ID", String.valueOf(second)).GET().build();
+                .header("Last-Event-ID", cursor(second)).GET().build();
         CompletableFuture<HttpResponse<Stream<String>>> response = HttpClient.newHttpClient()
                 .sendAsync(request, HttpResponse.BodyHandlers.ofLines());
         CompletableFuture.runAsync(() -> readEvents(response.join().body(), events));
         List<String> received = new ArrayList<>();
         List<Long> ids = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            take(events, received, ids);
+            take(events, received, ids, dispatcher.epoch());
         }
         bus.send(channel, "m6");
         bus.send(channel, "m7");
-        take(events, received, ids);
-        take(events, received, ids);
+        take(events, received, ids, dispatcher.epoch());
+        take(events, received, ids, dispatcher.epoch());
         response.join().body().close();
         assertEquals(List.of("m3", "m4", "m5", "m6", "m7"), received);
         for (int i = 1; i < ids.size(); i++) {
@@ -111,16 +121,17 @@ class HttpDeliveryTest {
         String channel = "user.alice";
         bus.send(channel, "for alice");
         given().header("X-User", "alice").contentType(ContentType.JSON)
-                .body(Map.of("channels", List.of(channel), "last", 0)).post("/imdispatcher/poll").then()
-                .statusCode(200).body("payload", org.hamcrest.Matchers.hasItem("for alice"));
+                .body(Map.of("channels", List.of(channel), "last", cursor(0))).post("/imdispatcher/poll").then()
+                .statusCode(200).body("messages.payload", org.hamcrest.Matchers.hasItem("for alice"));
     }
 
     @Test
     void malformedRequestsGetA400SayingWhatToChange() {
         badPoll("not json", 400, "the body is not JSON");
         badPoll("{\"last\": 1}", 400, "\"channels\" must be an array");
-        badPoll("{\"channels\": [\"public.a\"], \"last\": \"abc\"}", 400, "\"last\" must be a message id");
-        badPoll("{\"channels\": [\"public.a\"], \"last\": -1}", 400, "\"last\" must be a message id");
+        badPoll("{\"channels\": [\"public.a\"], \"last\": \"abc\"}", 400, "\"last\" must be a cursor");
+        badPoll("{\"channels\": [\"public.a\"], \"last\": -1}", 400, "\"last\" must be a cursor");
+        badPoll("{\"channels\": [\"public.a\"], \"last\": \"1--2\"}", 400, "\"last\" must be a cursor");
         badPoll("{\"channels\": []}", 400, "no channel given");
         badPoll("{\"channels\": [\"\"]}", 400, "the channel name is empty");
         String many = IntStream.range(0, 51).mapToObj(i -> "\"public." + i + "\"").reduce((a, b) -> a + "," + b)
@@ -131,7 +142,7 @@ class HttpDeliveryTest {
         given().get("/imdispatcher/poll").then().statusCode(405).body("error", equalTo("method-not-allowed"));
         given().get("/imdispatcher/sse").then().statusCode(400).body("message", containsString("no channel given"));
         given().header("Last-Event-ID", "x").get("/imdispatcher/sse?channel=public.a").then().statusCode(400)
-                .body("message", containsString("the Last-Event-ID header must be a message id"));
+                .body("message", containsString("the Last-Event-ID header must be a cursor"));
         // The bus and the listeners go on.
         String text = DeliveryTest.unique("after-bad-requests");
         DeliveryTest.send("greetings", text);
@@ -168,14 +179,19 @@ class HttpDeliveryTest {
         }
     }
 
-    private static void take(BlockingQueue<String[]> events, List<String> payloads, List<Long> ids)
+    private static void take(BlockingQueue<String[]> events, List<String> payloads, List<Long> ids, long epoch)
             throws InterruptedException {
         String[] event = events.poll(10, TimeUnit.SECONDS);
         assertNotNull(event, "no event within 10 s; got " + payloads);
         JsonPath data = new JsonPath(event[1]);
-        assertEquals(Long.parseLong(event[0]), data.getLong("id"));
+        assertEquals(epoch + "-" + data.getLong("position"), event[0]);
         payloads.add(data.getString("payload"));
-        ids.add(data.getLong("id"));
+        ids.add(data.getLong("position"));
+    }
+
+    /** The cursor of a position on this bus: "from the start" is position 0. */
+    private String cursor(long position) {
+        return dispatcher.epoch() + "-" + position;
     }
 
     private static String encode(String value) {

@@ -94,17 +94,19 @@ public class BusAltConnectionRecorder {
             PgConnectOptions options = connectOptions();
             BusTable table = new BusTable(imdispatcher.bus().table());
             // Always, even without listeners: senders need the table.
-            long startAfter = BusStartup.prepare(vertx.getValue(), options, table,
+            BusStartup.Head head = BusStartup.prepare(vertx.getValue(), options, table,
                     imdispatcher.bus().schemaManagement() == ImDispatcherConfig.BusStore.SchemaManagement.CREATE,
                     imdispatcher.connectTimeout());
             ListenerConnection connection = new ListenerConnection(vertx.getValue(), options, imdispatcher.reconnect());
             Optional<ListenerProbe> probe = imdispatcher.probe().enabled()
-                    ? Optional.of(new ListenerProbe(table.name() + "_probe",
+                    ? Optional.of(new ListenerProbe(table.probeChannel(),
                             context.getInjectedReference(AgroalDataSource.class), imdispatcher.probe().timeout()))
                     : Optional.empty();
+            ImDispatcherConfig.BusStore bus = imdispatcher.bus();
             BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection, ListenerRegistry.get(),
-                    table, startAfter, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
-                    vertx.getValue(), VirtualThreadsRecorder::getCurrent), imdispatcher.connectTimeout());
+                    table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
+                    vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),
+                    bus.listenerPageBytes().asLongValue(), bus.sweepInterval()), imdispatcher.connectTimeout());
             shutdown.addShutdownTask(dispatcher::close);
             return dispatcher;
         };

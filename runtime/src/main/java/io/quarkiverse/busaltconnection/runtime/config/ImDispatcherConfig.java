@@ -8,6 +8,7 @@ import java.util.OptionalInt;
 import io.quarkus.runtime.annotations.ConfigDocSection;
 import io.quarkus.runtime.annotations.ConfigPhase;
 import io.quarkus.runtime.annotations.ConfigRoot;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.vertx.pgclient.SslMode;
@@ -183,16 +184,19 @@ public interface ImDispatcherConfig {
 
         /**
          * Name of the bus table: 1 to 50 letters, digits or underscores, starting with a letter or underscore. Its
-         * sequence is `<table>_id_seq`, its index `<table>_created_at_idx`, its send function `<table>_send`, and its
-         * wake-up notifications go to the PostgreSQL channel of the same name.
+         * companions are named after it: the sequence `<table>_id_seq`, the tables `<table>_state` (epoch and head)
+         * and `<table>_purged` (what retention deleted), indexes `<table>_*_idx`; its wake-up notifications use the
+         * PostgreSQL channels `<table>` (rows written) and `<table>_head` (positions handed out), the self-probe
+         * `<table>_probe`.
          */
         @WithDefault("imdispatcher_bus")
         String table();
 
         /**
-         * `create`: create the table, sequence and index at startup if they are missing, and (re)create the send
-         * function (under an advisory lock on the direct connection, so that instances starting together do not
-         * collide). `none`: leave it to your migrations, with the SQL given in the documentation.
+         * `create`: create the table and its companions at startup if they are missing, or upgrade a table of an
+         * earlier version (under an advisory lock on the direct connection, so that instances starting together do not
+         * collide; nothing is locked when the schema is current). `none`: leave it to your migrations, with the SQL
+         * given in the documentation.
          */
         @WithDefault("create")
         SchemaManagement schemaManagement();
@@ -210,6 +214,31 @@ public interface ImDispatcherConfig {
          */
         @WithDefault("5m")
         String cleanupInterval();
+
+        /**
+         * Most messages one `@BusListener` holds in memory at once: it reads a page of this many from the table,
+         * delivers them one by one, then reads the next. A slow listener falls behind and catches up from the table;
+         * its memory does not grow with the backlog.
+         */
+        @WithDefault("100")
+        int listenerPageSize();
+
+        /**
+         * Payload bytes after which a page ends early (a page always holds at least one message, whatever its
+         * size). With `listener-page-size` it bounds the memory of each listener, and of the instance's feed of HTTP
+         * clients.
+         */
+        @WithDefault("1M")
+        MemorySize listenerPageBytes();
+
+        /**
+         * How often each instance looks at the bus without being woken: the sequencer numbers rows whose wake-up
+         * was lost (a sender that stopped between its commit and its wake-up), an instance that is not the
+         * sequencer tries to become it (so another takes over within this interval when the sequencer's connection
+         * ends), and readers catch up with a head whose wake-up they missed.
+         */
+        @WithDefault("1s")
+        Duration sweepInterval();
 
         /** Schema management of the bus table. */
         enum SchemaManagement {

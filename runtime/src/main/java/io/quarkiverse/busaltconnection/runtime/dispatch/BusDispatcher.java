@@ -7,8 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -23,32 +21,45 @@ import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
+import io.quarkiverse.busaltconnection.runtime.sequence.Sequencer;
+import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
-import io.quarkiverse.busaltconnection.runtime.store.StoredMessage;
+import io.quarkiverse.busaltconnection.runtime.store.PageReader;
 import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 
 /**
- * Fans out what the instance's one listening connection receives: committed bus messages (through {@link BusFeed})
- * to the {@code @BusListener} methods of their channel and to HTTP subscribers, and plain notifications sent by
- * others on a listener's channel to that listener. Injectable, to see how the listener is doing.
+ * The instance's side of the bus, on its one listening connection: it competes to be the database's
+ * {@link Sequencer}, turns the sequencer's wake-ups into reads by every {@code @BusListener}'s {@link ListenerCursor}
+ * and by the {@link LiveFeed} of HTTP clients, and delivers plain notifications to the listeners that asked for them.
+ * Notifications are only hints: what is delivered is always read from the table. Injectable, to see how the listener
+ * is doing.
  */
 public class BusDispatcher {
 
     private static final Logger LOG = Logger.getLogger(BusDispatcher.class);
 
     private final ListenerConnection connection;
-    private final Map<String, List<ListenerDelivery>> deliveriesByChannel = new LinkedHashMap<>();
-    /** A set: thousands of HTTP clients come and go, and removal from a copy-on-write list is linear per client. */
-    private final Set<Consumer<BusMessage>> subscribers = ConcurrentHashMap.newKeySet();
+    private final BusTable table;
+    private final long epoch;
+    private final List<ListenerCursor> cursors = new ArrayList<>();
+    private final Map<String, List<ListenerCursor>> cursorsByChannel = new LinkedHashMap<>();
     private final AtomicReference<Instant> lastNotification = new AtomicReference<>();
-    private final BusFeed feed;
+    private final Sequencer sequencer;
+    private final LiveFeed liveFeed;
+    private final LossLog losses = new LossLog();
     private final Optional<ListenerProbe> probe;
+    private final Vertx vertx;
+    private final Duration sweepInterval;
+    private volatile long head;
+    private long sweepTimer = -1;
     private volatile boolean active;
 
     /** What the dispatcher needs to start. */
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
-            long startAfterId, boolean listenWithoutListeners, Optional<ListenerProbe> probe, ObjectMapper json,
-            Vertx vertx, Supplier<Executor> virtualThreads) {
+            BusStartup.Head head, boolean listenWithoutListeners, Optional<ListenerProbe> probe, ObjectMapper json,
+            Vertx vertx, Supplier<Executor> virtualThreads, int pageSize, long pageBytes, Duration sweepInterval) {
     }
 
     /**
@@ -75,67 +86,103 @@ public class BusDispatcher {
                     + " the listener directly, not through a transaction pooler. Set quarkus.imdispatcher.probe.enabled"
                     + "=false only if notifications sent through the datasource cannot reach the listener by design.");
         }
+        dispatcher.sweepTimer = setup.vertx().setPeriodic(setup.sweepInterval().toMillis(), id -> dispatcher.sweep());
         LOG.infof("Bus listener connected to %s (backend pid %d), listening for %d listener(s) on %d channel(s)",
                 DirectConnectOptions.describe(setup.connection().options()), setup.connection().backendPid(),
-                setup.listeners().size(), dispatcher.deliveriesByChannel.size());
+                setup.listeners().size(), dispatcher.cursorsByChannel.size());
         return dispatcher;
     }
 
     private BusDispatcher(Setup setup) {
         this.connection = setup.connection();
+        this.table = setup.table();
+        this.epoch = setup.head().epoch();
+        this.head = setup.head().position();
+        this.vertx = setup.vertx();
+        this.sweepInterval = setup.sweepInterval();
+        Supplier<SqlClient> sql = connection::sqlClient;
+        PageReader pages = new PageReader(table, setup.pageSize(), setup.pageBytes());
         for (ListenerMethod listener : setup.listeners()) {
-            deliveriesByChannel.computeIfAbsent(listener.channel, c -> new ArrayList<>())
-                    .add(new ListenerDelivery(listener, setup.json(), setup.vertx(), setup.virtualThreads()));
+            ListenerCursor cursor = new ListenerCursor(
+                    new ListenerInvoker(listener, setup.json(), setup.vertx(), setup.virtualThreads()), pages, sql,
+                    losses, head);
+            cursors.add(cursor);
+            cursorsByChannel.computeIfAbsent(listener.channel, c -> new ArrayList<>()).add(cursor);
         }
-        this.feed = new BusFeed(setup.table(), setup.json(), connection::sqlClient, this::dispatchStored,
-                setup.startAfterId());
+        this.liveFeed = new LiveFeed(setup.vertx(), pages, sql, head);
+        this.sequencer = new Sequencer(setup.vertx(), table, sql, this::onHead);
         this.probe = setup.probe();
-        // The table's channel first: its subscribe handler tells the feed about every (re)LISTEN.
-        connection.listen(setup.table().name(), feed::onWakeUp);
-        connection.onListening(feed::onListening);
+        connection.listen(table.headChannel(), payload -> {
+            noticed();
+            // Only a hint: a forged or replayed one costs a read that finds nothing.
+            onHead(head);
+        });
+        connection.listen(table.writtenChannel(), payload -> sequencer.onWritten());
+        connection.onListening(() -> {
+            sequencer.onListening();
+            // Whatever was committed while nobody listened is in the table: every reader reads on.
+            onHead(head);
+        });
         probe.ifPresent(p -> connection.listen(p.channel(), p::onNotification));
-        deliveriesByChannel.forEach((channel, listeners) -> {
-            // Plain NOTIFY interop, for channels PostgreSQL can carry.
-            if (NotifyLimits.channelProblem(channel).isEmpty() && !channel.equals(setup.table().name())) {
-                connection.listen(channel, payload -> dispatchPlain(channel, payload, listeners));
+        cursorsByChannel.forEach((channel, listeners) -> {
+            List<ListenerCursor> plain = listeners.stream().filter(c -> c.method().plainNotifications).toList();
+            // Plain NOTIFY interop, opt-in per listener, for channels PostgreSQL can carry.
+            if (!plain.isEmpty() && NotifyLimits.channelProblem(channel).isEmpty() && !reserved(channel)) {
+                connection.listen(channel, payload -> {
+                    noticed();
+                    BusMessage message = new BusMessage(channel, 0, Instant.now(), payload == null ? "" : payload);
+                    plain.forEach(cursor -> cursor.deliverPlain(message));
+                });
             }
         });
     }
 
-    private void dispatchStored(StoredMessage stored) {
-        lastNotification.set(Instant.now());
-        BusMessage message = new BusMessage(stored.channel(), stored.id(), stored.createdAt(), stored.payload());
-        for (ListenerDelivery listener : deliveriesByChannel.getOrDefault(stored.channel(), List.of())) {
-            listener.deliver(message);
-        }
-        for (Consumer<BusMessage> subscriber : subscribers) {
-            try {
-                subscriber.accept(message);
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "A bus subscriber failed on message %d of channel '%s'", message.id(), message.channel());
-            }
-        }
+    private boolean reserved(String channel) {
+        return channel.equals(table.writtenChannel()) || channel.equals(table.headChannel())
+                || channel.equals(table.probeChannel());
     }
 
-    private void dispatchPlain(String channel, String payload, List<ListenerDelivery> listeners) {
-        Instant now = Instant.now();
-        lastNotification.set(now);
-        BusMessage message = new BusMessage(channel, 0, now, payload == null ? "" : payload);
-        for (ListenerDelivery listener : listeners) {
-            listener.deliver(message);
+    private void noticed() {
+        lastNotification.set(Instant.now());
+    }
+
+    /** The head may have moved to {@code position} or beyond: every reader reads on. */
+    private void onHead(long position) {
+        head = Math.max(head, position);
+        cursors.forEach(ListenerCursor::wake);
+        liveFeed.wake();
+    }
+
+    /** Every sweep interval: the sequencer's sweep, and a look at the head in case a wake-up was lost. */
+    private void sweep() {
+        sequencer.sweep();
+        SqlClient client = connection.sqlClient();
+        if (client == null) {
+            return;
         }
+        client.query(table.head()).execute().onSuccess(rows -> {
+            Row row = rows.iterator().next();
+            if (row.getLong(0) != epoch) {
+                LOG.errorf("The bus table '%s' changed its epoch while this instance ran (it was replaced by a"
+                        + " restored copy?); restart the application to deliver from the new epoch", table.name());
+                return;
+            }
+            if (row.getLong(1) > head) {
+                onHead(row.getLong(1));
+            }
+        });
     }
 
     /**
-     * Receives every committed bus message, in commit order, on the listening connection's event loop: must not
-     * block.
+     * {@code subscriber} receives every committed bus message from now on, in position order, on a feed's context:
+     * it must not block.
      */
     public void subscribe(Consumer<BusMessage> subscriber) {
-        subscribers.add(subscriber);
+        liveFeed.subscribe(subscriber, head);
     }
 
     public void unsubscribe(Consumer<BusMessage> subscriber) {
-        subscribers.remove(subscriber);
+        liveFeed.unsubscribe(subscriber);
     }
 
     /** Whether the dispatcher opened a listening connection (it has listeners, or HTTP delivery is enabled). */
@@ -179,12 +226,37 @@ public class BusDispatcher {
 
     /** The channels of the {@code @BusListener} methods. */
     public List<String> channels() {
-        return List.copyOf(deliveriesByChannel.keySet());
+        return List.copyOf(cursorsByChannel.keySet());
     }
 
-    /** Id of the last bus message delivered (the newest in the table at startup, before the first). */
-    public long lastMessageId() {
-        return feed.lastId();
+    /** The bus's epoch: positions are comparable only within one. */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** The highest position this instance knows was handed out. */
+    public long head() {
+        return head;
+    }
+
+    /** Each listener's description, position and lag. */
+    public List<ListenerState> listenerStates() {
+        return cursors.stream().map(c -> new ListenerState(c.method().description, c.method().channel, c.position(),
+                c.lag(), c.delivered())).toList();
+    }
+
+    /** One {@code @BusListener}'s place on the bus. */
+    public record ListenerState(String listener, String channel, long position, long lag, long delivered) {
+    }
+
+    /** Messages that readers of this instance needed and retention had deleted. */
+    public LossLog losses() {
+        return losses;
+    }
+
+    /** Whether this instance is the database's sequencer right now. */
+    public boolean sequencing() {
+        return sequencer.sequencing();
     }
 
     /** When the last notification was received. */
@@ -202,9 +274,18 @@ public class BusDispatcher {
         return connection.backendPid();
     }
 
+    /** How often the sweep runs. */
+    public Duration sweepInterval() {
+        return sweepInterval;
+    }
+
     /** Closes the listening connection; no listener is invoked afterwards. */
     public void close() {
         active = false;
+        if (sweepTimer >= 0) {
+            vertx.cancelTimer(sweepTimer);
+        }
+        cursors.forEach(ListenerCursor::close);
         connection.close();
     }
 }

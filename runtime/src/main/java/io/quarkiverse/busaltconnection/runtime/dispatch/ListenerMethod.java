@@ -22,10 +22,14 @@ public final class ListenerMethod {
     /** Jackson canonical type of the {@link ParameterKind#PAYLOAD_JSON} parameter, or empty if there is none. */
     public final String payloadType;
     public final RuntimeValue<Invoker<Object, Object>> invoker;
+    /** Whether plain NOTIFYs on the channel are delivered too ({@code @BusListener(plainNotifications = true)}). */
+    public final boolean plainNotifications;
 
     @RecordableConstructor
     public ListenerMethod(String channel, String description, ExecutionModel executionModel,
-            List<ParameterKind> parameters, String payloadType, RuntimeValue<Invoker<Object, Object>> invoker) {
+            List<ParameterKind> parameters, String payloadType, RuntimeValue<Invoker<Object, Object>> invoker,
+            boolean plainNotifications) {
+        this.plainNotifications = plainNotifications;
         this.channel = channel;
         this.description = description;
         this.executionModel = executionModel;

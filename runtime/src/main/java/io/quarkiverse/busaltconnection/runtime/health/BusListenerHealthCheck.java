@@ -14,6 +14,7 @@ import org.eclipse.microprofile.health.Readiness;
 
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.LossLog;
 import io.quarkus.runtime.configuration.DurationConverter;
 
 /**
@@ -49,8 +50,19 @@ public class BusListenerHealthCheck implements HealthCheck {
                 .withData("listening", listening)
                 .withData("backendPid", dispatcher.backendPid())
                 .withData("channels", dispatcher.channels().size())
-                .withData("lastMessageId", dispatcher.lastMessageId())
+                .withData("epoch", dispatcher.epoch())
+                .withData("head", dispatcher.head())
+                .withData("sequencer", dispatcher.sequencing())
                 .withData("reconnections", dispatcher.reconnections());
+        for (BusDispatcher.ListenerState listener : dispatcher.listenerStates()) {
+            response.withData("lag " + listener.listener(), listener.lag());
+        }
+        LossLog losses = dispatcher.losses();
+        if (losses.count() > 0) {
+            // Reported, not a reason to stop traffic: the readers went on after the gap.
+            response.withData("losses", losses.count());
+            losses.recent().forEach(loss -> response.withData("loss " + loss.noticed(), loss.toString()));
+        }
         dispatcher.lastNotificationTime().ifPresent(time -> response.withData("lastNotification", time.toString()));
         dispatcher.lastProbe().ifPresent(time -> response.withData("lastProbe", time.toString()));
         stale.ifPresent(reason -> response.withData("probe", reason));

@@ -1,21 +1,22 @@
 package io.quarkiverse.busaltconnection.runtime.http;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.store.Page;
 import io.quarkiverse.busaltconnection.runtime.store.StoredMessage;
 import io.vertx.core.Context;
 
 /**
- * One HTTP client's view of the bus: first the backlog (messages after its last id, read from the table), then the
- * live messages of its channels, without a gap or a repeat between them. It subscribes to the dispatcher before
- * the backlog is read and buffers what arrives meanwhile; ids follow commit order, so "greater than the last id
- * sent" decides what is new. Everything it hands to the sink runs on the request's context; it holds no database
+ * One HTTP client's view of the bus: first the backlog (pages after its position, read from the table), then the live
+ * messages of its channels, without a gap or a repeat between them. It subscribes to the dispatcher before the first
+ * page is read and buffers what arrives meanwhile; positions order everything, so "after the last position sent"
+ * decides what is new. The buffer is bounded: past {@code maxBuffered} messages the feed gives up ({@code overflow})
+ * and the client resumes from its cursor. Everything it hands on runs on the request's context; it holds no database
  * connection while waiting.
  */
 final class ChannelFeed {
@@ -24,20 +25,28 @@ final class ChannelFeed {
     private final Set<String> channels;
     private final Context context;
     private final Consumer<List<BusMessage>> sink;
+    private final Runnable overflow;
+    private final int maxBuffered;
     private final List<BusMessage> buffered = new ArrayList<>();
     private final Consumer<BusMessage> subscriber;
     private long lastSent;
     private boolean live;
     private boolean closed;
 
-    ChannelFeed(BusDispatcher dispatcher, Set<String> channels, Context context, long lastId,
-            Consumer<List<BusMessage>> sink) {
+    /**
+     * @param sink receives batches of new messages, in position order
+     * @param overflow called once when more than {@code maxBuffered} live messages waited; the feed is closed then
+     */
+    ChannelFeed(BusDispatcher dispatcher, Set<String> channels, Context context, long after, int maxBuffered,
+            Consumer<List<BusMessage>> sink, Runnable overflow) {
         this.dispatcher = dispatcher;
         this.channels = channels;
         this.context = context;
-        this.lastSent = lastId;
+        this.lastSent = after;
+        this.maxBuffered = maxBuffered;
         this.sink = sink;
-        // Runs on the listening connection's event loop: only filter and hop to the request's context there.
+        this.overflow = overflow;
+        // Runs on the dispatcher's feed: only filter and hop to the request's context there.
         this.subscriber = message -> {
             if (this.channels.contains(message.channel())) {
                 this.context.runOnContext(ignored -> onLive(message));
@@ -50,48 +59,48 @@ final class ChannelFeed {
         return lastSent;
     }
 
-    /**
-     * A page of the backlog, in id order; {@code complete} when no more follows, which switches to live delivery.
-     */
-    void backlog(List<StoredMessage> rows, boolean complete) {
+    /** A page of the backlog; a complete one switches to live delivery. */
+    void backlog(Page page) {
         if (closed) {
             return;
         }
         List<BusMessage> batch = new ArrayList<>();
-        for (StoredMessage row : rows) {
-            if (row.id() > lastSent) {
-                batch.add(new BusMessage(row.channel(), row.id(), row.createdAt(), row.payload()));
+        for (StoredMessage row : page.messages()) {
+            if (row.position() > lastSent) {
+                batch.add(new BusMessage(row.channel(), row.position(), row.createdAt(), row.payload()));
             }
         }
-        if (complete) {
+        send(batch);
+        if (page.complete()) {
             live = true;
-            buffered.sort(Comparator.comparingLong(BusMessage::id));
-            long newest = batch.isEmpty() ? lastSent : batch.get(batch.size() - 1).id();
+            List<BusMessage> waiting = new ArrayList<>();
             for (BusMessage message : buffered) {
-                if (message.id() > newest) {
-                    batch.add(message);
-                    newest = message.id();
+                if (message.position() > lastSent) {
+                    waiting.add(message);
                 }
             }
             buffered.clear();
+            send(waiting);
         }
-        send(batch);
     }
 
     private void onLive(BusMessage message) {
-        if (closed) {
+        if (closed || message.position() <= lastSent) {
             return;
         }
-        if (!live) {
-            buffered.add(message);
-        } else if (message.id() > lastSent) {
+        if (live) {
             send(List.of(message));
+        } else if (buffered.size() < maxBuffered) {
+            buffered.add(message);
+        } else {
+            close();
+            overflow.run();
         }
     }
 
     private void send(List<BusMessage> batch) {
-        if (!batch.isEmpty()) {
-            lastSent = batch.get(batch.size() - 1).id();
+        if (!batch.isEmpty() && !closed) {
+            lastSent = batch.get(batch.size() - 1).position();
             sink.accept(batch);
         }
     }
@@ -99,6 +108,7 @@ final class ChannelFeed {
     void close() {
         if (!closed) {
             closed = true;
+            buffered.clear();
             dispatcher.unsubscribe(subscriber);
         }
     }

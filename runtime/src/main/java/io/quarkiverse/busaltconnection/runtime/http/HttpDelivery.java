@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.http;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,7 +12,7 @@ import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.store.BusReader;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
-import io.quarkiverse.busaltconnection.runtime.store.StoredMessage;
+import io.quarkiverse.busaltconnection.runtime.store.Page;
 import io.quarkus.arc.Arc;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -19,7 +20,7 @@ import io.vertx.core.http.HttpServerRequest;
 
 /**
  * What both HTTP handlers share: the beans they use (looked up on the first request, when the application is up),
- * the authorization of a request's channels, and backlog reads, both on worker threads.
+ * the authorization of a request's channels, where a request starts, and backlog reads, on worker threads.
  */
 final class HttpDelivery {
 
@@ -28,6 +29,7 @@ final class HttpDelivery {
     final ObjectMapper json;
     private final BusChannelAuthorizer authorizer;
     private final BusReader reader;
+    private final long pageBytes;
 
     /** Looked up when the first request comes: a handler lives as long as one application start. */
     HttpDelivery() {
@@ -38,6 +40,7 @@ final class HttpDelivery {
         this.json = container.instance(ObjectMapper.class).get();
         this.authorizer = container.instance(BusChannelAuthorizer.class).get();
         this.reader = new BusReader(container.instance(AgroalDataSource.class).get(), new BusTable(all.bus().table()));
+        this.pageBytes = all.bus().listenerPageBytes().asLongValue();
     }
 
     /** Fails with a 403 {@link BadRequest} naming the channels the request may not read. */
@@ -54,8 +57,47 @@ final class HttpDelivery {
         }, false);
     }
 
+    /**
+     * Where a request starts: after its cursor, or after the head when it has none or one of another epoch (then
+     * with the reason it must reload).
+     */
+    Start start(Optional<Cursor> last) {
+        long epoch = dispatcher.epoch();
+        if (last.isEmpty()) {
+            return new Start(dispatcher.head(), Optional.empty());
+        }
+        if (last.get().epoch() != epoch) {
+            return new Start(dispatcher.head(), Optional.of("the cursor " + last.get() + " belongs to another bus (epoch "
+                    + last.get().epoch() + ", this bus's is " + epoch + "): reload, then read from the new cursor"));
+        }
+        return new Start(last.get().position(), Optional.empty());
+    }
+
+    /** Where a request starts reading, and why the client must reload, if it must. */
+    record Start(long after, Optional<String> reload) {
+    }
+
+    Cursor cursor(long position) {
+        return new Cursor(dispatcher.epoch(), position);
+    }
+
     /** Reads a page of the backlog on a worker thread. */
-    Future<List<StoredMessage>> backlog(Vertx vertx, long after, Set<String> channels) {
-        return vertx.executeBlocking(() -> reader.after(after, channels, config.maxMessages()), false);
+    Future<Page> backlog(Vertx vertx, long after, Set<String> channels) {
+        return vertx.executeBlocking(() -> reader.after(after, channels, config.maxMessages(), pageBytes), false);
+    }
+
+    /** Why the client must reload when its position is beyond anything the bus handed out (a forged cursor). */
+    Optional<String> ahead(Page page, long after) {
+        return after > page.head() ? Optional.of("the cursor " + cursor(after) + " is ahead of this bus's head "
+                + page.head() + ": reload, then read from the new cursor") : Optional.empty();
+    }
+
+    /** Says at ERROR that retention deleted messages this client had not read, and what to tell it. */
+    Optional<String> lost(Page page, long after, Set<String> channels) {
+        return page.lostAfter(after).stream().mapToObj(through -> {
+            dispatcher.losses().report("An HTTP client", channels.toString(), after, through);
+            return "messages between positions " + (after + 1) + " and " + through + " were deleted by retention"
+                    + " before this client read them: reload, then go on from the new cursor";
+        }).findFirst();
     }
 }

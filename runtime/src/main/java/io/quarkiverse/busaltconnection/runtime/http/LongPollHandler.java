@@ -1,10 +1,12 @@
 package io.quarkiverse.busaltconnection.runtime.http;
 
 import java.util.List;
+import java.util.Optional;
 
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.BusMessage;
+import io.quarkiverse.busaltconnection.runtime.store.Page;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -15,9 +17,12 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * {@code POST <root>/poll} with {@code {"channels": [...], "last": <id>}}: answers at once with the messages after
- * {@code last} on those channels, or waits until one is committed, or answers {@code []} after
- * {@code quarkus.imdispatcher.http.poll-timeout}. The client polls again with the last id it received.
+ * {@code POST <root>/poll} with {@code {"channels": [...], "last": "<cursor>"}}: answers at once with the messages after
+ * {@code last} on those channels (at most {@code quarkus.imdispatcher.http.max-messages}), or waits until one is
+ * committed, or answers without messages after {@code quarkus.imdispatcher.http.poll-timeout}. Every answer is
+ * {@code {"messages": [...], "last": "<cursor>", "reload": false}}: the client polls again with {@code last}. When
+ * {@code reload} is true (messages it had not read were deleted by retention, or its cursor belongs to another bus),
+ * {@code reason} says why: the client reloads its state, then goes on from {@code last}.
  */
 public final class LongPollHandler implements Handler<RoutingContext> {
 
@@ -34,7 +39,7 @@ public final class LongPollHandler implements Handler<RoutingContext> {
         HttpServerResponse response = routing.response();
         if (request.method() != HttpMethod.POST) {
             Responses.error(delivery.json, response.putHeader("Allow", "POST"), 405, "method-not-allowed",
-                    "use POST with a JSON body: {\"channels\": [\"...\"], \"last\": <id>}");
+                    "use POST with a JSON body: {\"channels\": [\"...\"], \"last\": \"<cursor>\"}");
             return;
         }
         // Read by Quarkus's body handler, which runs before this one (quarkus.http.limits.max-body-size).
@@ -62,37 +67,73 @@ public final class LongPollHandler implements Handler<RoutingContext> {
     private static void poll(HttpDelivery delivery, RoutingContext routing, ReadRequest read) {
         Vertx vertx = routing.vertx();
         HttpServerResponse response = routing.response();
+        if (response.closed()) {
+            // The client left while its channels were being authorized.
+            return;
+        }
+        HttpDelivery.Start start = delivery.start(read.last());
+        if (start.reload().isPresent()) {
+            answer(delivery, response, List.of(), delivery.cursor(start.after()), start.reload());
+            return;
+        }
+        long after = start.after();
         Context context = vertx.getOrCreateContext();
-        long last = read.last().orElseGet(delivery.dispatcher::lastMessageId);
         long[] timer = { -1 };
         ChannelFeed[] feed = new ChannelFeed[1];
-        feed[0] = new ChannelFeed(delivery.dispatcher, read.channels(), context, last, batch -> {
+        Runnable finish = () -> {
             feed[0].close();
             vertx.cancelTimer(timer[0]);
-            answer(delivery, response, batch);
-        });
+        };
+        feed[0] = new ChannelFeed(delivery.dispatcher, read.channels(), context, after, delivery.config.maxMessages(),
+                batch -> {
+                    finish.run();
+                    answer(delivery, response, batch, delivery.cursor(batch.get(batch.size() - 1).position()),
+                            Optional.empty());
+                },
+                // More arrived while the backlog was read than one answer holds: the client asks again at once.
+                () -> {
+                    finish.run();
+                    answer(delivery, response, List.of(), delivery.cursor(after), Optional.empty());
+                });
         timer[0] = vertx.setTimer(delivery.config.pollTimeout().toMillis(), id -> {
             feed[0].close();
-            answer(delivery, response, List.of());
+            answer(delivery, response, List.of(), delivery.cursor(feed[0].lastSent()), Optional.empty());
         });
-        response.closeHandler(ignored -> {
-            feed[0].close();
-            vertx.cancelTimer(timer[0]);
-        });
-        delivery.backlog(vertx, last, read.channels())
-                .onSuccess(rows -> feed[0].backlog(rows, true))
-                .onFailure(failure -> {
-                    feed[0].close();
-                    vertx.cancelTimer(timer[0]);
-                    LOG.warnf("Long-poll could not read the bus table: %s", failure.getMessage());
-                    Responses.error(delivery.json, response, 503, "unavailable",
-                            "the bus table could not be read; poll again later");
-                });
+        response.closeHandler(ignored -> finish.run());
+        delivery.backlog(vertx, after, read.channels()).onComplete(result -> context.runOnContext(ignored -> {
+            if (result.failed()) {
+                finish.run();
+                LOG.warnf("Long-poll could not read the bus table: %s", result.cause().getMessage());
+                Responses.error(delivery.json, response, 503, "unavailable",
+                        "the bus table could not be read; poll again later");
+                return;
+            }
+            Page page = result.result();
+            Optional<String> ahead = delivery.ahead(page, after);
+            if (ahead.isPresent()) {
+                finish.run();
+                answer(delivery, response, List.of(), delivery.cursor(page.head()), ahead);
+                return;
+            }
+            Optional<String> lost = delivery.lost(page, after, read.channels());
+            if (page.messages().isEmpty() && lost.isEmpty()) {
+                // Nothing yet: wait for the first live message (or the timeout).
+                feed[0].backlog(page);
+                return;
+            }
+            // A page (full or not) answers at once; the client asks again from its last position.
+            finish.run();
+            List<BusMessage> messages = page.messages().stream()
+                    .map(row -> new BusMessage(row.channel(), row.position(), row.createdAt(), row.payload())).toList();
+            answer(delivery, response, messages, delivery.cursor(page.positionAfter(after)), lost);
+        }));
     }
 
-    private static void answer(HttpDelivery delivery, HttpServerResponse response, List<BusMessage> messages) {
+    private static void answer(HttpDelivery delivery, HttpServerResponse response, List<BusMessage> messages,
+            Cursor last, Optional<String> reload) {
         if (!response.ended() && !response.closed()) {
-            response.putHeader("Content-Type", "application/json").end(Responses.messages(delivery.json, messages));
+            response.putHeader("Content-Type", "application/json")
+                    .end(Responses.poll(delivery.json, messages, last, reload));
         }
     }
 

@@ -3,7 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.http;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,23 +14,23 @@ import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
- * What an HTTP client asks to read: channels, and the last message id it has (absent: from now on). Parsed from a
- * long-poll's JSON body or an SSE request's query and {@code Last-Event-ID}, validated against the configured
- * limits; anything else is a {@link BadRequest} saying what to change.
+ * What an HTTP client asks to read: channels, and the cursor it has (absent: from now on). Parsed from a long-poll's
+ * JSON body or an SSE request's query and {@code Last-Event-ID}, validated against the configured limits; anything
+ * else is a {@link BadRequest} saying what to change.
  */
-record ReadRequest(Set<String> channels, OptionalLong last) {
+record ReadRequest(Set<String> channels, Optional<Cursor> last) {
 
-    /** {@code {"channels": ["a", "b"], "last": 42}}; {@code last} optional. */
+    /** {@code {"channels": ["a", "b"], "last": "<epoch>-<position>"}}; {@code last} optional. */
     static ReadRequest fromPollBody(ObjectMapper json, String body, ImDispatcherConfig.HttpDelivery limits)
             throws BadRequest {
         JsonNode node;
         try {
             node = json.readTree(body);
         } catch (Exception e) {
-            throw BadRequest.invalid("the body is not JSON: send {\"channels\": [\"...\"], \"last\": <id>}");
+            throw BadRequest.invalid("the body is not JSON: send {\"channels\": [\"...\"], \"last\": \"<cursor>\"}");
         }
         if (node == null || !node.isObject()) {
-            throw BadRequest.invalid("the body must be a JSON object: {\"channels\": [\"...\"], \"last\": <id>}");
+            throw BadRequest.invalid("the body must be a JSON object: {\"channels\": [\"...\"], \"last\": \"<cursor>\"}");
         }
         JsonNode channels = node.get("channels");
         if (channels == null || !channels.isArray()) {
@@ -44,17 +44,14 @@ record ReadRequest(Set<String> channels, OptionalLong last) {
             names.add(channel.asText());
         }
         JsonNode last = node.get("last");
-        OptionalLong lastId = OptionalLong.empty();
+        Optional<Cursor> cursor = Optional.empty();
         if (last != null && !last.isNull()) {
-            if (!last.isIntegralNumber() || !last.canConvertToLong() || last.asLong() < 0) {
-                throw BadRequest.invalid("\"last\" must be a message id, a whole number of 0 or more; found " + last);
-            }
-            lastId = OptionalLong.of(last.asLong());
+            cursor = Optional.of(Cursor.parse(last.isTextual() ? last.asText() : last.toString(), "\"last\""));
         }
-        return validated(names, lastId, limits);
+        return validated(names, cursor, limits);
     }
 
-    /** {@code ?channel=a&channel=b&last=42}, or the {@code Last-Event-ID} header of a reconnecting EventSource. */
+    /** {@code ?channel=a&channel=b&last=<cursor>}, or the {@code Last-Event-ID} header of a reconnecting EventSource. */
     static ReadRequest fromQuery(HttpServerRequest request, ImDispatcherConfig.HttpDelivery limits)
             throws BadRequest {
         List<String> names = request.params().getAll("channel");
@@ -64,23 +61,14 @@ record ReadRequest(Set<String> channels, OptionalLong last) {
             last = request.getParam("last");
             source = "\"last\"";
         }
-        OptionalLong lastId = OptionalLong.empty();
+        Optional<Cursor> cursor = Optional.empty();
         if (last != null && !last.isBlank()) {
-            try {
-                long value = Long.parseLong(last.trim());
-                if (value < 0) {
-                    throw new NumberFormatException();
-                }
-                lastId = OptionalLong.of(value);
-            } catch (NumberFormatException e) {
-                throw BadRequest.invalid(source + " must be a message id, a whole number of 0 or more; found '"
-                        + abbreviate(last) + "'");
-            }
+            cursor = Optional.of(Cursor.parse(last, source));
         }
-        return validated(names, lastId, limits);
+        return validated(names, cursor, limits);
     }
 
-    private static ReadRequest validated(List<String> names, OptionalLong last,
+    private static ReadRequest validated(List<String> names, Optional<Cursor> last,
             ImDispatcherConfig.HttpDelivery limits) throws BadRequest {
         if (names.isEmpty()) {
             throw BadRequest.invalid("no channel given: name at least one channel to read");

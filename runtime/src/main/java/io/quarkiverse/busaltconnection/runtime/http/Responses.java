@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.http;
 
 import java.util.List;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -16,14 +17,21 @@ final class Responses {
     }
 
     static ObjectNode message(ObjectMapper json, BusMessage message) {
-        return json.createObjectNode().put("id", message.id()).put("channel", message.channel())
+        return json.createObjectNode().put("position", message.position()).put("channel", message.channel())
                 .put("payload", message.payload()).put("time", message.time().toString());
     }
 
-    static String messages(ObjectMapper json, List<BusMessage> messages) {
-        ArrayNode array = json.createArrayNode();
+    /**
+     * A long-poll answer: {@code {"messages": [...], "last": "<cursor>", "reload": false}}, with {@code "reason"} when
+     * {@code reload} is true.
+     */
+    static String poll(ObjectMapper json, List<BusMessage> messages, Cursor last, Optional<String> reload) {
+        ObjectNode answer = json.createObjectNode();
+        ArrayNode array = answer.putArray("messages");
         messages.forEach(message -> array.add(message(json, message)));
-        return array.toString();
+        answer.put("last", last.toString()).put("reload", reload.isPresent());
+        reload.ifPresent(reason -> answer.put("reason", reason));
+        return answer.toString();
     }
 
     static void error(ObjectMapper json, HttpServerResponse response, int status, String error, String message) {

@@ -1,10 +1,12 @@
 package io.quarkiverse.busaltconnection.runtime.http;
 
 import java.util.List;
+import java.util.Optional;
 
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.BusMessage;
+import io.quarkiverse.busaltconnection.runtime.store.Page;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -15,9 +17,10 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * {@code GET <root>/sse?channel=a&channel=b}: a Server-Sent Events stream of the messages of those channels, each
- * event's {@code id} the message id. A reconnecting EventSource sends {@code Last-Event-ID} and resumes after it,
- * backlog first, without a gap; {@code ?last=<id>} does the same for a first connection. A client that cannot keep
- * up is disconnected rather than buffered without bound; it resumes from its last event.
+ * event's {@code id} its cursor. A reconnecting EventSource sends {@code Last-Event-ID} and resumes after it, backlog
+ * first, without a gap; {@code ?last=<cursor>} does the same for a first connection. A {@code reload} event says that
+ * the client missed messages (deleted by retention) or came with a cursor of another bus. A client that cannot keep
+ * up has its stream ended rather than buffered without bound; it resumes from its last event.
  */
 public final class SseHandler implements Handler<RoutingContext> {
 
@@ -51,59 +54,86 @@ public final class SseHandler implements Handler<RoutingContext> {
     private static void stream(HttpDelivery delivery, RoutingContext routing, ReadRequest read) {
         Vertx vertx = routing.vertx();
         HttpServerResponse response = routing.response();
+        if (response.closed()) {
+            // The client left while its channels were being authorized: nothing to subscribe.
+            return;
+        }
         Context context = vertx.getOrCreateContext();
         response.setStatusCode(200).setChunked(true)
                 .putHeader("Content-Type", "text/event-stream; charset=utf-8")
                 .putHeader("Cache-Control", "no-cache")
                 .putHeader("X-Accel-Buffering", "no");
         response.write(": connected\n\n");
-        long last = read.last().orElseGet(delivery.dispatcher::lastMessageId);
-        ChannelFeed feed = new ChannelFeed(delivery.dispatcher, read.channels(), context, last,
-                batch -> write(delivery, response, batch));
+        HttpDelivery.Start start = delivery.start(read.last());
+        start.reload().ifPresent(reason -> reload(delivery, response, start.after(), reason));
+        ChannelFeed[] feed = new ChannelFeed[1];
+        feed[0] = new ChannelFeed(delivery.dispatcher, read.channels(), context, start.after(),
+                delivery.config.maxMessages(), batch -> write(delivery, response, batch), () -> {
+                    LOG.debugf("SSE client fell more than %d messages behind; ending its stream for it to resume",
+                            delivery.config.maxMessages());
+                    response.end();
+                });
         long keepAlive = vertx.setPeriodic(delivery.config.sseKeepAlive().toMillis(), id -> {
             if (!response.closed()) {
                 response.write(": keep-alive\n\n");
             }
         });
-        response.closeHandler(ignored -> {
-            feed.close();
+        Runnable finish = () -> {
+            feed[0].close();
             vertx.cancelTimer(keepAlive);
-        });
-        readBacklog(delivery, vertx, response, feed, read);
+        };
+        response.closeHandler(ignored -> finish.run());
+        response.endHandler(ignored -> finish.run());
+        readBacklog(delivery, vertx, context, response, feed[0], read, finish);
     }
 
-    /** Page after page until a short page: then the feed goes live. */
-    private static void readBacklog(HttpDelivery delivery, Vertx vertx, HttpServerResponse response, ChannelFeed feed,
-            ReadRequest read) {
-        delivery.backlog(vertx, feed.lastSent(), read.channels()).onSuccess(rows -> {
-            boolean complete = rows.size() < delivery.config.maxMessages();
-            feed.backlog(rows, complete);
-            if (!complete && !response.closed()) {
-                readBacklog(delivery, vertx, response, feed, read);
+    /** Page after page until a complete one: then the feed goes live. */
+    private static void readBacklog(HttpDelivery delivery, Vertx vertx, Context context, HttpServerResponse response,
+            ChannelFeed feed, ReadRequest read, Runnable finish) {
+        long after = feed.lastSent();
+        delivery.backlog(vertx, after, read.channels()).onComplete(result -> context.runOnContext(ignored -> {
+            if (response.closed() || response.ended()) {
+                return;
             }
-        }).onFailure(failure -> {
-            LOG.warnf("SSE could not read the bus table: %s; closing the stream for the client to resume",
-                    failure.getMessage());
-            feed.close();
-            response.reset();
-        });
+            if (result.failed()) {
+                LOG.warnf("SSE could not read the bus table: %s; ending the stream for the client to resume",
+                        result.cause().getMessage());
+                finish.run();
+                response.end();
+                return;
+            }
+            Page page = result.result();
+            Optional<String> problem = delivery.ahead(page, after).or(() -> delivery.lost(page, after, read.channels()));
+            problem.ifPresent(reason -> reload(delivery, response, page.positionAfter(after), reason));
+            feed.backlog(page);
+            if (!page.complete()) {
+                readBacklog(delivery, vertx, context, response, feed, read, finish);
+            }
+        }));
+    }
+
+    /** An event telling the client to reload, with the cursor to go on from. */
+    private static void reload(HttpDelivery delivery, HttpServerResponse response, long position, String reason) {
+        response.write("id: " + delivery.cursor(position) + "\nevent: reload\ndata: "
+                + delivery.json.createObjectNode().put("reason", reason) + "\n\n");
     }
 
     private static void write(HttpDelivery delivery, HttpServerResponse response, List<BusMessage> messages) {
-        if (response.closed()) {
+        if (response.closed() || response.ended()) {
             return;
         }
         StringBuilder events = new StringBuilder();
         for (BusMessage message : messages) {
             // The data is one line of JSON: payload newlines are escaped, so they cannot break the event.
-            events.append("id: ").append(message.id()).append('\n')
+            events.append("id: ").append(delivery.cursor(message.position())).append('\n')
                     .append("event: message\n")
                     .append("data: ").append(Responses.message(delivery.json, message)).append("\n\n");
         }
         response.write(events.toString());
         if (response.writeQueueFull()) {
-            LOG.debugf("SSE client too slow; disconnecting it at message %d", messages.get(messages.size() - 1).id());
-            response.reset();
+            LOG.debugf("SSE client too slow; ending its stream at position %d for it to resume",
+                    messages.get(messages.size() - 1).position());
+            response.end();
         }
     }
 

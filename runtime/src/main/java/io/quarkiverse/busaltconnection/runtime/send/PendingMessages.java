@@ -15,9 +15,9 @@ import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
 import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
 
 /**
- * The messages a JTA transaction sent, written just before it commits, on its own connection. Writing them last
- * keeps the bus's commit-order lock for the shortest time; a write that fails makes the transaction roll back, so a
- * transaction never commits without its messages. A transaction that rolls back writes nothing.
+ * The messages a JTA transaction sent, written in one statement just before it commits, on its own connection; a
+ * write that fails makes the transaction roll back, so a transaction never commits without its messages. After the
+ * commit the sequencer is woken. A transaction that rolls back writes nothing.
  */
 final class PendingMessages implements Synchronization {
 
@@ -26,21 +26,23 @@ final class PendingMessages implements Synchronization {
     private final TransactionSynchronizationRegistry transactions;
     private final AgroalDataSource dataSource;
     private final BusWriter writer;
+    private final WrittenHint hint;
     private final List<Outgoing> messages = new ArrayList<>();
 
     private PendingMessages(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
-            BusWriter writer) {
+            BusWriter writer, WrittenHint hint) {
         this.transactions = transactions;
         this.dataSource = dataSource;
         this.writer = writer;
+        this.hint = hint;
     }
 
     /** The messages of the current transaction, registering for its completion on first use. */
     static PendingMessages of(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
-            BusWriter writer) {
+            BusWriter writer, WrittenHint hint) {
         PendingMessages pending = (PendingMessages) transactions.getResource(KEY);
         if (pending == null) {
-            pending = new PendingMessages(transactions, dataSource, writer);
+            pending = new PendingMessages(transactions, dataSource, writer, hint);
             transactions.putResource(KEY, pending);
             transactions.registerInterposedSynchronization(pending);
         }
@@ -66,7 +68,10 @@ final class PendingMessages implements Synchronization {
 
     @Override
     public void afterCompletion(int status) {
-        // Nothing to undo: a rolled-back transaction took its rows and its notification with it.
+        // A rolled-back transaction took its rows with it: nothing to undo, nobody to wake.
+        if (status == Status.STATUS_COMMITTED) {
+            hint.request();
+        }
     }
 
     static String describe(int status) {

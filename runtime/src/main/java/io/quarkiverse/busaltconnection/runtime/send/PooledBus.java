@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Status;
@@ -23,8 +24,8 @@ import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
 
 /**
  * {@link Bus} over the default datasource, i.e. through PgBouncer. Inside a JTA transaction the messages are
- * collected and written just before it commits ({@link PendingMessages}); outside one, by one autocommitted call.
- * Channel and payload are always bind parameters.
+ * collected and written just before it commits ({@link PendingMessages}); outside one, by one autocommitted INSERT.
+ * After each commit the sequencer is woken ({@link WrittenHint}). Channel and payload are always bind parameters.
  */
 @ApplicationScoped
 public class PooledBus implements Bus {
@@ -33,6 +34,7 @@ public class PooledBus implements Bus {
     private final ObjectMapper objectMapper;
     private final TransactionSynchronizationRegistry transactions;
     private final BusWriter writer;
+    private final WrittenHint hint;
 
     @Inject
     public PooledBus(AgroalDataSource dataSource, ObjectMapper objectMapper,
@@ -40,7 +42,14 @@ public class PooledBus implements Bus {
         this.dataSource = dataSource;
         this.objectMapper = objectMapper;
         this.transactions = transactions;
-        this.writer = new BusWriter(new BusTable(config.bus().table()));
+        BusTable table = new BusTable(config.bus().table());
+        this.writer = new BusWriter(table);
+        this.hint = new WrittenHint(dataSource, table.writtenChannel());
+    }
+
+    @PreDestroy
+    void close() {
+        hint.close();
     }
 
     @Override
@@ -56,7 +65,7 @@ public class PooledBus implements Bus {
         if (status == Status.STATUS_NO_TRANSACTION) {
             writeAlone(message);
         } else if (status == Status.STATUS_ACTIVE) {
-            PendingMessages.of(transactions, dataSource, writer).add(message);
+            PendingMessages.of(transactions, dataSource, writer, hint).add(message);
         } else {
             throw new IllegalStateException("Cannot send on channel '" + channel + "': the current transaction is "
                     + PendingMessages.describe(status) + " and will not commit");
@@ -80,12 +89,13 @@ public class PooledBus implements Bus {
         send(channel, json);
     }
 
-    /** Outside a transaction: the send function's call is a transaction of its own (one round trip). */
+    /** Outside a transaction: the INSERT is a transaction of its own (one round trip). */
     private void writeAlone(Outgoing message) {
         try (Connection connection = dataSource.getConnection()) {
             writer.write(connection, List.of(message));
         } catch (SQLException e) {
             throw new BusException("Sending on channel '" + message.channel() + "' failed: " + e.getMessage(), e);
         }
+        hint.request();
     }
 }

@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime.store;
 
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -7,13 +8,14 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.OptionalLong;
 
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.BusException;
 
 /**
- * Reads messages back from the bus table on the pooled path, for HTTP clients catching up. Blocking: call it from a
- * worker thread.
+ * Reads pages of the bus on the pooled path, for HTTP clients catching up (see {@link BusTable#pageOnChannels()}).
+ * Blocking: call it from a worker thread.
  */
 public final class BusReader {
 
@@ -25,23 +27,38 @@ public final class BusReader {
         this.table = table;
     }
 
-    /** The messages after {@code lastId} on {@code channels}, in id (commit) order, at most {@code limit}. */
-    public List<StoredMessage> after(long lastId, Collection<String> channels, int limit) {
-        List<StoredMessage> messages = new ArrayList<>();
+    /** The messages of {@code channels} after {@code after}, at most {@code most} and about {@code bytes}. */
+    public Page after(long after, Collection<String> channels, int most, long bytes) {
         try (Connection connection = dataSource.getConnection();
-                PreparedStatement select = connection.prepareStatement(table.rowsAfterOnChannels())) {
-            select.setLong(1, lastId);
-            select.setArray(2, connection.createArrayOf("text", channels.toArray()));
-            select.setInt(3, limit);
+                PreparedStatement select = connection.prepareStatement(table.pageOnChannelsJdbc())) {
+            Array names = connection.createArrayOf("text", channels.toArray());
+            select.setArray(1, names);
+            select.setArray(2, names);
+            select.setLong(3, after);
+            select.setInt(4, most);
+            select.setLong(5, bytes);
+            long epoch = 0;
+            long head = 0;
+            OptionalLong purged = OptionalLong.empty();
+            long fetched = 0;
+            List<StoredMessage> messages = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    messages.add(new StoredMessage(rows.getLong(1), rows.getString(2), rows.getString(3),
-                            rows.getTimestamp(4).toInstant()));
+                    epoch = rows.getLong(1);
+                    head = rows.getLong(2);
+                    long through = rows.getLong(3);
+                    purged = rows.wasNull() ? OptionalLong.empty() : OptionalLong.of(through);
+                    long position = rows.getLong(4);
+                    if (!rows.wasNull()) {
+                        messages.add(new StoredMessage(position, rows.getString(5), rows.getString(6),
+                                rows.getTimestamp(7).toInstant()));
+                        fetched = rows.getLong(8);
+                    }
                 }
             }
+            return Page.of(epoch, head, purged, messages, fetched, most);
         } catch (SQLException e) {
-            throw new BusException("Reading bus messages after " + lastId + " failed: " + e.getMessage(), e);
+            throw new BusException("Reading bus messages after position " + after + " failed: " + e.getMessage(), e);
         }
-        return messages;
     }
 }

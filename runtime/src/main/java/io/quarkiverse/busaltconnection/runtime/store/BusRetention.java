@@ -2,6 +2,7 @@ package io.quarkiverse.busaltconnection.runtime.store;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -17,14 +18,16 @@ import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkus.scheduler.Scheduled;
 
 /**
- * Deletes messages older than {@code quarkus.imdispatcher.bus.retention}, on the pooled path, in batches. Several
- * instances may run it at the same time: each batch skips the rows another instance is deleting.
+ * Deletes messages older than {@code quarkus.imdispatcher.bus.retention}, on the pooled path, in batches, and records
+ * per channel the highest position it deleted, so that a reader still behind it learns what it lost. Positions are
+ * never reused or shifted. Several instances may run it at the same time: each batch skips the rows another instance
+ * is deleting.
  */
 @ApplicationScoped
 public class BusRetention {
 
     private static final Logger LOG = Logger.getLogger(BusRetention.class);
-    private static final int BATCH = 10_000;
+    static final int BATCH = 10_000;
 
     private final AgroalDataSource dataSource;
     private final ImDispatcherConfig config;
@@ -52,16 +55,24 @@ public class BusRetention {
      * @return how many were deleted
      */
     public int deleteOlderThan(Instant cutoff) {
+        return deleteOlderThan(cutoff, BATCH);
+    }
+
+    /** {@link #deleteOlderThan(Instant)} in batches of {@code batch} rows (one transaction each). */
+    public int deleteOlderThan(Instant cutoff, int batch) {
         int total = 0;
         try (Connection connection = dataSource.getConnection();
                 PreparedStatement delete = connection.prepareStatement(table.deleteOlderThan())) {
             delete.setTimestamp(1, Timestamp.from(cutoff));
-            delete.setInt(2, BATCH);
+            delete.setInt(2, batch);
             int deleted;
             do {
-                deleted = delete.executeUpdate();
+                try (ResultSet count = delete.executeQuery()) {
+                    count.next();
+                    deleted = count.getInt(1);
+                }
                 total += deleted;
-            } while (deleted == BATCH);
+            } while (deleted == batch);
         } catch (SQLException e) {
             throw new BusException("Deleting bus messages older than " + cutoff + " failed: " + e.getMessage(), e);
         }

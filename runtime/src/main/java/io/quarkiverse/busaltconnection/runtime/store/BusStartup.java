@@ -1,8 +1,12 @@
 package io.quarkiverse.busaltconnection.runtime.store;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+
+import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.vertx.core.Future;
@@ -13,20 +17,27 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * What the dispatcher does once before it listens, on a short-lived direct connection: create the bus table if
- * asked to (under a session advisory lock, so that instances starting together do not race on CREATE ... IF NOT
- * EXISTS; session locks need the direct path), and read the newest id, from which this instance delivers.
+ * What the dispatcher does once before it listens, on a short-lived direct connection: create or upgrade the bus
+ * schema if asked to (under a session advisory lock, so that instances starting together run the statements one after
+ * the other; session locks need the direct path), start a new epoch in a copied database, and read the head, from
+ * which this instance delivers.
  */
 public final class BusStartup {
+
+    private static final Logger LOG = Logger.getLogger(BusStartup.class);
 
     private BusStartup() {
     }
 
+    /** The bus's epoch and last position when the instance started. */
+    public record Head(long epoch, long position) {
+    }
+
     /**
-     * @return the newest id in the table: the instance delivers messages after it
+     * @return the epoch and last position: the instance delivers messages after it
      * @throws IllegalStateException naming the configuration to change, when the table is missing or unusable
      */
-    public static long prepare(Vertx vertx, PgConnectOptions options, BusTable table, boolean createSchema,
+    public static Head prepare(Vertx vertx, PgConnectOptions options, BusTable table, boolean createSchema,
             Duration timeout) {
         Future<PgConnection> connected = PgConnection.connect(vertx, options);
         try {
@@ -41,13 +52,14 @@ public final class BusStartup {
                     : String.valueOf(cause.getMessage());
             throw DirectConnectOptions.unreachable(options, reason, cause);
         }
-        Future<Long> work = connected.compose(connection -> {
-            Future<Void> schema = checkServer(connection, options)
-                    .compose(v -> createSchema ? createSchema(connection, table) : Future.succeededFuture());
-            return schema.compose(v -> connection.query(table.maxId()).execute())
-                    .map(rows -> rows.iterator().next().getLong(0))
-                    .eventually(() -> connection.close());
-        });
+        Future<Head> work = connected.compose(connection -> checkServer(connection, options)
+                .compose(v -> schemaIsCurrent(connection, table))
+                .compose(current -> current ? Future.succeededFuture()
+                        : createSchema ? underSchemaLock(connection, table, () -> run(connection, quietly(table.createSchema())))
+                                : Future.failedFuture(new IllegalStateException("the table or its companions are missing"
+                                        + " or of an older version")))
+                .compose(v -> head(connection, table))
+                .eventually(() -> connection.close()));
         try {
             return work.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -103,14 +115,55 @@ public final class BusStartup {
         }
     }
 
-    private static Future<Void> createSchema(PgConnection connection, BusTable table) {
-        Tuple key = Tuple.of(table.name());
-        Future<Void> done = connection.preparedQuery("SELECT pg_advisory_lock(" + BusTable.lockKeySql() + ")")
-                .execute(key).mapEmpty();
-        for (String statement : table.createSchema()) {
+    private static Future<Boolean> schemaIsCurrent(PgConnection connection, BusTable table) {
+        return connection.preparedQuery(table.schemaIsCurrent()).execute(Tuple.tuple(table.lastSchemaObjects()))
+                .map(rows -> rows.iterator().next().getBoolean(0));
+    }
+
+    /** The statements, without PostgreSQL's "already exists, skipping" notices, which Vert.x would log as warnings. */
+    private static List<String> quietly(List<String> statements) {
+        List<String> all = new java.util.ArrayList<>();
+        all.add("SET client_min_messages = warning");
+        all.addAll(statements);
+        all.add("RESET client_min_messages");
+        return all;
+    }
+
+    private static Future<Void> run(PgConnection connection, List<String> statements) {
+        Future<Void> done = Future.succeededFuture();
+        for (String statement : statements) {
             done = done.compose(v -> connection.query(statement).execute()).mapEmpty();
         }
-        return done.eventually(() -> connection
-                .preparedQuery("SELECT pg_advisory_unlock(" + BusTable.lockKeySql() + ")").execute(key));
+        return done;
+    }
+
+    private static <T> Future<T> underSchemaLock(PgConnection connection, BusTable table, Supplier<Future<T>> work) {
+        Tuple key = Tuple.of(table.name());
+        return connection.preparedQuery("SELECT pg_advisory_lock(" + BusTable.schemaLockSql() + ")").execute(key)
+                .compose(locked -> work.get())
+                .eventually(() -> connection
+                        .preparedQuery("SELECT pg_advisory_unlock(" + BusTable.schemaLockSql() + ")").execute(key));
+    }
+
+    /** Reads the head; in a copy of another database's bus (a restored dump), starts a new epoch first. */
+    private static Future<Head> head(PgConnection connection, BusTable table) {
+        return connection.query(table.readState()).execute().compose(rows -> {
+            Row state = rows.iterator().next();
+            if (!state.getBoolean(2)) {
+                return Future.succeededFuture(new Head(state.getLong(0), state.getLong(1)));
+            }
+            return underSchemaLock(connection, table, () -> connection.query(table.readState()).execute()
+                    .compose(again -> again.iterator().next().getBoolean(2)
+                            ? connection.query(table.startNewEpoch()).execute().<Void> mapEmpty()
+                            : Future.succeededFuture())
+                    .compose(v -> connection.query(table.head()).execute())
+                    .map(head -> {
+                        Row row = head.iterator().next();
+                        LOG.warnf("The bus table '%s' was copied from another database (a restored dump?): new epoch"
+                                + " %d from position %d. HTTP clients holding positions of the old epoch are told to"
+                                + " reload", table.name(), row.getLong(0), row.getLong(1));
+                        return new Head(row.getLong(0), row.getLong(1));
+                    }));
+        });
     }
 }

@@ -4,18 +4,27 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The bus table and everything said to PostgreSQL about it. Identifiers come from configuration and are quoted as
- * identifiers; channels and payloads are always bind parameters.
+ * The bus table, its companions, and everything said to PostgreSQL about them. Identifiers come from configuration and
+ * are quoted as identifiers; channels and payloads are always bind parameters.
+ * <p>
+ * A sender inserts rows and nothing else: no lock, no NOTIFY in its transaction (a transaction that writes and
+ * notifies holds PostgreSQL's cluster-wide NOTIFY lock through its commit flush, which serializes every such commit).
+ * Each row records its transaction's id ({@code xid}, xid8). The one sequencer of the database gives the committed
+ * rows their {@code position}: a number without gaps, in the order they became visible, and by transaction id and
+ * then row id among rows that became visible together (see {@link #sequence()}).
+ * <p>
+ * Companions: {@code <table>_state}, one row with the epoch and the last position handed out; {@code <table>_purged},
+ * per channel the highest position retention deleted, so that a reader behind it learns what it lost.
  */
 public final class BusTable {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,49}");
 
     private final String table;
     private final String quotedTable;
     private final String quotedSequence;
-    private final String quotedIndex;
-    private final String quotedFunction;
-
-    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,49}");
+    private final String quotedState;
+    private final String quotedPurged;
 
     /**
      * @throws IllegalArgumentException naming the key, for a name PostgreSQL would truncate or cannot hold
@@ -24,100 +33,227 @@ public final class BusTable {
         if (!NAME.matcher(table).matches()) {
             throw new IllegalArgumentException("quarkus.imdispatcher.bus.table '" + table + "' must be 1 to 50 letters,"
                     + " digits or underscores, starting with a letter or underscore (PostgreSQL identifiers hold 63"
-                    + " bytes, and the names of the table's sequence, index and function add a suffix)");
+                    + " bytes, and the names of the table's companions and indexes add a suffix)");
         }
         this.table = table;
         this.quotedTable = quote(table);
         this.quotedSequence = quote(table + "_id_seq");
-        this.quotedIndex = quote(table + "_created_at_idx");
-        this.quotedFunction = quote(table + "_send");
+        this.quotedState = quote(table + "_state");
+        this.quotedPurged = quote(table + "_purged");
     }
 
-    /** The table name, also the channel its wake-up notifications go to, and the key of its advisory locks. */
+    /** The table name, also the key of its advisory locks. */
     public String name() {
         return table;
     }
 
+    /** Channel of the senders' wake-ups: "rows were committed", heard by the sequencer. */
+    public String writtenChannel() {
+        return table;
+    }
+
+    /** Channel of the sequencer's wake-ups: "positions up to N exist", heard by every instance. */
+    public String headChannel() {
+        return table + "_head";
+    }
+
+    /** Channel of the listener self-probe. */
+    public String probeChannel() {
+        return table + "_probe";
+    }
+
     /**
-     * Creates the sequence, table, index and send function if missing (the function is replaced, to follow upgrades);
-     * run under {@link #lockKeySql()}'s session lock.
+     * Creates or upgrades the schema; every statement is idempotent. Run under {@link #schemaLockSql()}'s session lock,
+     * so that instances starting together run them one after the other. A table of the previous version (ids in
+     * commit order, written by a send function) keeps its rows: their ids become their positions.
      */
     public List<String> createSchema() {
         return List.of(
                 "CREATE SEQUENCE IF NOT EXISTS " + quotedSequence,
                 "CREATE TABLE IF NOT EXISTS " + quotedTable + " ("
-                        + "id bigint PRIMARY KEY, "
+                        + "id bigint PRIMARY KEY DEFAULT nextval('" + quotedSequence + "'), "
+                        + "xid xid8 DEFAULT pg_current_xact_id(), "
                         + "channel text NOT NULL, "
                         + "payload text NOT NULL, "
-                        + "created_at timestamptz NOT NULL DEFAULT now())",
-                "CREATE INDEX IF NOT EXISTS " + quotedIndex + " ON " + quotedTable + " (created_at)",
-                sendFunction());
+                        + "created_at timestamptz NOT NULL DEFAULT now(), "
+                        + "position bigint)",
+                // Upgrade from the send-function version: its function took a lock and notified inside the sender's
+                // transaction; an instance of that version still running now fails loudly instead of serializing.
+                "DROP FUNCTION IF EXISTS " + quote(table + "_send") + "(text[], text[])",
+                "ALTER TABLE " + quotedTable + " ALTER COLUMN id SET DEFAULT nextval('" + quotedSequence + "')",
+                "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS position bigint",
+                "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS xid xid8",
+                "UPDATE " + quotedTable + " SET position = id, xid = '0' WHERE xid IS NULL",
+                "ALTER TABLE " + quotedTable + " ALTER COLUMN xid SET DEFAULT pg_current_xact_id(),"
+                        + " ALTER COLUMN xid SET NOT NULL",
+                "CREATE UNIQUE INDEX IF NOT EXISTS " + quote(table + "_position_idx") + " ON " + quotedTable
+                        + " (position) WHERE position IS NOT NULL",
+                "CREATE INDEX IF NOT EXISTS " + quote(table + "_channel_position_idx") + " ON " + quotedTable
+                        + " (channel, position) WHERE position IS NOT NULL",
+                "CREATE INDEX IF NOT EXISTS " + quote(table + "_unpositioned_idx") + " ON " + quotedTable
+                        + " (xid, id) WHERE position IS NULL",
+                "CREATE INDEX IF NOT EXISTS " + quote(table + "_created_at_idx") + " ON " + quotedTable
+                        + " (created_at)",
+                "CREATE TABLE IF NOT EXISTS " + quotedState + " ("
+                        + "singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), "
+                        + "epoch bigint NOT NULL, "
+                        + "last_position bigint NOT NULL, "
+                        + "database_oid oid NOT NULL, "
+                        + "xid_horizon xid8 NOT NULL)",
+                "INSERT INTO " + quotedState + " (epoch, last_position, database_oid, xid_horizon)"
+                        + " SELECT " + NEW_EPOCH + ", coalesce(max(position), 0),"
+                        + " (SELECT oid FROM pg_database WHERE datname = current_database()), pg_current_xact_id()"
+                        + " FROM " + quotedTable + " ON CONFLICT DO NOTHING",
+                "CREATE TABLE IF NOT EXISTS " + quotedPurged + " (channel text PRIMARY KEY, through bigint NOT NULL)");
     }
 
     /**
-     * One call writes a transaction's messages: one round trip, where the statements one by one took four (and five
-     * outside a transaction, where the call is the whole transaction). It takes the table's transaction-scoped
-     * advisory lock, which PostgreSQL releases at commit, so a later transaction draws its ids only after this one
-     * committed: ids follow commit order. Then one wake-up NOTIFY, carrying the messages when they fit.
+     * Whether {@link #createSchema()} already ran to the end: its last objects exist. Checked before taking the
+     * schema lock, because even an {@code IF NOT EXISTS} statement locks the table and would wait behind, and then
+     * block, the application's transactions.
      */
-    String sendFunction() {
-        String name = "'" + table + "'";
-        return "CREATE OR REPLACE FUNCTION " + quotedFunction + "(channels text[], payloads text[]) RETURNS void"
-                + " LANGUAGE plpgsql AS $fn$\n"
-                + "DECLARE\n"
-                + "    n integer := coalesce(array_length(channels, 1), 0);\n"
-                + "    ids bigint[] := '{}';\n"
-                + "    micros bigint := (extract(epoch FROM now()) * 1000000)::bigint;\n"
-                + "    wake text;\n"
-                + "BEGIN\n"
-                + "    IF n = 0 THEN RETURN; END IF;\n"
-                + "    PERFORM pg_advisory_xact_lock(hashtext(" + name + "));\n"
-                + "    FOR i IN 1..n LOOP ids := ids || nextval('" + quotedSequence + "'); END LOOP;\n"
-                + "    INSERT INTO " + quotedTable + " (id, channel, payload) SELECT * FROM unnest(ids, channels, payloads);\n"
-                + "    wake := json_build_object('f', ids[1], 'l', ids[n])::text;\n"
-                + "    IF (SELECT sum(octet_length(c) + octet_length(p)) FROM unnest(channels, payloads) AS m(c, p))"
-                + " < " + WakeUp.INLINE_CANDIDATE_BYTES + " THEN\n"
-                + "        wake := json_build_object('f', ids[1], 'l', ids[n], 'm', (SELECT json_agg(json_build_object("
-                + "'i', i, 'c', c, 'p', p, 't', micros) ORDER BY i) FROM unnest(ids, channels, payloads) AS m(i, c, p)))::text;\n"
-                + "        IF octet_length(wake) > " + WakeUp.MAX_INLINE_BYTES + " THEN\n"
-                + "            wake := json_build_object('f', ids[1], 'l', ids[n])::text;\n"
-                + "        END IF;\n"
-                + "    END IF;\n"
-                + "    PERFORM pg_notify(" + name + ", wake);\n"
-                + "END\n"
-                + "$fn$";
+    public String schemaIsCurrent() {
+        return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL";
     }
 
-    /** Writes a transaction's messages (JDBC parameters: channels, payloads). */
-    String send() {
-        return "SELECT " + quotedFunction + "(?::text[], ?::text[])";
+    /** The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates. */
+    public List<Object> lastSchemaObjects() {
+        return List.of(quotedPurged, quote(table + "_unpositioned_idx"));
     }
 
-    /** The advisory lock key of this table: {@code hashtext(name)}, with the name as parameter 1. */
-    public static String lockKeySql() {
+    /** A random positive 52-bit number: safe in JavaScript, and two databases practically never share one. */
+    private static final String NEW_EPOCH = "(floor(random() * 4503599627370495) + 1)::bigint";
+
+    /** The session advisory lock that orders schema changes, with the table name as parameter 1. */
+    public static String schemaLockSql() {
         return "hashtext($1)";
     }
 
-    public String maxId() {
-        return "SELECT coalesce(max(id), 0) FROM " + quotedTable;
+    /**
+     * The session advisory lock that makes one connection of the database its sequencer, with the table name as
+     * parameter 1 (the two-key form, apart from {@link #schemaLockSql()}'s keys).
+     */
+    public static String sequencerLockSql() {
+        return "hashtext($1), 1";
     }
 
-    /** Rows after an id, in id order, reactive-client parameters ($1 after, $2 up to, $3 limit). */
-    public String rowsAfter() {
-        return "SELECT id, channel, payload, created_at FROM " + quotedTable
-                + " WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3";
+    /**
+     * The epoch, the last position, and whether the table was copied into another database or cluster (a
+     * different database oid, or transaction ids behind those already seen: a dump restored elsewhere). A copy
+     * must start a new epoch, or its positions would collide with the original's.
+     */
+    public String readState() {
+        return "SELECT epoch, last_position, database_oid <> (SELECT oid FROM pg_database"
+                + " WHERE datname = current_database()) OR xid_horizon > pg_current_xact_id() FROM " + quotedState;
     }
 
-    /** Rows after an id on some channels, in id order, JDBC parameters (after, channels, limit). */
-    public String rowsAfterOnChannels() {
-        return "SELECT id, channel, payload, created_at FROM " + quotedTable
-                + " WHERE id > ? AND channel = ANY (?) ORDER BY id LIMIT ?";
+    /**
+     * Starts a new epoch in a copy of the table (see {@link #readState()}). The rows still waiting for a position
+     * carry transaction ids of the original cluster, which cannot be compared with this one's: they are numbered
+     * first, by id.
+     */
+    public String startNewEpoch() {
+        return "WITH fresh AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM " + quotedTable
+                        + " WHERE position IS NULL), "
+                        + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn FROM fresh, "
+                        + quotedState + " s WHERE t.id = fresh.id RETURNING 1) "
+                        + "UPDATE " + quotedState + " SET epoch = " + NEW_EPOCH + ", "
+                        + "last_position = last_position + (SELECT count(*) FROM numbered), "
+                        + "database_oid = (SELECT oid FROM pg_database WHERE datname = current_database()), "
+                        + "xid_horizon = pg_current_xact_id()";
     }
 
-    /** Deletes a batch of rows older than a cutoff (parameter 1), skipping rows another instance is deleting. */
+    /**
+     * Writes a transaction's messages in one statement (JDBC parameters: channels, payloads). Row ids are drawn in
+     * send order, which orders a transaction's messages among themselves.
+     */
+    String insert() {
+        return "INSERT INTO " + quotedTable + " (channel, payload) SELECT c, p FROM unnest(?::text[], ?::text[])"
+                + " WITH ORDINALITY AS m(c, p, n) ORDER BY n";
+    }
+
+    /**
+     * Gives positions to the committed rows that have none (reactive parameter $1: most rows at once), in one
+     * statement that reads the state row without locking it: a statement that finds nothing writes nothing, and so
+     * needs no commit flush. Run only by the holder of {@link #sequencerLockSql()}. Rows of transactions still in
+     * progress are invisible to it and numbered by a later run; rows that became visible together are ordered by
+     * transaction id, then id: a transaction that began after another committed has the larger transaction id, and
+     * a transaction's rows follow their send order. Returns the last position and how many rows were numbered.
+     */
+    public String sequence() {
+        return "WITH s AS (SELECT last_position FROM " + quotedState + "), "
+                + "fresh AS (SELECT id, row_number() OVER (ORDER BY xid, id) AS rn FROM " + quotedTable
+                + " WHERE position IS NULL ORDER BY xid, id LIMIT $1), "
+                + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn"
+                + " FROM fresh, s WHERE t.id = fresh.id RETURNING 1), "
+                + "counted AS (SELECT count(*) AS n FROM numbered), "
+                + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
+                + " xid_horizon = pg_current_xact_id() FROM counted WHERE counted.n > 0 RETURNING last_position) "
+                + "SELECT coalesce((SELECT last_position FROM moved), (SELECT last_position FROM s)),"
+                + " (SELECT n FROM counted)";
+    }
+
+    /** Whether committed rows wait for a position (cheap: the partial index of unpositioned rows). */
+    public String anyUnpositioned() {
+        return "SELECT EXISTS (SELECT 1 FROM " + quotedTable + " WHERE position IS NULL)";
+    }
+
+    /** The epoch and the last position handed out. */
+    public String head() {
+        return "SELECT epoch, last_position FROM " + quotedState;
+    }
+
+    /**
+     * A page of the messages of some channels after a position, in position order, with the state read in the same
+     * snapshot, for the reactive client. Parameters: $1 channels (text[]), $2 after, $3 most messages, $4 most payload
+     * bytes (the first message always comes, whatever its size). Columns: epoch, last position, the highest position
+     * retention deleted on those channels (null if none), then position, channel, payload, created_at, and how many
+     * rows there were before the byte limit cut (nulls when no message).
+     */
+    public String pageOnChannels() {
+        return page("channel = ANY ($1)", "b.channel = ANY ($1) AND b.position > $2", "$3", "$4");
+    }
+
+    /** {@link #pageOnChannels()} for JDBC: parameters channels, channels, after, most, bytes. */
+    String pageOnChannelsJdbc() {
+        return pageOnChannels().replaceAll("\\$\\d", "?");
+    }
+
+    /**
+     * {@link #pageOnChannels()} for every channel: $1 after, $2 most messages, $3 most bytes; the third column is null.
+     */
+    public String pageOfAll() {
+        return page("false", "b.position > $1", "$2", "$3");
+    }
+
+    private String page(String purgedFilter, String rowFilter, String most, String bytes) {
+        // Innermost: at most `most` rows after the position; then their count and running byte total; outermost: the
+        // rows that start within the byte budget (the first always does).
+        return "SELECT s.epoch, s.last_position, (SELECT max(through) FROM " + quotedPurged + " WHERE " + purgedFilter
+                + "), m.position, m.channel, m.payload, m.created_at, m.fetched FROM " + quotedState
+                + " s LEFT JOIN LATERAL (SELECT y.position, y.channel, y.payload, y.created_at, y.fetched FROM ("
+                + "SELECT x.*, count(*) OVER () AS fetched,"
+                + " sum(octet_length(x.payload)) OVER (ORDER BY x.position) AS running FROM ("
+                + "SELECT b.position, b.channel, b.payload, b.created_at FROM " + quotedTable + " b"
+                + " WHERE " + rowFilter + " ORDER BY b.position LIMIT " + most + ") x) y"
+                + " WHERE y.running - octet_length(y.payload) < " + bytes + ") m ON true"
+                + " ORDER BY m.position";
+    }
+
+    /**
+     * Deletes a batch of positioned rows older than a cutoff (parameters: cutoff, batch size), skipping rows another
+     * instance is deleting, and records per channel the highest position deleted. Rows without a position are never
+     * deleted: their readers have not seen them yet.
+     */
     String deleteOlderThan() {
-        return "DELETE FROM " + quotedTable + " WHERE id IN (SELECT id FROM " + quotedTable
-                + " WHERE created_at < ? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)";
+        return "WITH doomed AS (DELETE FROM " + quotedTable + " WHERE id IN (SELECT id FROM " + quotedTable
+                + " WHERE created_at < ? AND position IS NOT NULL ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)"
+                + " RETURNING channel, position), "
+                + "recorded AS (INSERT INTO " + quotedPurged + " (channel, through)"
+                + " SELECT channel, max(position) FROM doomed GROUP BY channel"
+                + " ON CONFLICT (channel) DO UPDATE SET through = greatest(" + quotedPurged + ".through,"
+                + " excluded.through)) "
+                + "SELECT count(*) FROM doomed";
     }
 
     private static String quote(String identifier) {

@@ -6,9 +6,8 @@ import java.sql.SQLException;
 import java.util.List;
 
 /**
- * Writes the messages of one transaction in one call of the table's send function (see
- * {@link BusTable#sendFunction()}), on the caller's connection and in its transaction: ids in commit order, one
- * wake-up notification. Outside a transaction the call is a transaction of its own.
+ * Writes the messages of one transaction in one INSERT, on the caller's connection and in its transaction: rows and
+ * nothing else (see {@link BusTable}). Outside a transaction the statement is a transaction of its own.
  */
 public final class BusWriter {
 
@@ -32,10 +31,10 @@ public final class BusWriter {
             channels[i] = messages.get(i).channel();
             payloads[i] = messages.get(i).payload();
         }
-        try (PreparedStatement send = connection.prepareStatement(table.send())) {
-            send.setArray(1, connection.createArrayOf("text", channels));
-            send.setArray(2, connection.createArrayOf("text", payloads));
-            send.execute();
+        try (PreparedStatement insert = connection.prepareStatement(table.insert())) {
+            insert.setArray(1, connection.createArrayOf("text", channels));
+            insert.setArray(2, connection.createArrayOf("text", payloads));
+            insert.executeUpdate();
         }
     }
 }

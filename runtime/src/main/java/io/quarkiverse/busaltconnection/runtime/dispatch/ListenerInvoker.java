@@ -23,32 +23,31 @@ import io.vertx.core.Vertx;
 import io.vertx.core.impl.VertxInternal;
 
 /**
- * Delivers the messages of one channel to one listener method: one at a time, in the order the dispatcher hands
- * them over, on the thread kind the method asked for. Whatever the method or its payload does, the failure stays
- * here (logged with the listener and message id) and the next message is delivered.
+ * Calls one listener method with one message, on the thread kind the method asked for, and tells when the call is
+ * over, including the {@code Uni} or {@code CompletionStage} it returned. Whatever the method or its payload does, the
+ * failure stays here (logged with the listener and position) and the returned stage completes normally, so one failed
+ * delivery never ends the listener's chain.
  */
-final class ListenerDelivery {
+final class ListenerInvoker {
 
-    private static final Logger LOG = Logger.getLogger(ListenerDelivery.class);
+    private static final Logger LOG = Logger.getLogger(ListenerInvoker.class);
 
     private final ListenerMethod method;
     private final Invoker<Object, Object> invoker;
     private final ObjectMapper objectMapper;
     private final JavaType payloadType;
     /**
-     * Each listener has a context of its own, as {@code @ConsumeEvent} consumers do: ordered blocking tasks queue per
-     * root context (duplicates share it), and one slow listener does not hold up the event loop of another.
+     * Each listener has a context of its own, as {@code @ConsumeEvent} consumers do: one slow listener does not hold up
+     * the event loop of another.
      */
     private final Context context;
     private final Executor virtualThreads;
-    /** Tail of the chain that keeps virtual-thread deliveries in order. */
-    private CompletableFuture<Void> virtualThreadTail = CompletableFuture.completedFuture(null);
 
     /**
      * @param virtualThreads asked for only by {@code @RunOnVirtualThread} listeners: creating the executor on a JDK
      *        without virtual threads logs a warning, which other applications should not see
      */
-    ListenerDelivery(ListenerMethod method, ObjectMapper objectMapper, Vertx vertx, Supplier<Executor> virtualThreads) {
+    ListenerInvoker(ListenerMethod method, ObjectMapper objectMapper, Vertx vertx, Supplier<Executor> virtualThreads) {
         this.method = method;
         this.invoker = method.invoker.getValue();
         this.objectMapper = objectMapper;
@@ -58,34 +57,49 @@ final class ListenerDelivery {
         this.virtualThreads = method.executionModel == ExecutionModel.VIRTUAL_THREAD ? virtualThreads.get() : null;
     }
 
-    String channel() {
-        return method.channel;
+    ListenerMethod method() {
+        return method;
     }
 
-    /** Called by the dispatcher in delivery order, from one thread at a time. */
-    void deliver(BusMessage message) {
-        Context messageContext = VertxContext.createNewDuplicatedContext(context);
+    /** The listener's own event loop context: where its cursor keeps its state. */
+    Context context() {
+        return context;
+    }
+
+    /** Calls the method with {@code message}; the stage completes when the call and its async result are over. */
+    CompletionStage<Void> invoke(BusMessage message) {
         // A fresh duplicated context per message, like an event-bus delivery: safe for Hibernate Reactive & co.
+        Context messageContext = VertxContext.createNewDuplicatedContext(context);
         VertxContextSafetyToggle.setContextSafe(messageContext, true);
+        CompletableFuture<Void> done = new CompletableFuture<>();
         switch (method.executionModel) {
-            case NON_BLOCKING -> messageContext.runOnContext(ignored -> invoke(message));
+            case NON_BLOCKING -> messageContext.runOnContext(ignored -> call(message, done));
             case BLOCKING -> messageContext.executeBlocking(() -> {
-                invoke(message);
+                call(message, done);
                 return null;
-            }, true);
-            case VIRTUAL_THREAD -> virtualThreadTail = virtualThreadTail.thenRunAsync(() -> invoke(message),
-                    virtualThreads);
+            }, false);
+            // Quarkus's virtual-thread executor carries the context current at execute() into the virtual thread.
+            case VIRTUAL_THREAD -> messageContext.runOnContext(ignored -> {
+                try {
+                    virtualThreads.execute(() -> call(message, done));
+                } catch (RuntimeException e) {
+                    logFailure(message, e);
+                    done.complete(null);
+                }
+            });
         }
+        return done;
     }
 
-    private void invoke(BusMessage message) {
+    private void call(BusMessage message, CompletableFuture<Void> done) {
         Object[] arguments;
         try {
             arguments = arguments(message);
         } catch (Exception e) {
             LOG.errorf("@BusListener %s cannot read message %d of channel '%s' as %s: %s. The message is skipped"
                     + " for this listener; send a payload of that shape, or take the payload as String.",
-                    method.description, message.id(), message.channel(), method.payloadType, e.getMessage());
+                    method.description, message.position(), message.channel(), method.payloadType, e.getMessage());
+            done.complete(null);
             return;
         }
         ManagedContext requestContext = Arc.container().requestContext();
@@ -101,6 +115,7 @@ final class ListenerDelivery {
                 requestContext.terminate();
             }
             logFailure(message, e);
+            done.complete(null);
             return;
         }
         if (result instanceof CompletionStage<?> stage) {
@@ -115,9 +130,13 @@ final class ListenerDelivery {
                 if (failure != null) {
                     logFailure(message, failure);
                 }
+                done.complete(null);
             });
-        } else if (activated) {
-            requestContext.terminate();
+        } else {
+            if (activated) {
+                requestContext.terminate();
+            }
+            done.complete(null);
         }
     }
 
@@ -136,6 +155,6 @@ final class ListenerDelivery {
     private void logFailure(BusMessage message, Throwable failure) {
         // The payload is not logged: it may carry personal data, and it can be read from the sender's side.
         LOG.errorf(failure, "@BusListener %s failed on message %d of channel '%s'; the next message is delivered"
-                + " as usual", method.description, message.id(), message.channel());
+                + " as usual", method.description, message.position(), message.channel());
     }
 }

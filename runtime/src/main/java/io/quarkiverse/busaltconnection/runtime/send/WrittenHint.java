@@ -1,0 +1,89 @@
+package io.quarkiverse.busaltconnection.runtime.send;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import javax.sql.DataSource;
+
+import org.jboss.logging.Logger;
+
+/**
+ * Tells the database's sequencer, after a commit, that rows were written: {@code pg_notify} on the table's channel, in
+ * a transaction of its own that writes no WAL and so commits without a flush, holding PostgreSQL's NOTIFY lock for
+ * microseconds (inside the data transaction it would hold it through the flush and serialize every sender).
+ * <p>
+ * Coalesced and off the caller's thread: one thread sends; requests that arrive while it sends make one more
+ * notification, however many there were. A notification that cannot be sent loses nothing: the sequencer also sweeps
+ * for unnumbered rows every {@code quarkus.imdispatcher.bus.sweep-interval}.
+ */
+final class WrittenHint implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(WrittenHint.class);
+
+    private final DataSource dataSource;
+    private final String channel;
+    private final ExecutorService sender = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "imdispatcher-written-hint");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final AtomicBoolean requested = new AtomicBoolean();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile boolean failing;
+
+    WrittenHint(DataSource dataSource, String channel) {
+        this.dataSource = dataSource;
+        this.channel = channel;
+    }
+
+    /** Rows were committed: make sure one notification goes out after this call. Never blocks. */
+    void request() {
+        requested.set(true);
+        if (scheduled.compareAndSet(false, true)) {
+            sender.execute(this::drain);
+        }
+    }
+
+    private void drain() {
+        while (true) {
+            while (requested.getAndSet(false)) {
+                send();
+            }
+            scheduled.set(false);
+            // A request that came after the last check but before the flag was cleared found it set: take it here.
+            if (!requested.get() || !scheduled.compareAndSet(false, true)) {
+                return;
+            }
+        }
+    }
+
+    private void send() {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, '')")) {
+            if (!connection.getAutoCommit()) {
+                connection.setAutoCommit(true);
+            }
+            notify.setString(1, channel);
+            notify.execute();
+            if (failing) {
+                failing = false;
+                LOG.infof("Bus wake-ups go through again");
+            }
+        } catch (SQLException e) {
+            if (!failing) {
+                failing = true;
+                LOG.warnf("A bus wake-up could not be sent through the datasource (%s); the sequencer's sweep numbers"
+                        + " the messages instead, within quarkus.imdispatcher.bus.sweep-interval", e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        sender.shutdownNow();
+    }
+}

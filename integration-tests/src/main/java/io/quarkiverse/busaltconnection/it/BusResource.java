@@ -45,6 +45,9 @@ public class BusResource {
     AgroalDataSource dataSource;
 
     @Inject
+    Drain drain;
+
+    @Inject
     @BusListener
     Pool directClient;
 
@@ -102,6 +105,25 @@ public class BusResource {
     @Produces(MediaType.APPLICATION_JSON)
     public List<String> received(@PathParam("listener") String listener) {
         return inbox.of(listener);
+    }
+
+    /** The slow "drain" listener: "run received outOfOrder". */
+    @GET
+    @Path("/drain")
+    @Produces(MediaType.TEXT_PLAIN)
+    public String drain() {
+        return drain.state();
+    }
+
+    /** Heap in use after a full collection, in bytes. */
+    @GET
+    @Path("/heap")
+    @Produces(MediaType.TEXT_PLAIN)
+    public long heap() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     @GET

@@ -14,6 +14,9 @@ public final class Channels {
     /** Messages numbered 0, 1, 2, ...: their order and completeness are checked. */
     public static final String SEQUENCE = "sequence";
 
+    /** Messages of many concurrent senders, recorded with their positions. */
+    public static final String CONCURRENCY = "concurrency";
+
     private Channels() {
     }
 }

@@ -1,5 +1,10 @@
 package io.quarkiverse.busaltconnection.it;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
 import jakarta.inject.Inject;
 
 import io.quarkiverse.busaltconnection.BusListener;
@@ -84,6 +89,29 @@ public class Listeners {
     void backslashes(String payload) {
         inbox.add("backslashes", payload.length() + ":" + Digests.sha256(payload));
     }
+
+    /** Records each payload with its position, for the ordering checks of concurrent senders. */
+    @BusListener(Channels.CONCURRENCY)
+    void concurrency(String payload, BusMessage message) {
+        inbox.add("concurrency", payload + "#" + message.position());
+    }
+
+    /**
+     * Finishes each message later, on another thread: the next message must not start before the returned stage
+     * completed.
+     */
+    @BusListener("awaited")
+    CompletionStage<Void> awaited(String payload) {
+        if (awaitedInFlight.incrementAndGet() > 1) {
+            inbox.add("awaited-overlap", payload);
+        }
+        return CompletableFuture.runAsync(() -> {
+            inbox.add("awaited", payload);
+            awaitedInFlight.decrementAndGet();
+        }, CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS));
+    }
+
+    private final AtomicInteger awaitedInFlight = new AtomicInteger();
 
     /** Throws on payloads starting with "boom": the dispatcher must carry on. */
     @BusListener("fragile")

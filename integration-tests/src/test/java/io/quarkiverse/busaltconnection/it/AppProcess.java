@@ -28,8 +28,14 @@ public final class AppProcess implements AutoCloseable {
     }
 
     public static AppProcess start(Map<String, String> config) throws IOException {
+        return start(config, List.of());
+    }
+
+    /** With JVM arguments ({@code -Xmx128m}, say) before the configuration. */
+    public static AppProcess start(Map<String, String> config, List<String> jvmArgs) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString()));
+        command.addAll(jvmArgs);
         String extra = System.getProperty("app-process.jvm-args", "").trim();
         if (!extra.isEmpty()) {
             command.addAll(List.of(extra.split("\\s+")));

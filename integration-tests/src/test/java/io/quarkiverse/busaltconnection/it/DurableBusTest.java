@@ -159,6 +159,52 @@ class DurableBusTest {
     }
 
     @Test
+    void aTableOfThePreviousVersionIsUpgradedInPlaceByInstancesStartingTogether() throws Exception {
+        String name = "upgrade_" + Long.toHexString(System.nanoTime());
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            // The schema the send-function version created, with three messages in it.
+            statement.execute("CREATE SEQUENCE " + name + "_id_seq");
+            statement.execute("CREATE TABLE " + name + " (id bigint PRIMARY KEY, channel text NOT NULL,"
+                    + " payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
+            statement.execute("CREATE INDEX " + name + "_created_at_idx ON " + name + " (created_at)");
+            statement.execute("CREATE FUNCTION " + name + "_send(channels text[], payloads text[]) RETURNS void"
+                    + " LANGUAGE sql AS 'SELECT NULL::void'");
+            statement.execute("INSERT INTO " + name + " (id, channel, payload) SELECT nextval('" + name + "_id_seq'),"
+                    + " 'old', 'old-' || g FROM generate_series(1, 3) g");
+        }
+        BusTable table = new BusTable(name);
+        PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
+                .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
+        List<CompletableFuture<BusStartup.Head>> starts = IntStream.range(0, 4)
+                .mapToObj(i -> CompletableFuture.supplyAsync(() -> BusStartup.prepare(vertx, options, table, true,
+                        Duration.ofSeconds(30))))
+                .toList();
+        for (CompletableFuture<BusStartup.Head> start : starts) {
+            // The old ids followed commit order: they became the positions, and the head is the last of them.
+            assertEquals(3L, start.get(60, TimeUnit.SECONDS).position());
+        }
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            try (ResultSet rows = statement.executeQuery("SELECT string_agg(payload || '@' || position, ','"
+                    + " ORDER BY position), count(*) FILTER (WHERE xid IS NULL) FROM " + name)) {
+                rows.next();
+                assertEquals("old-1@1,old-2@2,old-3@3", rows.getString(1));
+                assertEquals(0, rows.getInt(2));
+            }
+            try (ResultSet function = statement.executeQuery("SELECT count(*) FROM pg_proc WHERE proname = '"
+                    + name + "_send'")) {
+                function.next();
+                assertEquals(0, function.getInt(1), "the send function of the previous version is still there");
+            }
+            // New rows get ids from the old sequence and positions after the old ones.
+            statement.execute("INSERT INTO " + name + " (channel, payload) VALUES ('new', 'new-1')");
+            try (ResultSet id = statement.executeQuery("SELECT id FROM " + name + " WHERE payload = 'new-1'")) {
+                id.next();
+                assertEquals(4, id.getLong(1));
+            }
+        }
+    }
+
+    @Test
     void instancesDeletingExpiredMessagesTogetherDeleteEachOnce() throws Exception {
         String run = DeliveryTest.unique("expired");
         QuarkusTransaction.requiringNew().run(() -> IntStream.range(0, 2_000)

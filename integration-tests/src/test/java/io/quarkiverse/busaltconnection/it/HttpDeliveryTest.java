@@ -54,6 +54,8 @@ class HttpDeliveryTest {
         String channel = DeliveryTest.unique("public.news");
         bus.send(channel, "first");
         bus.send(channel, "second");
+        // Positions are given just after commit: wait until both have theirs.
+        awaitPositioned(channel, 2);
         JsonPath answer = poll(Map.of("channels", List.of(channel), "last", cursor(0)));
         List<Map<String, Object>> all = answer.getList("messages");
         assertEquals(List.of("first", "second"), all.stream().map(m -> m.get("payload")).toList());
@@ -85,6 +87,7 @@ class HttpDeliveryTest {
     void sseResumesFromLastEventIdWithoutGaps() throws Exception {
         String channel = DeliveryTest.unique("public.stream");
         IntStream.rangeClosed(1, 5).forEach(i -> bus.send(channel, "m" + i));
+        awaitPositioned(channel, 5);
         List<Map<String, Object>> sent = poll(Map.of("channels", List.of(channel), "last", cursor(0)))
                 .getList("messages");
         long second = ((Number) sent.get(1).get("position")).longValue();
@@ -187,6 +190,11 @@ class HttpDeliveryTest {
         assertEquals(epoch + "-" + data.getLong("position"), event[0]);
         payloads.add(data.getString("payload"));
         ids.add(data.getLong("position"));
+    }
+
+    private void awaitPositioned(String channel, int count) {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> poll(Map.of("channels",
+                List.of(channel), "last", cursor(0))).getList("messages").size() == count);
     }
 
     /** The cursor of a position on this bus: "from the start" is position 0. */

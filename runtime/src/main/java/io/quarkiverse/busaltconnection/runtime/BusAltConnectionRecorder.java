@@ -103,6 +103,15 @@ public class BusAltConnectionRecorder {
                             context.getInjectedReference(AgroalDataSource.class), imdispatcher.probe().timeout()))
                     : Optional.empty();
             ImDispatcherConfig.BusStore bus = imdispatcher.bus();
+            if (bus.listenerPageSize() < 1 || bus.listenerPageBytes().asLongValue() < 1) {
+                throw new IllegalArgumentException("quarkus.imdispatcher.bus.listener-page-size and listener-page-bytes"
+                        + " must be at least 1; they are " + bus.listenerPageSize() + " and "
+                        + bus.listenerPageBytes().asLongValue());
+            }
+            if (bus.sweepInterval().isNegative() || bus.sweepInterval().toMillis() < 1) {
+                throw new IllegalArgumentException("quarkus.imdispatcher.bus.sweep-interval must be at least 1ms; it is "
+                        + bus.sweepInterval());
+            }
             BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection, ListenerRegistry.get(),
                     table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),

@@ -168,7 +168,9 @@ public interface ImDispatcherConfig {
         int maxChannelLength();
 
         /**
-         * Most messages in one long-poll response or one backlog read; a client asks again from the last id.
+         * Most messages in one long-poll answer or one backlog read; a client asks again from its cursor. Also the most
+         * live messages held for one client while its backlog is read: beyond that its stream ends (SSE) or it is
+         * answered at once (long-poll), and it resumes from its cursor.
          */
         @WithDefault("500")
         int maxMessages();

@@ -185,6 +185,11 @@ public class BusDispatcher {
         liveFeed.unsubscribe(subscriber);
     }
 
+    /** How many HTTP clients (long-polls waiting, SSE streams) follow the bus on this instance. */
+    public int subscribers() {
+        return liveFeed.subscribers();
+    }
+
     /** Whether the dispatcher opened a listening connection (it has listeners, or HTTP delivery is enabled). */
     public boolean active() {
         return active;

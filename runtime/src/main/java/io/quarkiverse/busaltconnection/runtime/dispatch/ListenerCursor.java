@@ -44,7 +44,7 @@ final class ListenerCursor {
     /** The last page held everything there was. */
     private boolean caughtUp = true;
     private volatile boolean closed;
-    private boolean failing;
+    private int failures;
     private boolean droppingPlain;
     private volatile long delivered;
 
@@ -146,18 +146,19 @@ final class ListenerCursor {
             if (result.failed()) {
                 busy = false;
                 caughtUp = true;
-                if (connection.get() != client) {
-                    // The connection ended: ListenerConnection says so, and the reconnection wakes this cursor.
-                    LOG.debugf("@BusListener %s: read interrupted by the lost connection", invoker.method().description);
-                } else if (!failing) {
-                    failing = true;
+                // A lost connection fails one read (ListenerConnection says so, and its return wakes this cursor);
+                // only a read that fails again is worth a warning.
+                if (failures++ == 1) {
                     LOG.warnf("@BusListener %s could not read the bus after position %d (%s); it reads again on the"
                             + " next wake-up, sweep or reconnection", invoker.method().description, after,
                             result.cause().getMessage());
+                } else {
+                    LOG.debugf("@BusListener %s could not read the bus after position %d: %s",
+                            invoker.method().description, after, result.cause().getMessage());
                 }
                 return;
             }
-            failing = false;
+            failures = 0;
             Page page = result.result();
             head = Math.max(head, page.head());
             page.lostAfter(after).ifPresent(through -> losses.report("@BusListener " + invoker.method().description,

@@ -49,13 +49,13 @@ final class LiveFeed {
      * @param head a head read before this call: the subscriber reads its backlog up to at least there itself
      */
     void subscribe(Consumer<BusMessage> subscriber, long head) {
-        context.runOnContext(ignored -> {
-            if (subscribers.isEmpty()) {
-                // Nobody listened, so nothing was read: start from a head the subscriber's backlog covers.
-                position = Math.max(position, head);
-            }
-            subscribers.add(subscriber);
-        });
+        // Added at once, so that an unsubscribe that follows can never run first and leave it behind.
+        boolean first = subscribers.isEmpty();
+        subscribers.add(subscriber);
+        if (first) {
+            // Nobody listened, so nothing was read: start from a head the subscriber's backlog covers.
+            context.runOnContext(ignored -> position = Math.max(position, head));
+        }
     }
 
     void unsubscribe(Consumer<BusMessage> subscriber) {

@@ -37,7 +37,7 @@ public final class Sequencer {
     private SqlClient held;
     private boolean running;
     private boolean again;
-    private boolean failing;
+    private int failures;
     private volatile boolean sequencing;
     private volatile long runs;
 
@@ -127,16 +127,16 @@ public final class Sequencer {
                 ignored -> {
                     running = false;
                     if (result.failed()) {
-                        if (connection.get() != client) {
-                            LOG.debugf("Numbering bus messages interrupted by the lost connection");
-                        } else if (!failing) {
-                            failing = true;
+                        // A lost connection fails one run; only a run that fails again is worth a warning.
+                        if (failures++ == 1) {
                             LOG.warnf("Numbering bus messages failed (%s); the next wake-up or sweep tries again",
                                     result.cause().getMessage());
+                        } else {
+                            LOG.debugf("Numbering bus messages failed: %s", result.cause().getMessage());
                         }
                         return;
                     }
-                    failing = false;
+                    failures = 0;
                     Row row = result.result().iterator().next();
                     long head = row.getLong(0);
                     long numbered = row.getLong(1);

@@ -1,0 +1,243 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * The bus engine under the faults that matter: many concurrent senders, killed listener and sequencer backends,
+ * rolled-back senders, an unrelated transaction left open, forged notifications, listeners that finish later.
+ */
+@QuarkusTest
+class BusEngineTest {
+
+    private static final int SENDERS = 32;
+    private static final int PER_SENDER = 40;
+
+    @Inject
+    Bus bus;
+
+    @Inject
+    BusDispatcher dispatcher;
+
+    /** One committed (or rolled-back) transaction of the test's senders. */
+    record Sent(List<String> payloads, long begin, long commit, boolean committed) {
+    }
+
+    @Test
+    void concurrentSendersExactlyOnceInCausalOrderThroughKillsRollbacksAndAnOpenTransaction() throws Exception {
+        String run = DeliveryTest.unique("cc");
+        ConcurrentLinkedQueue<Sent> sent = new ConcurrentLinkedQueue<>();
+        try (Connection unrelated = DurableBusTest.direct()) {
+            // Left open for the whole test, with a transaction id: a reader that waited for the oldest open
+            // transaction (the snapshot's xmin) would stall behind it.
+            unrelated.setAutoCommit(false);
+            try (Statement statement = unrelated.createStatement()) {
+                statement.execute("SELECT pg_current_xact_id()");
+            }
+            ExecutorService senders = Executors.newFixedThreadPool(SENDERS);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> running = new ArrayList<>();
+            for (int s = 0; s < SENDERS; s++) {
+                int sender = s;
+                running.add(senders.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < PER_SENDER; i++) {
+                        sent.add(sendOne(run, sender, i));
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            int kills = 0;
+            while (running.stream().anyMatch(f -> !f.isDone())) {
+                Thread.sleep(250);
+                int pid = dispatcher.backendPid();
+                if (pid > 0 && dispatcher.sequencing() && terminate(pid)) {
+                    kills++;
+                }
+            }
+            for (Future<?> future : running) {
+                future.get();
+            }
+            senders.shutdown();
+            assertTrue(kills >= 2, "the listening (and sequencing) backend was killed only " + kills + " time(s)");
+
+            Set<String> committed = new HashSet<>();
+            Set<String> rolledBack = new HashSet<>();
+            sent.forEach(tx -> (tx.committed() ? committed : rolledBack).addAll(tx.payloads()));
+            assertFalse(rolledBack.isEmpty());
+            await().atMost(Duration.ofSeconds(60)).until(() -> received(run).size() >= committed.size());
+            Thread.sleep(500);
+            List<String[]> received = received(run);
+
+            List<String> payloads = received.stream().map(r -> r[0]).toList();
+            assertEquals(committed.size(), payloads.size(), "duplicates or extras: " + payloads.size() + " received");
+            assertEquals(committed, new HashSet<>(payloads), "lost or rolled-back messages delivered");
+            long[] positions = received.stream().mapToLong(r -> Long.parseLong(r[1])).toArray();
+            for (int i = 1; i < positions.length; i++) {
+                assertTrue(positions[i] > positions[i - 1], "positions not increasing at " + i + ": "
+                        + positions[i - 1] + ", " + positions[i]);
+            }
+            assertCausalOrder(sent, received);
+        }
+    }
+
+    private Sent sendOne(String run, int sender, int i) {
+        String base = run + ":" + sender + ":" + i;
+        long begin = System.nanoTime();
+        if (i % 9 == 4) {
+            // Rolled back: never delivered.
+            try {
+                QuarkusTransaction.requiringNew().run(() -> {
+                    bus.send(Channels.CONCURRENCY, base + ":rb");
+                    throw new IllegalStateException("roll back on purpose");
+                });
+            } catch (RuntimeException expected) {
+                // rolled back
+            }
+            return new Sent(List.of(base + ":rb"), begin, System.nanoTime(), false);
+        }
+        if (i % 5 == 2) {
+            // Several messages in one transaction arrive in send order.
+            List<String> payloads = List.of(base + ":a", base + ":b", base + ":c");
+            QuarkusTransaction.requiringNew().run(() -> payloads.forEach(p -> bus.send(Channels.CONCURRENCY, p)));
+            return new Sent(payloads, begin, System.nanoTime(), true);
+        }
+        bus.send(Channels.CONCURRENCY, base);
+        return new Sent(List.of(base), begin, System.nanoTime(), true);
+    }
+
+    /**
+     * A message of a transaction that began after another committed comes after that one's; a transaction's
+     * messages come in send order.
+     */
+    private static void assertCausalOrder(ConcurrentLinkedQueue<Sent> sent, List<String[]> received) {
+        Map<String, Long> position = new HashMap<>();
+        received.forEach(r -> position.put(r[0], Long.parseLong(r[1])));
+        List<Sent> committed = sent.stream().filter(Sent::committed).sorted(Comparator.comparingLong(Sent::commit))
+                .toList();
+        long[] commits = committed.stream().mapToLong(Sent::commit).toArray();
+        // highest[i]: the highest position among the transactions that committed first, up to the i-th.
+        long[] highest = new long[committed.size()];
+        long max = 0;
+        for (int i = 0; i < committed.size(); i++) {
+            List<String> payloads = committed.get(i).payloads();
+            for (int j = 1; j < payloads.size(); j++) {
+                assertTrue(position.get(payloads.get(j)) > position.get(payloads.get(j - 1)),
+                        "a transaction's messages out of send order: " + payloads);
+            }
+            max = Math.max(max, position.get(payloads.get(payloads.size() - 1)));
+            highest[i] = max;
+        }
+        for (Sent later : committed) {
+            int before = Arrays.binarySearch(commits, later.begin());
+            int count = before >= 0 ? before : -before - 1;
+            if (count > 0) {
+                long first = position.get(later.payloads().get(0));
+                assertTrue(first > highest[count - 1], later.payloads().get(0) + " at " + first
+                        + " began after a transaction committed at position " + highest[count - 1]);
+            }
+        }
+    }
+
+    @Test
+    void forgedNotificationsOfEveryShapeDeliverNothingAndLoseNothing() throws Exception {
+        long head = dispatcher.head();
+        List<String> shapes = List.of("", "garbage", "{}", "[]", "null", "0", "-1", "1e400", "9223372036854775807",
+                String.valueOf(head + 1_000_000),
+                "{\"f\":1,\"l\":999999999,\"m\":[{\"i\":999999999,\"c\":\"greetings\",\"p\":\"forged\",\"t\":0}]}",
+                "{\"f\":" + (head + 1) + ",\"l\":" + (head + 1) + ",\"m\":[{\"i\":" + (head + 1)
+                        + ",\"c\":\"greetings\",\"p\":\"forged\",\"t\":0}]}",
+                "forged", "x".repeat(7_999));
+        List<String> channels = List.of("imdispatcher_bus", "imdispatcher_bus_head", "imdispatcher_bus_probe",
+                "greetings", Channels.CONCURRENCY, Channels.SEQUENCE);
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
+            for (int round = 0; round < 3; round++) {
+                for (String channel : channels) {
+                    for (String payload : shapes) {
+                        notify.setString(1, channel);
+                        notify.setString(2, payload);
+                        notify.execute();
+                    }
+                }
+            }
+        }
+        String run = DeliveryTest.unique("after-forgery");
+        IntStream.range(0, 5).forEach(i -> bus.send(Channels.SEQUENCE, run + ":" + i));
+        await().atMost(Duration.ofSeconds(10)).until(() -> mine("sequence", run).size() == 5);
+        assertEquals(IntStream.range(0, 5).mapToObj(i -> run + ":" + i).toList(), mine("sequence", run));
+        for (String listener : List.of("greetings", "sequence", "sequence-event-loop", "concurrency")) {
+            List<String> got = DeliveryTest.received(listener);
+            assertFalse(got.stream().anyMatch(e -> e.contains("forged") || e.contains("garbage")),
+                    listener + " received a forged notification");
+        }
+        assertTrue(dispatcher.listening());
+        assertTrue(dispatcher.head() < head + 1_000, "a forged head moved the instance's head to " + dispatcher.head());
+    }
+
+    @Test
+    void aListenerReturningAStageGetsTheNextMessageOnlyWhenTheStageCompleted() {
+        String run = DeliveryTest.unique("awaited");
+        List<String> payloads = IntStream.range(0, 10).mapToObj(i -> run + ":" + i).toList();
+        QuarkusTransaction.requiringNew().run(() -> payloads.forEach(p -> bus.send("awaited", p)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> mine("awaited", run).size() == payloads.size());
+        assertEquals(payloads, mine("awaited", run));
+        assertEquals(List.of(), mine("awaited-overlap", run), "a message started before the previous one's stage"
+                + " completed");
+    }
+
+    private static List<String> mine(String listener, String run) {
+        return DeliveryTest.received(listener).stream().filter(e -> e.startsWith(run + ":")).toList();
+    }
+
+    /** Payload and position of what the concurrency listener received of this run, in arrival order. */
+    private static List<String[]> received(String run) {
+        return mine("concurrency", run).stream().map(entry -> {
+            int hash = entry.lastIndexOf('#');
+            return new String[] { entry.substring(0, hash), entry.substring(hash + 1) };
+        }).toList();
+    }
+
+    static boolean terminate(int pid) throws SQLException {
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement kill = connection.prepareStatement("SELECT pg_terminate_backend(?)")) {
+            kill.setInt(1, pid);
+            try (ResultSet result = kill.executeQuery()) {
+                return result.next() && result.getBoolean(1);
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+
+/**
+ * Loss made visible: messages deleted by retention before a listener or an HTTP client read them are reported, never
+ * silently skipped. And HTTP paging without gaps.
+ */
+@QuarkusTest
+class RetentionGapTest {
+
+    @Inject
+    Bus bus;
+
+    @Inject
+    BusDispatcher dispatcher;
+
+    @Inject
+    BusRetention retention;
+
+    @TestHTTPResource("/")
+    URI root;
+
+    @Test
+    void aListenerBehindRetentionReportsTheLostRangeAndGoesOn() throws Exception {
+        String run = DeliveryTest.unique("gap");
+        long lossesBefore = dispatcher.losses().count();
+        // The slow listener blocks inside the first message, so the next two wait in the table.
+        bus.send("slow", run + ":first");
+        await().atMost(Duration.ofSeconds(10)).until(() -> DeliveryTest.received("slow-started").contains(run + ":first"));
+        bus.send("slow", run + ":deleted-1");
+        bus.send("slow", run + ":deleted-2");
+        backdateAndExpire(run + ":deleted-%");
+        bus.send("slow", run + ":after");
+        openGate();
+        // Each message waits at the gate: let "after" through too.
+        await().atMost(Duration.ofSeconds(10)).until(() -> DeliveryTest.received("slow-started").contains(run + ":after"));
+        openGate();
+        await().atMost(Duration.ofSeconds(10)).until(() -> DeliveryTest.received("slow").contains(run + ":after"));
+        List<String> got = DeliveryTest.received("slow").stream().filter(e -> e.startsWith(run)).toList();
+        assertEquals(List.of(run + ":first", run + ":after"), got);
+        assertTrue(dispatcher.losses().count() > lossesBefore, "the loss was not reported");
+        var loss = dispatcher.losses().recent().get(dispatcher.losses().recent().size() - 1);
+        assertTrue(loss.reader().contains("Listeners#slow"), loss.toString());
+        given().get("/q/health/ready").then().body(containsString("lost messages of slow"));
+    }
+
+    @Test
+    void anHttpClientBehindRetentionIsToldToReload() throws Exception {
+        String channel = DeliveryTest.unique("public.retained");
+        long before = dispatcher.head();
+        bus.send(channel, "gone-1");
+        bus.send(channel, "gone-2");
+        bus.send(channel, "kept");
+        backdateAndExpire("gone-%");
+        JsonPath answer = poll(Map.of("channels", List.of(channel), "last", cursor(before)));
+        assertTrue(answer.getBoolean("reload"));
+        assertTrue(answer.getString("reason").contains("deleted by retention"), answer.getString("reason"));
+        assertEquals(List.of("kept"), answer.getList("messages.payload"));
+
+        try (Socket socket = new Socket(root.getHost(), root.getPort())) {
+            socket.setSoTimeout(10_000);
+            get(socket, "/imdispatcher/sse?channel=" + channel, "Last-Event-ID: " + cursor(before));
+            BufferedReader lines = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            boolean reload = false;
+            while ((line = lines.readLine()) != null && !line.contains("\"kept\"")) {
+                reload |= line.equals("event: reload");
+            }
+            assertTrue(reload, "no reload event before the kept message");
+        }
+    }
+
+    @Test
+    void aCursorOfAnotherBusIsToldToReload() {
+        String channel = DeliveryTest.unique("public.other");
+        JsonPath answer = poll(Map.of("channels", List.of(channel), "last", (dispatcher.epoch() + 1) + "-5"));
+        assertTrue(answer.getBoolean("reload"));
+        assertTrue(answer.getString("reason").contains("belongs to another bus"), answer.getString("reason"));
+        assertEquals(cursor(dispatcher.head()), answer.getString("last"));
+    }
+
+    @Test
+    void longPollPagesThroughABacklogLargerThanOneAnswerWithoutAGap() {
+        String channel = DeliveryTest.unique("public.page");
+        long before = dispatcher.head();
+        List<String> payloads = IntStream.range(0, 510).mapToObj(i -> "p" + i).toList();
+        QuarkusTransaction.requiringNew().run(() -> payloads.forEach(p -> bus.send(channel, p)));
+        // One more, in a later transaction, while the first page is read.
+        bus.send(channel, "late");
+        await().atMost(Duration.ofSeconds(10)).until(() -> dispatcher.head() >= before + 511);
+        JsonPath first = poll(Map.of("channels", List.of(channel), "last", cursor(before)));
+        List<String> got = new java.util.ArrayList<>(first.getList("messages.payload"));
+        assertEquals(500, got.size());
+        JsonPath second = poll(Map.of("channels", List.of(channel), "last", first.getString("last")));
+        got.addAll(second.getList("messages.payload"));
+        List<String> expected = new java.util.ArrayList<>(payloads);
+        expected.add("late");
+        assertEquals(expected, got);
+    }
+
+    @Test
+    void anSseClientThatLeavesDuringAuthorizationLeavesNothingBehind() throws Exception {
+        int before = dispatcher.subscribers();
+        for (int i = 0; i < 3; i++) {
+            try (Socket socket = new Socket(root.getHost(), root.getPort())) {
+                // The demo's authorizer takes a second for this channel; the client is gone long before.
+                get(socket, "/imdispatcher/sse?channel=public.slow-auth", null);
+                Thread.sleep(100);
+            }
+        }
+        Thread.sleep(1_500);
+        await().atMost(Duration.ofSeconds(5)).until(() -> dispatcher.subscribers() == before);
+        // And one that stays is subscribed.
+        try (Socket socket = new Socket(root.getHost(), root.getPort())) {
+            get(socket, "/imdispatcher/sse?channel=public.slow-auth", null);
+            await().atMost(Duration.ofSeconds(5)).until(() -> dispatcher.subscribers() == before + 1);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> dispatcher.subscribers() == before);
+        assertFalse(dispatcher.subscribers() > before);
+    }
+
+    private static void openGate() {
+        given().post("/bus/slow/open").then().statusCode(204);
+    }
+
+    private static void get(Socket socket, String path, String header) throws Exception {
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n"
+                + (header == null ? "" : header + "\r\n") + "\r\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    /** Makes the matching rows two hours old and lets retention (one hour here) delete them. */
+    private void backdateAndExpire(String pattern) throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() -> unpositioned(pattern) == 0);
+        try (Connection connection = DurableBusTest.direct(); PreparedStatement backdate = connection.prepareStatement(
+                "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
+            backdate.setString(1, pattern);
+            assertTrue(backdate.executeUpdate() >= 2);
+        }
+        assertTrue(retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1))) >= 2);
+    }
+
+    private static int unpositioned(String pattern) throws Exception {
+        try (Connection connection = DurableBusTest.direct(); PreparedStatement count = connection.prepareStatement(
+                "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL AND payload LIKE ?")) {
+            count.setString(1, pattern);
+            try (var result = count.executeQuery()) {
+                result.next();
+                return result.getInt(1);
+            }
+        }
+    }
+
+    private String cursor(long position) {
+        return dispatcher.epoch() + "-" + position;
+    }
+
+    private static JsonPath poll(Map<String, Object> body) {
+        return given().contentType(ContentType.JSON).body(body).post("/imdispatcher/poll").then().statusCode(200)
+                .extract().jsonPath();
+    }
+}

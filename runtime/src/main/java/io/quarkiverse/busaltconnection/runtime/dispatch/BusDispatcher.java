@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -21,6 +22,7 @@ import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
+import io.quarkiverse.busaltconnection.runtime.sequence.HeadHint;
 import io.quarkiverse.busaltconnection.runtime.sequence.Sequencer;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
@@ -105,23 +107,27 @@ public class BusDispatcher {
         for (ListenerMethod listener : setup.listeners()) {
             ListenerCursor cursor = new ListenerCursor(
                     new ListenerInvoker(listener, setup.json(), setup.vertx(), setup.virtualThreads()), pages, sql,
-                    losses, head);
+                    losses, this::headSeen, head);
             cursors.add(cursor);
             cursorsByChannel.computeIfAbsent(listener.channel, c -> new ArrayList<>()).add(cursor);
         }
-        this.liveFeed = new LiveFeed(setup.vertx(), pages, sql, head);
-        this.sequencer = new Sequencer(setup.vertx(), table, sql, this::onHead);
+        this.liveFeed = new LiveFeed(setup.vertx(), pages, sql, this::headSeen, head);
+        this.sequencer = new Sequencer(setup.vertx(), table, sql, hint -> {
+            // From this instance's own run: a verified head.
+            headSeen(hint.head());
+            wake(hint.channels());
+        });
         this.probe = setup.probe();
         connection.listen(table.headChannel(), payload -> {
             noticed();
-            // Only a hint: a forged or replayed one costs a read that finds nothing.
-            onHead(head);
+            // Only a hint: its head is never taken as a position, and a forged one costs reads that find nothing.
+            wake(HeadHint.decode(payload).channels());
         });
         connection.listen(table.writtenChannel(), payload -> sequencer.onWritten());
         connection.onListening(() -> {
             sequencer.onListening();
             // Whatever was committed while nobody listened is in the table: every reader reads on.
-            onHead(head);
+            wake(Optional.empty());
         });
         probe.ifPresent(p -> connection.listen(p.channel(), p::onNotification));
         cursorsByChannel.forEach((channel, listeners) -> {
@@ -146,10 +152,22 @@ public class BusDispatcher {
         lastNotification.set(Instant.now());
     }
 
-    /** The head may have moved to {@code position} or beyond: every reader reads on. */
-    private void onHead(long position) {
-        head = Math.max(head, position);
-        cursors.forEach(ListenerCursor::wake);
+    /** A head read from the database (never one from a notification). */
+    private synchronized void headSeen(long position) {
+        if (position > head) {
+            head = position;
+        }
+    }
+
+    /** Messages of {@code channels} (empty: of any channel) may have been numbered: their readers read on. */
+    private void wake(Optional<Set<String>> channels) {
+        if (channels.isEmpty()) {
+            cursors.forEach(ListenerCursor::wake);
+        } else {
+            for (String channel : channels.get()) {
+                cursorsByChannel.getOrDefault(channel, List.of()).forEach(ListenerCursor::wake);
+            }
+        }
         liveFeed.wake();
     }
 
@@ -168,7 +186,8 @@ public class BusDispatcher {
                 return;
             }
             if (row.getLong(1) > head) {
-                onHead(row.getLong(1));
+                headSeen(row.getLong(1));
+                wake(Optional.empty());
             }
         });
     }

@@ -5,6 +5,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
@@ -32,6 +33,7 @@ final class ListenerCursor {
     private final PageReader pages;
     private final Supplier<SqlClient> connection;
     private final LossLog losses;
+    private final LongConsumer headSeen;
     private final Context context;
     private volatile long position;
     private volatile long head;
@@ -50,10 +52,12 @@ final class ListenerCursor {
 
     /**
      * @param connection the listening connection (null while it is down)
+     * @param headSeen told the head each page was read at (a verified one)
      * @param position deliver messages after this position
      */
     ListenerCursor(ListenerInvoker invoker, PageReader pages, Supplier<SqlClient> connection, LossLog losses,
-            long position) {
+            LongConsumer headSeen, long position) {
+        this.headSeen = headSeen;
         this.invoker = invoker;
         this.channels = new String[] { invoker.method().channel };
         this.pages = pages;
@@ -161,6 +165,7 @@ final class ListenerCursor {
             failures = 0;
             Page page = result.result();
             head = Math.max(head, page.head());
+            headSeen.accept(page.head());
             page.lostAfter(after).ifPresent(through -> losses.report("@BusListener " + invoker.method().description,
                     invoker.method().channel, after, through));
             deliver(page.messages(), 0).whenComplete((ignored2, failure) -> context.runOnContext(ignored3 -> {

@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.dispatch;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
@@ -30,12 +31,14 @@ final class LiveFeed {
     private final PageReader pages;
     private final Supplier<SqlClient> connection;
     private final Context context;
+    private final LongConsumer headSeen;
     private volatile long position;
     private boolean busy;
     private boolean woken;
     private boolean caughtUp = true;
 
-    LiveFeed(Vertx vertx, PageReader pages, Supplier<SqlClient> connection, long position) {
+    LiveFeed(Vertx vertx, PageReader pages, Supplier<SqlClient> connection, LongConsumer headSeen, long position) {
+        this.headSeen = headSeen;
         this.pages = pages;
         this.connection = connection;
         this.context = ((VertxInternal) vertx).createEventLoopContext();
@@ -95,6 +98,7 @@ final class LiveFeed {
                 return;
             }
             Page page = result.result();
+            headSeen.accept(page.head());
             for (StoredMessage stored : page.messages()) {
                 BusMessage message = new BusMessage(stored.channel(), stored.position(), stored.createdAt(),
                         stored.payload());

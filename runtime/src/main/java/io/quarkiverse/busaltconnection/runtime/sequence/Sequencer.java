@@ -1,6 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime.sequence;
 
-import java.util.function.LongConsumer;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
@@ -31,7 +31,7 @@ public final class Sequencer {
 
     private final BusTable table;
     private final Supplier<SqlClient> connection;
-    private final LongConsumer onAdvanced;
+    private final Consumer<HeadHint> onAdvanced;
     private final Context context;
     /** The connection on which this instance holds the lock; null when it does not. */
     private SqlClient held;
@@ -43,9 +43,10 @@ public final class Sequencer {
 
     /**
      * @param connection the listening connection, null while it is down
-     * @param onAdvanced told the new head after each run that numbered rows, on the sequencer's context
+     * @param onAdvanced told the new head, and the channels when few, after each run that numbered rows, on the
+     *        sequencer's context
      */
-    public Sequencer(Vertx vertx, BusTable table, Supplier<SqlClient> connection, LongConsumer onAdvanced) {
+    public Sequencer(Vertx vertx, BusTable table, Supplier<SqlClient> connection, Consumer<HeadHint> onAdvanced) {
         this.table = table;
         this.connection = connection;
         this.onAdvanced = onAdvanced;
@@ -142,9 +143,10 @@ public final class Sequencer {
                     long numbered = row.getLong(1);
                     if (numbered > 0) {
                         runs++;
-                        client.preparedQuery("SELECT pg_notify($1, $2)")
-                                .execute(Tuple.of(table.headChannel(), Long.toString(head)));
-                        onAdvanced.accept(head);
+                        String[] channels = row.getArrayOfStrings(2);
+                        String hint = HeadHint.encode(head, channels);
+                        client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(table.headChannel(), hint));
+                        onAdvanced.accept(HeadHint.decode(hint));
                     }
                     if (again || numbered == BATCH) {
                         run();

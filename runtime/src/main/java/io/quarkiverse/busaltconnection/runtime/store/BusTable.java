@@ -178,20 +178,28 @@ public final class BusTable {
      * needs no commit flush. Run only by the holder of {@link #sequencerLockSql()}. Rows of transactions still in
      * progress are invisible to it and numbered by a later run; rows that became visible together are ordered by
      * transaction id, then id: a transaction that began after another committed has the larger transaction id, and
-     * a transaction's rows follow their send order. Returns the last position and how many rows were numbered.
+     * a transaction's rows follow their send order. Returns the last position, how many rows were numbered, and some of
+     * their channels (all of them when there are at most {@link #HEAD_CHANNELS}).
      */
     public String sequence() {
         return "WITH s AS (SELECT last_position FROM " + quotedState + "), "
                 + "fresh AS (SELECT id, row_number() OVER (ORDER BY xid, id) AS rn FROM " + quotedTable
                 + " WHERE position IS NULL ORDER BY xid, id LIMIT $1), "
                 + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn"
-                + " FROM fresh, s WHERE t.id = fresh.id RETURNING 1), "
+                + " FROM fresh, s WHERE t.id = fresh.id RETURNING t.channel), "
                 + "counted AS (SELECT count(*) AS n FROM numbered), "
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
                 + " xid_horizon = pg_current_xact_id() FROM counted WHERE counted.n > 0 RETURNING last_position) "
                 + "SELECT coalesce((SELECT last_position FROM moved), (SELECT last_position FROM s)),"
-                + " (SELECT n FROM counted)";
+                + " (SELECT n FROM counted), (SELECT array_agg(channel) FROM (SELECT DISTINCT channel FROM numbered"
+                + " LIMIT " + (HEAD_CHANNELS + 1) + ") c)";
     }
+
+    /**
+     * Most channels a head wake-up names; a run that numbered messages of more channels wakes every reader (see
+     * {@link #sequence()}, whose third column holds up to one more than this).
+     */
+    public static final int HEAD_CHANNELS = 32;
 
     /** Whether committed rows wait for a position (cheap: the partial index of unpositioned rows). */
     public String anyUnpositioned() {

@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.it;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
@@ -19,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -180,6 +182,7 @@ class BusEngineTest {
                 "{\"f\":1,\"l\":999999999,\"m\":[{\"i\":999999999,\"c\":\"greetings\",\"p\":\"forged\",\"t\":0}]}",
                 "{\"f\":" + (head + 1) + ",\"l\":" + (head + 1) + ",\"m\":[{\"i\":" + (head + 1)
                         + ",\"c\":\"greetings\",\"p\":\"forged\",\"t\":0}]}",
+                "{\"h\":999999999,\"c\":[\"greetings\",\"sequence\"]}", "{\"h\":\"x\",\"c\":7}",
                 "forged", "x".repeat(7_999));
         List<String> channels = List.of("imdispatcher_bus", "imdispatcher_bus_head", "imdispatcher_bus_probe",
                 "greetings", Channels.CONCURRENCY, Channels.SEQUENCE);
@@ -206,6 +209,38 @@ class BusEngineTest {
         }
         assertTrue(dispatcher.listening());
         assertTrue(dispatcher.head() < head + 1_000, "a forged head moved the instance's head to " + dispatcher.head());
+    }
+
+    @Test
+    void aSequencerThatHoldsTheLockButNumbersNothingIsReplaced() throws Exception {
+        // A "wedged sequencer": a session that takes the sequencer's lock the moment the instance's connection dies,
+        // and then does nothing.
+        Connection wedged = DurableBusTest.direct();
+        try {
+            CompletableFuture<Void> locked = CompletableFuture.runAsync(() -> {
+                try (Statement statement = wedged.createStatement()) {
+                    statement.execute("SELECT pg_advisory_lock(hashtext('imdispatcher_bus'), 1)");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> dispatcher.sequencing());
+            Thread.sleep(200);
+            assertTrue(terminate(dispatcher.backendPid()));
+            locked.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(10)).until(() -> dispatcher.listening());
+            assertFalse(dispatcher.sequencing(), "the instance took the lock the wedged session holds");
+
+            String run = DeliveryTest.unique("wedged");
+            bus.send(Channels.SEQUENCE, run + ":0");
+            // Replaced after the stall timeout (3 s in the demo), then numbered and delivered.
+            await().atMost(Duration.ofSeconds(20)).until(() -> mine("sequence", run).size() == 1);
+            assertTrue(dispatcher.sequencing());
+            assertThrows(SQLException.class, () -> wedged.createStatement().execute("SELECT 1"),
+                    "the wedged session's connection should have been ended");
+        } finally {
+            wedged.close();
+        }
     }
 
     @Test

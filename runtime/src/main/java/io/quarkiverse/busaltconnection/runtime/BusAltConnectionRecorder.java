@@ -115,7 +115,8 @@ public class BusAltConnectionRecorder {
             BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection, ListenerRegistry.get(),
                     table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),
-                    bus.listenerPageBytes().asLongValue(), bus.sweepInterval()), imdispatcher.connectTimeout());
+                    bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout()),
+                    imdispatcher.connectTimeout());
             shutdown.addShutdownTask(dispatcher::close);
             return dispatcher;
         };

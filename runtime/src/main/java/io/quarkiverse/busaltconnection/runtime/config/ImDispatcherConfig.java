@@ -242,6 +242,15 @@ public interface ImDispatcherConfig {
         @WithDefault("1s")
         Duration sweepInterval();
 
+        /**
+         * How long the head may stand still while committed messages wait for a position before the other instances
+         * end the sequencer's connection (`pg_terminate_backend`, allowed between backends of the same user) so that
+         * one of them takes over: a sequencer whose instance is wedged but whose connection is alive would otherwise
+         * hold up delivery everywhere.
+         */
+        @WithDefault("10s")
+        Duration sequencerStallTimeout();
+
         /** Schema management of the bus table. */
         enum SchemaManagement {
             /** Create the table, sequence and index at startup when missing. */

@@ -61,7 +61,8 @@ public class BusDispatcher {
     /** What the dispatcher needs to start. */
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
             BusStartup.Head head, boolean listenWithoutListeners, Optional<ListenerProbe> probe, ObjectMapper json,
-            Vertx vertx, Supplier<Executor> virtualThreads, int pageSize, long pageBytes, Duration sweepInterval) {
+            Vertx vertx, Supplier<Executor> virtualThreads, int pageSize, long pageBytes, Duration sweepInterval,
+            Duration sequencerStallTimeout) {
     }
 
     /**
@@ -112,7 +113,7 @@ public class BusDispatcher {
             cursorsByChannel.computeIfAbsent(listener.channel, c -> new ArrayList<>()).add(cursor);
         }
         this.liveFeed = new LiveFeed(setup.vertx(), pages, sql, this::headSeen, head);
-        this.sequencer = new Sequencer(setup.vertx(), table, sql, hint -> {
+        this.sequencer = new Sequencer(setup.vertx(), table, sql, setup.sequencerStallTimeout(), hint -> {
             // From this instance's own run: a verified head.
             headSeen(hint.head());
             wake(hint.channels());

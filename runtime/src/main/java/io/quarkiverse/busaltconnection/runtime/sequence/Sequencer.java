@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime.sequence;
 
+import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -33,6 +34,10 @@ public final class Sequencer {
     private final Supplier<SqlClient> connection;
     private final Consumer<HeadHint> onAdvanced;
     private final Context context;
+    private final Duration stallTimeout;
+    /** The head last seen by an instance that is not the sequencer, and since when it stood still with rows waiting. */
+    private long watchedHead = -1;
+    private long stalledSince;
     /** The connection on which this instance holds the lock; null when it does not. */
     private SqlClient held;
     private boolean running;
@@ -43,11 +48,14 @@ public final class Sequencer {
 
     /**
      * @param connection the listening connection, null while it is down
+     * @param stallTimeout how long the head may stand still while rows wait before the sequencer's connection is ended
      * @param onAdvanced told the new head, and the channels when few, after each run that numbered rows, on the
      *        sequencer's context
      */
-    public Sequencer(Vertx vertx, BusTable table, Supplier<SqlClient> connection, Consumer<HeadHint> onAdvanced) {
+    public Sequencer(Vertx vertx, BusTable table, Supplier<SqlClient> connection, Duration stallTimeout,
+            Consumer<HeadHint> onAdvanced) {
         this.table = table;
+        this.stallTimeout = stallTimeout;
         this.connection = connection;
         this.onAdvanced = onAdvanced;
         this.context = ((VertxInternal) vertx).createEventLoopContext();
@@ -68,15 +76,56 @@ public final class Sequencer {
         context.runOnContext(ignored -> run());
     }
 
-    /** The periodic sweep: take the lock if it is free, number what a lost wake-up left behind. */
+    /**
+     * The periodic sweep: number what a lost wake-up left behind; or take the lock if it is free, and watch that the
+     * sequencer keeps up if it is not.
+     */
     public void sweep() {
         context.runOnContext(ignored -> {
             if (holder()) {
                 run();
             } else {
                 tryToLead();
+                watchSequencer();
             }
         });
+    }
+
+    /**
+     * A sequencer whose connection is alive but that numbers nothing (its instance is wedged: an endless GC, a blocked
+     * event loop) would hold up every instance's delivery, since PostgreSQL releases its lock only when the connection
+     * ends. When the head stood still for the stall timeout while committed rows waited for a position, its
+     * connection is ended ({@code pg_terminate_backend}, allowed for backends of the same user), and the next sweep
+     * takes the lock.
+     */
+    private void watchSequencer() {
+        SqlClient client = connection.get();
+        if (client == null) {
+            return;
+        }
+        client.preparedQuery(table.sequencerProgress()).execute(Tuple.of(table.name()))
+                .onComplete(result -> context.runOnContext(ignored -> {
+                    if (result.failed()) {
+                        return;
+                    }
+                    Row row = result.result().iterator().next();
+                    long head = row.getLong(0);
+                    boolean waiting = row.getBoolean(1);
+                    Integer pid = row.getInteger(2);
+                    long now = System.nanoTime();
+                    if (head != watchedHead || !waiting || pid == null) {
+                        watchedHead = head;
+                        stalledSince = now;
+                        return;
+                    }
+                    if (now - stalledSince >= stallTimeout.toNanos()) {
+                        LOG.warnf("The bus sequencer (backend pid %d) numbered nothing for %d s while messages waited;"
+                                + " ending its connection so that another instance takes over", pid,
+                                stallTimeout.toSeconds());
+                        stalledSince = now;
+                        client.preparedQuery("SELECT pg_terminate_backend($1)").execute(Tuple.of(pid));
+                    }
+                }));
     }
 
     /** The listening connection is (again) up: a new session, which holds no lock yet. */

@@ -201,9 +201,16 @@ public final class BusTable {
      */
     public static final int HEAD_CHANNELS = 32;
 
-    /** Whether committed rows wait for a position (cheap: the partial index of unpositioned rows). */
-    public String anyUnpositioned() {
-        return "SELECT EXISTS (SELECT 1 FROM " + quotedTable + " WHERE position IS NULL)";
+    /**
+     * For an instance that is not the sequencer, whether the sequencer keeps up (reactive parameter $1: the table
+     * name): the head, whether committed rows wait for a position (cheap: the partial index of unpositioned rows), and
+     * the backend that holds the sequencer's lock (null if none).
+     */
+    public String sequencerProgress() {
+        return "SELECT (SELECT last_position FROM " + quotedState + "), EXISTS (SELECT 1 FROM " + quotedTable
+                + " WHERE position IS NULL), (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                + " AND objsubid = 2 AND objid = 1 AND classid = (hashtext($1)::bigint & 4294967295)::oid"
+                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1)";
     }
 
     /** The epoch and the last position handed out. */

@@ -172,9 +172,13 @@ public class BusDispatcher {
         liveFeed.wake();
     }
 
-    /** Every sweep interval: the sequencer's sweep, and a look at the head in case a wake-up was lost. */
+    /**
+     * Every sweep interval: the sequencer's sweep, another try for readers whose last read failed, and a look at the
+     * head in case a wake-up was lost.
+     */
     private void sweep() {
         sequencer.sweep();
+        cursors.forEach(ListenerCursor::retryIfFailed);
         SqlClient client = connection.sqlClient();
         if (client == null) {
             return;

@@ -96,6 +96,16 @@ final class ListenerCursor {
         });
     }
 
+    /** The sweep: a cursor whose last read failed reads again (no wake-up may come while nothing new is sent). */
+    void retryIfFailed() {
+        context.runOnContext(ignored -> {
+            if (failures > 0 && !busy) {
+                woken = true;
+                next();
+            }
+        });
+    }
+
     /** A plain NOTIFY on the listener's channel, for a listener that asked for those: delivered in turn. */
     void deliverPlain(BusMessage message) {
         context.runOnContext(ignored -> {

@@ -23,6 +23,7 @@ import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
 import io.quarkiverse.busaltconnection.runtime.sequence.HeadHint;
+import io.quarkiverse.busaltconnection.runtime.sequence.Numbered;
 import io.quarkiverse.busaltconnection.runtime.sequence.Sequencer;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
@@ -113,11 +114,7 @@ public class BusDispatcher {
             cursorsByChannel.computeIfAbsent(listener.channel, c -> new ArrayList<>()).add(cursor);
         }
         this.liveFeed = new LiveFeed(setup.vertx(), pages, sql, this::headSeen, head);
-        this.sequencer = new Sequencer(setup.vertx(), table, sql, setup.sequencerStallTimeout(), hint -> {
-            // From this instance's own run: a verified head.
-            headSeen(hint.head());
-            wake(hint.channels());
-        });
+        this.sequencer = new Sequencer(setup.vertx(), table, sql, setup.sequencerStallTimeout(), this::numbered);
         this.probe = setup.probe();
         connection.listen(table.headChannel(), payload -> {
             noticed();
@@ -158,6 +155,28 @@ public class BusDispatcher {
         if (position > head) {
             head = position;
         }
+    }
+
+    /**
+     * This instance's own sequencer numbered messages: verified facts. A listener whose channel had none moves past
+     * them at once; one that had some and waits at the run's start takes them from the run, without reading them
+     * again; any other reads.
+     */
+    private void numbered(Numbered run) {
+        headSeen(run.head());
+        if (run.channels().isEmpty()) {
+            wake(Optional.empty());
+            return;
+        }
+        for (ListenerCursor cursor : cursors) {
+            String channel = cursor.method().channel;
+            if (run.channels().get().contains(channel)) {
+                cursor.offer(run.before(), run.head(), run.messagesOf(channel));
+            } else {
+                cursor.offer(run.before(), run.head(), Optional.of(List.of()));
+            }
+        }
+        liveFeed.wake();
     }
 
     /** Messages of {@code channels} (empty: of any channel) may have been numbered: their readers read on. */

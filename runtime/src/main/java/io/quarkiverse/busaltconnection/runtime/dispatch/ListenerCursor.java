@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.dispatch;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.LongConsumer;
@@ -92,6 +93,38 @@ final class ListenerCursor {
             woken = true;
             if (!busy) {
                 next();
+            }
+        });
+    }
+
+    /**
+     * Messages from {@code before} (exclusive) to {@code head} were numbered by this instance's sequencer, and
+     * {@code messages} are all of them on this listener's channel, when known. A listener idle exactly at
+     * {@code before} takes them as they are (none: it just moves to {@code head}); any other reads from the table if
+     * the run had messages for it.
+     */
+    void offer(long before, long head, Optional<List<StoredMessage>> messages) {
+        context.runOnContext(ignored -> {
+            boolean waitingAtBefore = !busy && caughtUp && !woken && failures == 0 && plain.isEmpty()
+                    && position == before && !closed;
+            if (waitingAtBefore && messages.isPresent()) {
+                this.head = Math.max(this.head, head);
+                List<StoredMessage> mine = messages.get();
+                if (mine.isEmpty()) {
+                    position = head;
+                    return;
+                }
+                busy = true;
+                deliver(mine, 0).whenComplete((ignored2, failure) -> context.runOnContext(ignored3 -> {
+                    position = Math.max(position, head);
+                    busy = false;
+                    next();
+                }));
+            } else if (messages.isEmpty() || !messages.get().isEmpty()) {
+                woken = true;
+                if (!busy) {
+                    next();
+                }
             }
         });
     }

@@ -51,7 +51,10 @@ public final class DirectConnectOptions {
                 .setDatabase(database)
                 .setConnectTimeout(Math.toIntExact(config.connectTimeout().toMillis()))
                 // A listener sits idle for long stretches: let the kernel notice a vanished peer.
-                .setTcpKeepAlive(true);
+                .setTcpKeepAlive(true)
+                // The direct path reaches PostgreSQL itself, so named statements work: the sequencer's and the
+                // readers' statements are parsed and planned once per connection, not on every run.
+                .setCachePreparedStatements(true);
         options.getProperties().put("application_name", config.applicationName());
         config.username().or(() -> appConfig.getOptionalValue(DATASOURCE_USERNAME, String.class))
                 .or(() -> Optional.ofNullable(jdbc.getProperty("user")))

@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.sequence;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -29,10 +30,14 @@ public final class Sequencer {
     private static final Logger LOG = Logger.getLogger(Sequencer.class);
     /** Most rows one run numbers: bounds a run's transaction; a full run is followed by another at once. */
     static final int BATCH = 10_000;
+    /** After a run that numbered rows, the next waits this many times as long as that run took ... */
+    static final long PAUSE_FACTOR = 4;
+    /** ... but never longer than this. */
+    static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private final BusTable table;
     private final Supplier<SqlClient> connection;
-    private final Consumer<HeadHint> onAdvanced;
+    private final Consumer<Numbered> onAdvanced;
     private final Context context;
     private final Duration stallTimeout;
     /** The head last seen by an instance that is not the sequencer, and since when it stood still with rows waiting. */
@@ -40,7 +45,11 @@ public final class Sequencer {
     private long stalledSince;
     /** The connection on which this instance holds the lock; null when it does not. */
     private SqlClient held;
+    private final Vertx vertx;
     private boolean running;
+    /** A run waits for {@link #notBefore}. */
+    private boolean pacing;
+    private long notBefore;
     private boolean again;
     private int failures;
     private volatile boolean sequencing;
@@ -49,15 +58,15 @@ public final class Sequencer {
     /**
      * @param connection the listening connection, null while it is down
      * @param stallTimeout how long the head may stand still while rows wait before the sequencer's connection is ended
-     * @param onAdvanced told the new head, and the channels when few, after each run that numbered rows, on the
-     *        sequencer's context
+     * @param onAdvanced told what each run that numbered rows numbered, on the sequencer's context
      */
     public Sequencer(Vertx vertx, BusTable table, Supplier<SqlClient> connection, Duration stallTimeout,
-            Consumer<HeadHint> onAdvanced) {
+            Consumer<Numbered> onAdvanced) {
         this.table = table;
         this.stallTimeout = stallTimeout;
         this.connection = connection;
         this.onAdvanced = onAdvanced;
+        this.vertx = vertx;
         this.context = ((VertxInternal) vertx).createEventLoopContext();
     }
 
@@ -166,13 +175,24 @@ public final class Sequencer {
         if (!holder()) {
             return;
         }
-        if (running) {
+        if (running || pacing) {
             again = true;
+            return;
+        }
+        long wait = notBefore - System.nanoTime();
+        if (wait > 0) {
+            // Busy: the previous run numbered rows moments ago. Take what arrives meanwhile in the next run.
+            pacing = true;
+            vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)), id -> context.runOnContext(ignored -> {
+                pacing = false;
+                run();
+            }));
             return;
         }
         running = true;
         again = false;
         SqlClient client = held;
+        long started = System.nanoTime();
         client.preparedQuery(table.sequence()).execute(Tuple.of(BATCH)).onComplete(result -> context.runOnContext(
                 ignored -> {
                     running = false;
@@ -190,14 +210,22 @@ public final class Sequencer {
                     Row row = result.result().iterator().next();
                     long head = row.getLong(0);
                     long numbered = row.getLong(1);
+                    long ended = System.nanoTime();
                     if (numbered > 0) {
                         runs++;
-                        String[] channels = row.getArrayOfStrings(2);
-                        String hint = HeadHint.encode(head, channels);
+                        String hint = HeadHint.encode(head, row.getArrayOfStrings(2));
                         client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(table.headChannel(), hint));
-                        onAdvanced.accept(HeadHint.decode(hint));
+                        onAdvanced.accept(Numbered.of(row));
+                        // A run that numbered rows committed, and so waited for a disk flush, during which the
+                        // senders' commits queued behind it. Leaving the disk to them for a few times as long keeps
+                        // the sequencer's share of the flushes small when messages come back to back; an idle bus
+                        // (the first message after a pause) is numbered at once.
+                        notBefore = ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started));
                     }
-                    if (again || numbered == BATCH) {
+                    if (numbered == BATCH) {
+                        notBefore = 0;
+                        run();
+                    } else if (again) {
                         run();
                     }
                 }));

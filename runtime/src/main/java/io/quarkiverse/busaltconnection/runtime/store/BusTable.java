@@ -163,6 +163,11 @@ public final class BusTable {
                         + "xid_horizon = pg_current_xact_id()";
     }
 
+    /** Writes one message (JDBC parameters: channel, payload): cheaper to parse and plan than {@link #insert()}. */
+    String insertOne() {
+        return "INSERT INTO " + quotedTable + " (channel, payload) VALUES (?, ?)";
+    }
+
     /**
      * Writes a transaction's messages in one statement (JDBC parameters: channels, payloads). Row ids are drawn in
      * send order, which orders a transaction's messages among themselves.
@@ -178,22 +183,34 @@ public final class BusTable {
      * needs no commit flush. Run only by the holder of {@link #sequencerLockSql()}. Rows of transactions still in
      * progress are invisible to it and numbered by a later run; rows that became visible together are ordered by
      * transaction id, then id: a transaction that began after another committed has the larger transaction id, and
-     * a transaction's rows follow their send order. Returns the last position, how many rows were numbered, and some of
-     * their channels (all of them when there are at most {@link #HEAD_CHANNELS}).
+     * a transaction's rows follow their send order. Returns the last position, how many rows were numbered, some of
+     * their channels (all of them when there are at most {@link #HEAD_CHANNELS}), and, for a small run, the rows as a
+     * JSON array of {@code {"p": position, "c": channel, "d": payload, "t": created_at in microseconds}}.
      */
     public String sequence() {
         return "WITH s AS (SELECT last_position FROM " + quotedState + "), "
                 + "fresh AS (SELECT id, row_number() OVER (ORDER BY xid, id) AS rn FROM " + quotedTable
                 + " WHERE position IS NULL ORDER BY xid, id LIMIT $1), "
                 + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn"
-                + " FROM fresh, s WHERE t.id = fresh.id RETURNING t.channel), "
-                + "counted AS (SELECT count(*) AS n FROM numbered), "
+                + " FROM fresh, s WHERE t.id = fresh.id RETURNING t.position, t.channel, t.payload, t.created_at), "
+                + "counted AS (SELECT count(*) AS n, coalesce(sum(octet_length(payload)), 0) AS bytes FROM numbered), "
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
                 + " xid_horizon = pg_current_xact_id() FROM counted WHERE counted.n > 0 RETURNING last_position) "
                 + "SELECT coalesce((SELECT last_position FROM moved), (SELECT last_position FROM s)),"
                 + " (SELECT n FROM counted), (SELECT array_agg(channel) FROM (SELECT DISTINCT channel FROM numbered"
-                + " LIMIT " + (HEAD_CHANNELS + 1) + ") c)";
+                + " LIMIT " + (HEAD_CHANNELS + 1) + ") c), "
+                + "(SELECT json_agg(json_build_object('p', position, 'c', channel, 'd', payload, 't',"
+                + " (extract(epoch FROM created_at) * 1000000)::bigint) ORDER BY position) FROM numbered"
+                + " WHERE (SELECT n <= " + RETURNED_ROWS + " AND bytes <= " + RETURNED_BYTES + " FROM counted))";
     }
+
+    /**
+     * A run that numbered at most this many rows, of at most {@link #RETURNED_BYTES} payload bytes, returns them (the
+     * fourth column of {@link #sequence()}): the sequencer's own instance hands them to caught-up listeners without
+     * reading them again.
+     */
+    public static final int RETURNED_ROWS = 100;
+    public static final int RETURNED_BYTES = 64 * 1024;
 
     /**
      * Most channels a head wake-up names; a run that numbered messages of more channels wakes every reader (see

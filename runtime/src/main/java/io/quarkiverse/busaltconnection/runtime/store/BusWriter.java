@@ -25,6 +25,14 @@ public final class BusWriter {
         if (messages.isEmpty()) {
             return;
         }
+        if (messages.size() == 1) {
+            try (PreparedStatement insert = connection.prepareStatement(table.insertOne())) {
+                insert.setString(1, messages.get(0).channel());
+                insert.setString(2, messages.get(0).payload());
+                insert.executeUpdate();
+            }
+            return;
+        }
         String[] channels = new String[messages.size()];
         String[] payloads = new String[messages.size()];
         for (int i = 0; i < channels.length; i++) {

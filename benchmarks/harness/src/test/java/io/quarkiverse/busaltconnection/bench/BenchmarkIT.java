@@ -1,0 +1,170 @@
+package io.quarkiverse.busaltconnection.bench;
+
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.agroal.api.AgroalDataSource;
+
+/**
+ * The whole benchmark in one run, on servers it starts itself: for each disk (this machine's, then with 1 ms added
+ * to every flush) a PostgreSQL with production durability and a PgBouncer in transaction mode, the sending and the
+ * receiving applications (two JVMs), pgbench and the baselines; scenarios in turn; then the report
+ * (docs/benchmarks/RESULTS.md, the docs page and the chart). Figures are reported, never asserted. Options: see
+ * {@link Plan}.
+ */
+class BenchmarkIT {
+
+    static final String COMMAND = "./mvnw -B -q install -DskipTests && ./mvnw -B -f benchmarks/pom.xml verify";
+
+    private final Plan plan = Plan.fromSystemProperties();
+    private final Apps apps = new Apps(plan);
+    private final Map<Disk, StackFacts> stacks = new EnumMap<>(Disk.class);
+    private final Map<Disk, ThroughputScenario.Table> throughput = new EnumMap<>(Disk.class);
+    private final Map<Disk, SingleSenderScenario.Result> single = new EnumMap<>(Disk.class);
+    private final Map<Disk, List<LatencyScenario.Row>> latency = new EnumMap<>(Disk.class);
+    private ConnectionScenario.Result connections;
+    private List<FanOutScenario.Row> fanOut;
+    private SlowListenerScenario.Result slow;
+
+    @Test
+    void run() throws Exception {
+        Progress.log("%s", plan.describe());
+        boolean first = true;
+        try (FlushTools tools = FlushTools.compile()) {
+            for (Disk disk : plan.disks()) {
+                measure(disk, tools, first);
+                first = false;
+            }
+        }
+        Report report = report();
+        report.write(plan.docs());
+        Progress.log("wrote %s", plan.docs().toAbsolutePath().normalize());
+        System.out.println(report.markdown());
+    }
+
+    /**
+     * One disk: servers, applications, baselines, then the scenarios. The scenarios whose figures do not depend on
+     * the disk (connections, fan-out, slow listener) run on the first disk only. If an application does not start,
+     * everything that does not need it still runs.
+     */
+    private void measure(Disk disk, FlushTools tools, boolean first) throws Exception {
+        Progress.log("starting PostgreSQL and PgBouncer, %s", disk.label);
+        try (Stack stack = Stack.start(disk, tools, plan.flushDelayMicros());
+                AppInstance sender = Progress.attempt("start the sending application", () -> apps.sender(stack))) {
+            stacks.put(disk, StackFacts.measure(stack, tools, plan));
+            Progress.log("%s", stacks.get(disk));
+            Servers servers = stack.servers;
+            try (AppInstance receiver = Progress.attempt("start the receiving application",
+                    () -> apps.receiver(stack));
+                    AgroalDataSource pooled = JdbcPool.of(servers.pooledUrl(), servers, Apps.SENDER_POOL);
+                    JdbcContender outbox = JdbcContender.outbox(servers, pooled);
+                    JdbcContender raw = JdbcContender.rawNotify(servers, pooled);
+                    SpringPeer spring = new SpringPeer(servers, Apps.SENDER_POOL)) {
+                ExtensionContender extension = sender == null || receiver == null ? null
+                        : new ExtensionContender(sender, receiver);
+                List<Contender> contenders = new ArrayList<>(List.of(outbox, raw, spring));
+                if (extension != null) {
+                    contenders.add(0, extension);
+                }
+                Pgbench pgbench = new Pgbench(servers, plan.target());
+                warmUp(disk, contenders, pgbench);
+                if (plan.runs("throughput")) {
+                    throughput.put(disk, new ThroughputScenario(plan).run(disk, extension, pgbench, spring));
+                }
+                if (plan.runs("latency")) {
+                    latency.put(disk, new LatencyScenario(plan).run(disk, contenders));
+                }
+                if (extension != null && plan.runs("single")) {
+                    single.put(disk, new SingleSenderScenario(plan).run(disk, extension, pooled));
+                }
+                if (extension != null && first && plan.runs("connections")) {
+                    connections = Progress.attempt("connection economy",
+                            () -> new ConnectionScenario(plan).run(stack, extension));
+                }
+                if (extension != null && first && plan.runs("fanout")) {
+                    fanOut = new FanOutScenario(plan).run(receiver, extension);
+                }
+            }
+            // With the other receiver gone: it would receive the backlog too (every instance gets every message).
+            if (sender != null && first && plan.runs("slow")) {
+                slow = Progress.attempt("slow listener", () -> {
+                    try (AppInstance slowReceiver = apps.slowReceiver(stack)) {
+                        return new SlowListenerScenario(plan).run(slowReceiver, new ExtensionContender(sender,
+                                slowReceiver));
+                    }
+                });
+            }
+        }
+    }
+
+    /** JIT, connection pools (the sending application's up to the largest sender count), PgBouncer's servers. */
+    private void warmUp(Disk disk, List<Contender> contenders, Pgbench pgbench) {
+        Duration brief = Duration.ofSeconds(plan.quick() ? 1 : 2);
+        int most = java.util.Arrays.stream(plan.senders()).max().orElse(8);
+        Progress.attempt("warm-up, " + disk.label, () -> {
+            for (Contender contender : contenders) {
+                contender.closed(Runs.next(), 8, brief);
+                contender.closed(Runs.next(), most, Duration.ofSeconds(1));
+            }
+            pgbench.run(Pgbench.Script.INSERT, 8, Duration.ofSeconds(1));
+            return null;
+        });
+    }
+
+    private Report report() {
+        String versions = stacks.values().stream().findFirst().map(facts -> "PostgreSQL "
+                + facts.postgres().getOrDefault("server_version", "?") + " and "
+                + facts.pgbouncer().getOrDefault("version", "PgBouncer ?")).orElse("no servers");
+        Report report = new Report(String.format("Generated by `%s` on %s: %d cores, %s %s, %s on loopback, started"
+                + " by the harness with production durability (fsync, synchronous_commit and full_page_writes on;"
+                + " details under Setup); %s. The sending and the receiving applications are separate JVMs; the"
+                + " baselines and the peer run in the harness's JVM, on the same machine. Every figure below comes"
+                + " from this run.", COMMAND, LocalDate.now(), Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.vm.name"), System.getProperty("java.version"), versions, plan.describe()));
+        ThroughputChart chart = new ThroughputChart();
+        Goals.evaluate(report, throughput, stacks, latency, slow);
+        StackFacts.render(report, stacks, throughput);
+        ThroughputScenario.render(report, throughput, chart);
+        SingleSenderScenario.render(report, single);
+        LatencyScenario.render(report, latency, plan.latencyThreads());
+        SlowListenerScenario.render(report, slow);
+        ConnectionScenario.render(report, connections);
+        FanOutScenario.render(report, fanOut);
+        if (!chart.isEmpty()) {
+            report.chart(chart.svg());
+        }
+        running(report);
+        return report;
+    }
+
+    /** How to run it and shorten it: configuration, not measurements. */
+    private static void running(Report report) {
+        List<List<String>> options = new ArrayList<>();
+        options.add(List.of("`-Dbench.quick=true`", "smoke run of a few minutes: shorter steps, 1,000 SSE clients,"
+                + " 2,000 slow-listener messages"));
+        options.add(List.of("`-Dbench.disks=machine,1ms`", "which disks"));
+        options.add(List.of("`-Dbench.scenarios=" + String.join(",", Plan.ALL_SCENARIOS) + "`", "which scenarios"));
+        options.add(List.of("`-Dbench.senders=1,8,32,128`", "sender counts (throughput, connections)"));
+        options.add(List.of("`-Dbench.seconds=8`", "length of one throughput measurement"));
+        options.add(List.of("`-Dbench.slow.messages=100000`", "the slow listener's backlog"));
+        options.add(List.of("`-Dbench.slow.sleep=1ms`", "the slow listener's time per message"));
+        options.add(List.of("`-Dbench.slow.heap=128m`", "the slow listener's instance's maximum heap"));
+        options.add(List.of("`-Dbench.flush.delay-micros=1000`", "what the shim adds to every flush"));
+        options.add(List.of("`-Dbench.profile=true`", "wall-clock flame graphs (async-profiler) of the sending"
+                + " application, into benchmarks/harness/target/profile-*.html"));
+        report.section("Running the benchmark")
+                .paragraph("`" + COMMAND + "` (about 15 to 25 minutes on 2 cores; not part of the test run). It needs"
+                        + " PostgreSQL's server binaries, pgbench, PgBouncer (`scripts/prerequisites.sh`) and gcc; as"
+                        + " root, the servers run as the `postgres` user. The applications' logs are kept in"
+                        + " benchmarks/harness/target/bench-logs. Options (system properties of the verify command);"
+                        + " with any of them, the report goes to benchmarks/harness/target/partial-docs instead of"
+                        + " docs/:")
+                .table(List.of("option", "effect"), options);
+    }
+}

@@ -1,0 +1,54 @@
+package io.quarkiverse.busaltconnection.bench;
+
+import java.time.Duration;
+
+/**
+ * Bus Alt Connection: {@code Bus.send} in the sending application (one message per call, autocommit, pool borrow per
+ * send through PgBouncer), {@code @BusListener} in the receiving application (its own LISTEN connection to
+ * PostgreSQL).
+ */
+final class ExtensionContender implements Contender {
+
+    static final String LABEL = "Bus Alt Connection";
+
+    private final AppInstance sender;
+    private final AppInstance receiver;
+
+    ExtensionContender(AppInstance sender, AppInstance receiver) {
+        this.sender = sender;
+        this.receiver = receiver;
+    }
+
+    @Override
+    public String label() {
+        return LABEL;
+    }
+
+    @Override
+    public Delivery closed(String run, int senders, Duration duration) throws Exception {
+        return received(run, send("bench", run, senders, duration, 0, 100));
+    }
+
+    @Override
+    public Delivery open(String run, int rate, Duration duration, int threads) throws Exception {
+        return received(run, Http.post(sender.url() + "/bench/send/open?run=" + run + "&rate=" + rate + "&seconds="
+                + duration.toMillis() / 1000.0 + "&threads=" + threads, Load.Result.class));
+    }
+
+    /** Sends on any channel; returns when the senders are done (nothing waits for a receiver). */
+    Load.Result send(String channel, String run, int senders, Duration duration, long count, int size)
+            throws Exception {
+        return Http.post(sender.url() + "/bench/send/closed?run=" + run + "&channel=" + channel + "&senders=" + senders
+                + "&seconds=" + duration.toMillis() / 1000.0 + "&count=" + count + "&size=" + size,
+                Load.Result.class);
+    }
+
+    private Delivery received(String run, Load.Result sent) throws Exception {
+        String count = receiver.url() + "/bench/count?run=" + run;
+        Await.count(sent.sent(), Await.drain(sent.sent()), Await.STALL, () -> Http.get(count, Integer.class));
+        String stats = receiver.url() + "/bench/stats?run=" + run;
+        RunStats received = Http.get(stats, RunStats.class);
+        Http.delete(stats);
+        return new Delivery(sent, received);
+    }
+}

@@ -1,0 +1,56 @@
+package io.quarkiverse.busaltconnection.bench.sender;
+
+import java.time.Duration;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+
+import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.bench.Load;
+
+/**
+ * Drives {@link Bus#send} from inside the sending instance: one message per call, outside any transaction
+ * (autocommit), from N threads, as an application's request threads would. Each request returns when its load is
+ * done, with the sender-side counts (the commit rate).
+ */
+@Path("/bench")
+@Produces(MediaType.APPLICATION_JSON)
+public class SendResource {
+
+    @Inject
+    Bus bus;
+
+    @GET
+    @Path("/up")
+    public String up() {
+        return "up";
+    }
+
+    /** {@code senders} threads back to back for {@code seconds}, or until {@code count} messages if > 0. */
+    @POST
+    @Path("/send/closed")
+    public Load.Result closed(@QueryParam("run") String run, @QueryParam("channel") @DefaultValue("bench") String channel,
+            @QueryParam("senders") int senders, @QueryParam("seconds") double seconds,
+            @QueryParam("count") @DefaultValue("0") long count, @QueryParam("size") @DefaultValue("100") int size)
+            throws InterruptedException {
+        return Load.closed(run, senders, Duration.ofMillis((long) (seconds * 1000)), count, size,
+                payload -> bus.send(channel, payload));
+    }
+
+    /** {@code rate} messages per second for {@code seconds}, each due at its scheduled time, on {@code threads}. */
+    @POST
+    @Path("/send/open")
+    public Load.Result open(@QueryParam("run") String run, @QueryParam("channel") @DefaultValue("bench") String channel,
+            @QueryParam("rate") int rate, @QueryParam("seconds") double seconds,
+            @QueryParam("threads") int threads, @QueryParam("size") @DefaultValue("100") int size)
+            throws InterruptedException {
+        return Load.open(run, rate, Duration.ofMillis((long) (seconds * 1000)), threads, size,
+                payload -> bus.send(channel, payload));
+    }
+}

@@ -33,7 +33,7 @@ public final class Sequencer {
     /** After a run that numbered rows, the next waits this many times as long as that run took ... */
     static final long PAUSE_FACTOR = 4;
     /** ... but never longer than this. */
-    static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final BusTable table;
     private final Supplier<SqlClient> connection;
@@ -217,10 +217,10 @@ public final class Sequencer {
                         client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(table.headChannel(), hint));
                         onAdvanced.accept(Numbered.of(row));
                         // A run that numbered rows committed, and so waited for a disk flush, during which the
-                        // senders' commits queued behind it. Leaving the disk to them for a few times as long keeps
-                        // the sequencer's share of the flushes small when messages come back to back; an idle bus
-                        // (the first message after a pause) is numbered at once.
-                        notBefore = ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started));
+                        // senders' commits queued behind it. When more wake-ups came during the run (messages back
+                        // to back), leaving the disk to the senders for a few times as long keeps the sequencer's
+                        // share of the flushes small; otherwise the next message is numbered as soon as it comes.
+                        notBefore = again ? ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started)) : 0;
                     }
                     if (numbered == BATCH) {
                         notBefore = 0;

@@ -15,6 +15,7 @@ import org.jboss.logging.Logger;
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkus.scheduler.Scheduled;
 
 /**
@@ -33,8 +34,12 @@ public class BusRetention {
     private final ImDispatcherConfig config;
     private final BusTable table;
 
+    /**
+     * @param dispatcher not used here, but created first: it creates (or checks) the schema, so that the first run of
+     *        this job, which may come as the application starts, never meets a missing table
+     */
     @Inject
-    public BusRetention(AgroalDataSource dataSource, ImDispatcherConfig config) {
+    public BusRetention(AgroalDataSource dataSource, ImDispatcherConfig config, BusDispatcher dispatcher) {
         this.dataSource = dataSource;
         this.config = config;
         this.table = new BusTable(config.bus().table());

@@ -61,7 +61,17 @@ class ImDispatcherDevServicesProcessor {
         Duration readyTimeout = devServices.timeout().orElse(Duration.ofSeconds(60));
 
         Mode mode = config.mode();
-        boolean containers = mode != Mode.LOCAL && containerRuntime.isContainerRuntimeAvailable();
+        Optional<String> trace = mode == Mode.AUTO ? ContainerRuntimeTraces.find() : Optional.empty();
+        boolean containers = (mode == Mode.CONTAINER || trace.isPresent())
+                && containerRuntime.isContainerRuntimeAvailable();
+        if (mode == Mode.AUTO) {
+            LOG.infof("Dev Services for Bus Alt Connection: %s", containers
+                    ? "containers (a container runtime answers at " + trace.get() + ")"
+                    : "the machine's own PostgreSQL and PgBouncer binaries (" + (trace.isEmpty()
+                            ? "no container runtime: no DOCKER_HOST, no Docker or Podman socket"
+                            : "no container runtime answers at " + trace.get())
+                            + "); quarkus.imdispatcher.devservices.mode chooses");
+        }
         if (containers) {
             Optional<DevServicesResultBuildItem> found = share ? sharedContainers(settings, launchMode)
                     : Optional.empty();

@@ -7,6 +7,7 @@ import org.eclipse.microprofile.config.Config;
 import org.postgresql.Driver;
 
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkiverse.busaltconnection.runtime.config.Redacted;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.SslMode;
 
@@ -89,7 +90,7 @@ public final class DirectConnectOptions {
     private static Properties parseJdbcUrl(String url) {
         Properties properties = Driver.parseURL(url, null);
         if (properties == null) {
-            throw new IllegalStateException(JDBC_URL + " '" + url + "' is not a PostgreSQL JDBC URL"
+            throw new IllegalStateException(JDBC_URL + " '" + Redacted.url(url) + "' is not a PostgreSQL JDBC URL"
                     + " (jdbc:postgresql://host:port/database); set quarkus.imdispatcher.db-host, db-port and db-name");
         }
         return properties;

@@ -43,6 +43,15 @@ class DirectConnectOptionsTest {
     }
 
     @Test
+    void aUrlThatIsNotPostgresqlIsQuotedWithoutItsPassword() {
+        IllegalStateException failure = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> resolve(Map.of("quarkus.datasource.jdbc.url",
+                        "jdbc:mysql://db:3306/app?user=app&password=hunter2")));
+        assertFalse(failure.getMessage().contains("hunter2"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("password=***"), failure.getMessage());
+    }
+
+    @Test
     void ownKeysWin() {
         PgConnectOptions options = resolve(Map.of(
                 "quarkus.datasource.jdbc.url", "jdbc:postgresql://pgbouncer.internal:6432/shop",

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Vertx;
 
@@ -48,6 +49,9 @@ class FaultInjectionTest {
 
     @Inject
     Vertx vertx;
+
+    @Inject
+    BusDispatcher dispatcher;
 
     @Test
     @Order(1)
@@ -78,6 +82,12 @@ class FaultInjectionTest {
                 // PgBouncer closes the admin connection as it exits.
             }
             awaitGone(run.resolve("pgbouncer.pid"));
+            long reconnections = dispatcher.reconnections();
+            // Long enough for the periodic probe (every 2 s in the demo) to fail to send through the datasource:
+            // that is the pooled path's problem, not the listener's, which stays connected.
+            await().atMost(Duration.ofSeconds(15)).until(() -> dispatcher.probeSendFailure().isPresent());
+            assertEquals(reconnections, dispatcher.reconnections(), "a probe that could not be sent reconnected the"
+                    + " listener");
             int before = sender.sent();
             Instant start = Instant.now();
             restarted = ServerProcesses.start(run, List.of(pgbouncerBinary(), run.resolve("pgbouncer.ini").toString()),

@@ -80,15 +80,22 @@ public class BusDispatcher {
         }
         setup.connection().start(timeout);
         dispatcher.active = true;
-        Optional<String> deaf = dispatcher.probe.flatMap(ListenerProbe::probe);
-        if (deaf.isPresent()) {
+        Optional<ListenerProbe.Result> probed = dispatcher.probe.map(ListenerProbe::check);
+        if (probed.isPresent() && probed.get().outcome() == ListenerProbe.Outcome.NOT_SENT) {
+            dispatcher.close();
+            throw new IllegalStateException("Bus Alt Connection cannot check its listener: "
+                    + probed.get().reason().orElse("") + ". Check quarkus.datasource.jdbc.url and its credentials"
+                    + " (the pooled path, through PgBouncer).");
+        }
+        if (probed.isPresent() && probed.get().outcome() == ListenerProbe.Outcome.NOT_HEARD) {
             dispatcher.close();
             throw new IllegalStateException("Bus Alt Connection's listener at "
                     + DirectConnectOptions.describe(setup.connection().options()) + " does not hear the application: "
-                    + deaf.get() + ". The datasource (quarkus.datasource.jdbc.url) and the listener"
-                    + " (quarkus.imdispatcher.db-host / db-port / db-name) must reach the same PostgreSQL database,"
-                    + " the listener directly, not through a transaction pooler. Set quarkus.imdispatcher.probe.enabled"
-                    + "=false only if notifications sent through the datasource cannot reach the listener by design.");
+                    + probed.get().reason().orElse("") + ". The datasource (quarkus.datasource.jdbc.url) and the"
+                    + " listener (quarkus.imdispatcher.db-host / db-port / db-name) must reach the same PostgreSQL"
+                    + " database, the listener directly, not through a transaction pooler. Set"
+                    + " quarkus.imdispatcher.probe.enabled=false only if notifications sent through the datasource"
+                    + " cannot reach the listener by design.");
         }
         dispatcher.sweepTimer = setup.vertx().setPeriodic(setup.sweepInterval().toMillis(), id -> dispatcher.sweep());
         LOG.infof("Bus listener connected to %s (backend pid %d), listening for %d listener(s) on %d channel(s)",
@@ -244,8 +251,9 @@ public class BusDispatcher {
     }
 
     /**
-     * Sends a probe through the datasource and waits for it on the listener (blocking). A probe that does not come
-     * back means the listener hears nothing although its connection looks alive: it is made again.
+     * Sends a probe through the datasource and waits for it on the listener (blocking). A probe that was sent but does
+     * not come back means the listener hears nothing although its connection looks alive: it is made again. A probe
+     * that could not be sent says nothing about the listener (PgBouncer may be down): it is not reconnected.
      *
      * @return empty if the probe came back, else why not
      */
@@ -253,13 +261,20 @@ public class BusDispatcher {
         if (probe.isEmpty() || !active) {
             return Optional.empty();
         }
-        Optional<String> failure = probe.get().probe();
-        failure.ifPresent(reason -> {
+        ListenerProbe.Result result = probe.get().check();
+        if (result.outcome() == ListenerProbe.Outcome.NOT_HEARD) {
             LOG.errorf("Bus listener at %s is deaf: %s; reconnecting it",
-                    DirectConnectOptions.describe(connection.options()), reason);
+                    DirectConnectOptions.describe(connection.options()), result.reason().orElse(""));
             connection.reconnect();
-        });
-        return failure;
+        } else if (result.outcome() == ListenerProbe.Outcome.NOT_SENT) {
+            LOG.warnf("The bus listener could not be probed: %s", result.reason().orElse(""));
+        }
+        return result.reason();
+    }
+
+    /** Why the last probe could not be sent through the datasource, while that lasts. */
+    public Optional<String> probeSendFailure() {
+        return probe.flatMap(ListenerProbe::sendFailure);
     }
 
     /** When a probe last came back, if probing is enabled. */

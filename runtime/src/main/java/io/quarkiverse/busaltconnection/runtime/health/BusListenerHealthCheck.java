@@ -66,6 +66,7 @@ public class BusListenerHealthCheck implements HealthCheck {
         dispatcher.lastNotificationTime().ifPresent(time -> response.withData("lastNotification", time.toString()));
         dispatcher.lastProbe().ifPresent(time -> response.withData("lastProbe", time.toString()));
         stale.ifPresent(reason -> response.withData("probe", reason));
+        dispatcher.probeSendFailure().ifPresent(reason -> response.withData("datasource", reason));
         return response.build();
     }
 

@@ -32,6 +32,25 @@ public final class ListenerProbe {
     private final AtomicLong sequence = new AtomicLong();
     private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
     private volatile Instant lastHeard;
+    private volatile Optional<String> sendFailure = Optional.empty();
+
+    /** How a probe ended. */
+    public enum Outcome {
+        /** It came back. */
+        HEARD,
+        /** It could not be sent through the datasource: the pooled path is the problem, not the listener. */
+        NOT_SENT,
+        /** It was sent but never came back: the listener is deaf. */
+        NOT_HEARD
+    }
+
+    /** A probe's outcome, and why when it did not come back. */
+    public record Result(Outcome outcome, Optional<String> reason) {
+
+        static Result heard() {
+            return new Result(Outcome.HEARD, Optional.empty());
+        }
+    }
 
     public ListenerProbe(String channel, DataSource dataSource, Duration timeout) {
         this.channel = channel;
@@ -58,6 +77,11 @@ public final class ListenerProbe {
      * @return empty if it came back in time, else why not
      */
     public Optional<String> probe() {
+        return check().reason();
+    }
+
+    /** Sends a probe and waits for it, telling a probe that could not be sent from one that was not heard. Blocking. */
+    public Result check() {
         String nonce = instance + ":" + sequence.incrementAndGet();
         CompletableFuture<Void> heard = new CompletableFuture<>();
         pending.put(nonce, heard);
@@ -68,21 +92,29 @@ public final class ListenerProbe {
                 notify.setString(2, nonce);
                 notify.execute();
             }
+            sendFailure = Optional.empty();
             heard.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return Optional.empty();
+            return Result.heard();
         } catch (SQLException e) {
-            return Optional.of("the probe could not be sent through the datasource: " + e.getMessage());
+            String reason = "the probe could not be sent through the datasource (the pooled path): " + e.getMessage();
+            sendFailure = Optional.of(reason);
+            return new Result(Outcome.NOT_SENT, Optional.of(reason));
         } catch (TimeoutException e) {
-            return Optional.of("a probe sent through the datasource did not come back on the listener within "
-                    + timeout.toMillis() + " ms (quarkus.imdispatcher.probe.timeout)");
+            return new Result(Outcome.NOT_HEARD, Optional.of("a probe sent through the datasource did not come back"
+                    + " on the listener within " + timeout.toMillis() + " ms (quarkus.imdispatcher.probe.timeout)"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Optional.of("interrupted");
+            return new Result(Outcome.NOT_SENT, Optional.of("interrupted"));
         } catch (ExecutionException e) {
-            return Optional.of(String.valueOf(e.getCause()));
+            return new Result(Outcome.NOT_HEARD, Optional.of(String.valueOf(e.getCause())));
         } finally {
             pending.remove(nonce);
         }
+    }
+
+    /** Why the last probe could not be sent, while the datasource fails. */
+    public Optional<String> sendFailure() {
+        return sendFailure;
     }
 
     /** When a probe last came back. */

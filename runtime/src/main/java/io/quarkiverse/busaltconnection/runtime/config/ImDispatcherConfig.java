@@ -97,8 +97,9 @@ public interface ImDispatcherConfig {
 
         /**
          * Whether to probe. At startup, a listener that does not receive the probe within `timeout` fails the
-         * startup with a message naming `db-host` / `db-port`; afterwards, every `interval`, a missed probe forces
-         * the listener to reconnect and turns the readiness check DOWN until a probe comes back.
+         * startup with a message naming `db-host` / `db-port`; afterwards, every `interval`, a probe that was sent but
+         * not heard forces the listener to reconnect and turns the readiness check DOWN until a probe comes back. A
+         * probe that cannot be sent through the datasource reconnects nothing: the readiness data names the datasource.
          */
         @WithDefault("true")
         boolean enabled();
@@ -110,8 +111,8 @@ public interface ImDispatcherConfig {
         Duration timeout();
 
         /**
-         * How often to probe while the application runs, as a quarkus-scheduler `every` value; `off` keeps only the
-         * startup probe.
+         * How often to probe while the application runs, as a quarkus-scheduler `every` value; `off` or `disabled`
+         * keeps only the startup probe, and so does `quarkus.scheduler.enabled=false`.
          */
         @WithDefault("30s")
         String interval();
@@ -211,8 +212,8 @@ public interface ImDispatcherConfig {
         Duration retention();
 
         /**
-         * How often expired messages are deleted, as a quarkus-scheduler `every` value; `off` disables the
-         * deletion. Several instances may run it at once.
+         * How often expired messages are deleted, as a quarkus-scheduler `every` value; `off` or `disabled` disables
+         * the deletion. Several instances may run it at once.
          */
         @WithDefault("5m")
         String cleanupInterval();

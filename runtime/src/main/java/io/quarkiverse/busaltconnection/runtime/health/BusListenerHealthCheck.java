@@ -7,6 +7,7 @@ import java.util.Optional;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -72,10 +73,15 @@ public class BusListenerHealthCheck implements HealthCheck {
 
     private Optional<String> staleProbe() {
         ImDispatcherConfig.Probe probe = config.probe();
-        if (!probe.enabled() || "off".equalsIgnoreCase(probe.interval().trim())) {
+        String interval = probe.interval().trim();
+        // The periodic probe is a quarkus-scheduler job: "off" and "disabled" turn it off, as they do any job, and so
+        // does a disabled scheduler. Then only the startup probe counts.
+        boolean periodic = probe.enabled() && !"off".equalsIgnoreCase(interval) && !"disabled".equalsIgnoreCase(interval)
+                && ConfigProvider.getConfig().getOptionalValue("quarkus.scheduler.enabled", Boolean.class).orElse(true);
+        if (!periodic) {
             return Optional.empty();
         }
-        Duration allowed = DurationConverter.parseDuration(probe.interval()).multipliedBy(2).plus(probe.timeout());
+        Duration allowed = DurationConverter.parseDuration(interval).multipliedBy(2).plus(probe.timeout());
         Optional<Instant> last = dispatcher.lastProbe();
         if (last.isEmpty() || last.get().isBefore(Instant.now().minus(allowed))) {
             return Optional.of("no probe came back in the last " + allowed.toSeconds() + " s");

@@ -1,0 +1,35 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+/** {@code probe.interval=disabled}, which quarkus-scheduler accepts for any job, turns the periodic probe off. */
+@QuarkusTest
+@TestProfile(ProbeIntervalDisabledTest.IntervalDisabled.class)
+class ProbeIntervalDisabledTest {
+
+    public static class IntervalDisabled implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("quarkus.imdispatcher.probe.interval", "disabled",
+                    "quarkus.imdispatcher.bus.cleanup-interval", "disabled");
+        }
+    }
+
+    @Test
+    void readinessIsUpAndTheBusDelivers() {
+        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        String text = DeliveryTest.unique("disabled-interval");
+        DeliveryTest.send("greetings", text);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith(text + "@")));
+    }
+}

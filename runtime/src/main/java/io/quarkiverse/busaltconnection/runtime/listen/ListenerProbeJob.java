@@ -21,7 +21,9 @@ public class ListenerProbeJob {
     }
 
     @Scheduled(identity = "imdispatcher-listener-probe", every = "${quarkus.imdispatcher.probe.interval:30s}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            // Not while the application starts: the dispatcher (and the schema) are made then, on the main thread.
+            skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void probe() {
         if (dispatcher.listening()) {
             dispatcher.probe();

@@ -46,7 +46,9 @@ public class BusRetention {
     }
 
     @Scheduled(identity = "imdispatcher-bus-retention", every = "${quarkus.imdispatcher.bus.cleanup-interval:5m}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            // Not while the application starts: the dispatcher (and the schema) are made then, on the main thread.
+            skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void deleteExpired() {
         int deleted = deleteOlderThan(Instant.now().minus(config.bus().retention()));
         if (deleted > 0) {

@@ -44,7 +44,8 @@ import jakarta.inject.Qualifier;
 public @interface BusListener {
 
     /**
-     * The bus channel to listen on: any non-empty text without NUL characters, case-sensitive. When it is also a
+     * The bus channel to listen on: any non-empty text without NUL characters, case-sensitive; {@code ${key}} or
+     * {@code ${key:default}} takes it from configuration at startup. When it is also a
      * valid PostgreSQL channel name (63 bytes or less in UTF-8), plain NOTIFYs on it are delivered too. Required on a
      * method; ignored on an injection point.
      */

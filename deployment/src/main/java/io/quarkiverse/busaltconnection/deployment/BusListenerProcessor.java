@@ -21,6 +21,7 @@ import org.jboss.jandex.Type;
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
+import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ExecutionModel;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ParameterKind;
@@ -163,12 +164,13 @@ class BusListenerProcessor {
         String channel = value == null ? "" : value.asString();
         if (value == null || channel.isEmpty()) {
             problems.add(where + " names no channel: write @BusListener(\"channel\")");
-        } else {
+        } else if (!ChannelExpressions.isExpression(channel)) {
+            // An expression is checked once resolved, at startup.
             NotifyLimits.busChannelProblem(channel).ifPresent(problem -> problems.add(where + ": " + problem));
         }
         AnnotationValue plainValue = annotation.value("plainNotifications");
         boolean plain = plainValue != null && plainValue.asBoolean();
-        if (plain && !channel.isEmpty()) {
+        if (plain && !channel.isEmpty() && !ChannelExpressions.isExpression(channel)) {
             NotifyLimits.channelProblem(channel).ifPresent(problem -> problems.add(where + " asks for plain"
                     + " notifications, but " + problem + ": rename the channel or drop plainNotifications"));
         }

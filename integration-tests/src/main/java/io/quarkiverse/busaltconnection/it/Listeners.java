@@ -113,6 +113,12 @@ public class Listeners {
 
     private final AtomicInteger awaitedInFlight = new AtomicInteger();
 
+    /** A channel from configuration (demo.expression-channel in application.properties). */
+    @BusListener("${demo.expression-channel}")
+    void expressed(String payload, BusMessage message) {
+        inbox.add("expressed", message.channel() + ":" + payload);
+    }
+
     /** Throws on payloads starting with "boom": the dispatcher must carry on. */
     @BusListener("fragile")
     void fragile(String text) {

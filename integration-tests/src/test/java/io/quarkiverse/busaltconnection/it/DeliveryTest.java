@@ -37,6 +37,13 @@ class DeliveryTest {
     }
 
     @Test
+    void aChannelFromConfigurationReceives() {
+        String text = unique("expressed");
+        send("configured-channel", text);
+        await().atMost(DELIVERY).until(() -> received("expressed").contains("configured-channel:" + text));
+    }
+
+    @Test
     void objectIsSentAsJsonAndMappedBack() {
         long id = System.nanoTime();
         given().contentType(ContentType.JSON).body("{\"id\":" + id + ",\"item\":\"tea\"}").post("/bus/orders")

@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agroal.api.AgroalDataSource;
 
 import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
@@ -81,7 +83,29 @@ public class BusAltConnectionRecorder {
      * known only during bean registration, after the dispatcher's synthetic bean had to be declared.
      */
     public void registerListeners(List<ListenerMethod> listeners) {
-        ListenerRegistry.set(listeners);
+        var appConfig = ConfigProvider.getConfig();
+        ListenerRegistry.set(listeners.stream().map(listener -> withResolvedChannel(listener, appConfig)).toList());
+    }
+
+    /** A channel with {@code ${...}} gets its value from configuration, and the checks the build made of literals. */
+    private static ListenerMethod withResolvedChannel(ListenerMethod listener, Config config) {
+        if (!ChannelExpressions.isExpression(listener.channel)) {
+            return listener;
+        }
+        String channel = ChannelExpressions.resolve(listener.channel, config, listener.description);
+        NotifyLimits.busChannelProblem(channel).ifPresent(problem -> {
+            throw new IllegalStateException("@BusListener " + listener.description + " names its channel "
+                    + listener.channel + ", which resolves to an invalid channel: " + problem);
+        });
+        if (listener.plainNotifications) {
+            NotifyLimits.channelProblem(channel).ifPresent(problem -> {
+                throw new IllegalStateException("@BusListener " + listener.description + " asks for plain"
+                        + " notifications, but its channel " + listener.channel + " resolves to '" + channel + "': "
+                        + problem);
+            });
+        }
+        return new ListenerMethod(channel, listener.description, listener.executionModel, listener.parameters,
+                listener.payloadType, listener.invoker, listener.plainNotifications);
     }
 
     /**

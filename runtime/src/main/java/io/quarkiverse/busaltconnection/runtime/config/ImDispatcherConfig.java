@@ -65,8 +65,9 @@ public interface ImDispatcherConfig {
 
     /**
      * TLS mode of the direct connection, as PostgreSQL's `sslmode`. Defaults to the `sslmode` parameter of the
-     * default datasource's JDBC URL, then to `disable`. The `verify-ca` and `verify-full` modes need the server's
-     * CA trusted by the JVM.
+     * default datasource's JDBC URL; then, as pgjdbc, to `verify-full` when the URL says `ssl=true`, else to `prefer`
+     * (TLS when the server offers it). `allow`, `prefer` and `require` do not check the server's certificate;
+     * `verify-ca` and `verify-full` need the server's CA trusted by the JVM.
      */
     Optional<SslMode> sslMode();
 

@@ -63,9 +63,15 @@ public final class DirectConnectOptions {
         config.password().or(() -> appConfig.getOptionalValue(DATASOURCE_PASSWORD, String.class))
                 .or(() -> Optional.ofNullable(jdbc.getProperty("password")))
                 .ifPresent(options::setPassword);
-        options.setSslMode(config.sslMode()
+        SslMode sslMode = config.sslMode()
                 .or(() -> Optional.ofNullable(jdbc.getProperty("sslmode")).map(SslMode::of))
-                .orElse(SslMode.DISABLE));
+                // As pgjdbc: ssl=true without sslmode verifies the server fully; nothing at all prefers TLS.
+                .orElse("true".equalsIgnoreCase(jdbc.getProperty("ssl")) ? SslMode.VERIFY_FULL : SslMode.PREFER);
+        options.setSslMode(sslMode);
+        if (sslMode == SslMode.ALLOW || sslMode == SslMode.PREFER || sslMode == SslMode.REQUIRE) {
+            // These modes encrypt without checking the server's certificate, as pgjdbc and libpq do.
+            options.setTrustAll(true);
+        }
         return options;
     }
 

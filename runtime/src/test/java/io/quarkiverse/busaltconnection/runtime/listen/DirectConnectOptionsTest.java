@@ -77,7 +77,18 @@ class DirectConnectOptionsTest {
         assertEquals("a.internal", options.getHost());
         assertEquals(5432, options.getPort());
         assertEquals("u", options.getUser());
-        assertEquals(SslMode.DISABLE, options.getSslMode());
+        // Nothing said about TLS: prefer it, as pgjdbc does.
+        assertEquals(SslMode.PREFER, options.getSslMode());
+    }
+
+    @Test
+    void sslTrueInTheUrlVerifiesTheServerAsPgjdbcDoes() {
+        PgConnectOptions options = resolve(Map.of(
+                "quarkus.datasource.jdbc.url", "jdbc:postgresql://db/shop?ssl=true"));
+        assertEquals(SslMode.VERIFY_FULL, options.getSslMode());
+        PgConnectOptions explicit = resolve(Map.of(
+                "quarkus.datasource.jdbc.url", "jdbc:postgresql://db/shop?ssl=true&sslmode=require"));
+        assertEquals(SslMode.REQUIRE, explicit.getSslMode());
     }
 
     @Test

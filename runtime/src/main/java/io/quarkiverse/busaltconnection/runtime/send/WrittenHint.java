@@ -5,7 +5,9 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import javax.sql.DataSource;
 
@@ -16,8 +18,8 @@ import org.jboss.logging.Logger;
  * a transaction of its own that writes no WAL and so commits without a flush, holding PostgreSQL's NOTIFY lock for
  * microseconds (inside the data transaction it would hold it through the flush and serialize every sender).
  * <p>
- * Coalesced and off the caller's thread: one thread sends; requests that arrive while it sends make one more
- * notification, however many there were. A notification that cannot be sent loses nothing: the sequencer also sweeps
+ * Coalesced and off the caller's thread: one thread sends, at most one notification per millisecond; requests that
+ * arrive meanwhile make one more notification, however many there were. A notification that cannot be sent loses nothing: the sequencer also sweeps
  * for unnumbered rows every {@code quarkus.imdispatcher.bus.sweep-interval}.
  */
 final class WrittenHint implements AutoCloseable {
@@ -34,6 +36,9 @@ final class WrittenHint implements AutoCloseable {
     private final AtomicBoolean requested = new AtomicBoolean();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean failing;
+    /** Only the sending thread reads and writes it. */
+    private long nextAllowed;
+    static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     WrittenHint(DataSource dataSource, String channel) {
         this.dataSource = dataSource;
@@ -50,7 +55,15 @@ final class WrittenHint implements AutoCloseable {
 
     private void drain() {
         while (true) {
-            while (requested.getAndSet(false)) {
+            while (requested.get()) {
+                // At most one wake-up per GAP: back-to-back senders share one instead of each paying for a
+                // transaction of its own; a send after a quiet moment wakes the sequencer at once.
+                long wait = nextAllowed - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                requested.set(false);
+                nextAllowed = System.nanoTime() + GAP_NANOS;
                 send();
             }
             scheduled.set(false);

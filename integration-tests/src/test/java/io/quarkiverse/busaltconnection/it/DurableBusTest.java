@@ -227,12 +227,21 @@ class DurableBusTest {
     }
 
     @Test
-    void badChannelsAndPayloadsAreRefusedBeforeTheDatabase() {
+    void badChannelsAndPayloadsAreRefusedBeforeTheDatabase() throws SQLException {
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> bus.send("", "x"));
         assertTrue(empty.getMessage().contains("the channel name is empty"), empty.getMessage());
-        IllegalArgumentException nul = assertThrows(IllegalArgumentException.class, () -> bus.send("c", "a\0b"));
+        String channel = DeliveryTest.unique("refused");
+        IllegalArgumentException nul = assertThrows(IllegalArgumentException.class, () -> bus.send(channel, "a\0b"));
         assertTrue(nul.getMessage().contains("NUL character"), nul.getMessage());
-        assertFalse(DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith("a\0b")));
+        // Refused before the database: not a row of it, not even a failed write.
+        try (Connection connection = direct(); PreparedStatement count = connection.prepareStatement(
+                "SELECT count(*) FROM imdispatcher_bus WHERE channel = ?")) {
+            count.setString(1, channel);
+            try (ResultSet result = count.executeQuery()) {
+                result.next();
+                assertEquals(0, result.getInt(1));
+            }
+        }
     }
 
     /** Retention deletes only rows that have their position: wait for the sequencer. */

@@ -69,18 +69,24 @@ class HttpDeliveryTest {
     @Test
     void longPollWaitsAndAnswersWhenAMessageArrives() throws Exception {
         String channel = DeliveryTest.unique("public.wait");
-        // Without "last", the poll starts from now; the message is sent while it waits.
+        int subscribers = dispatcher.subscribers();
+        // Without "last", the poll starts from now; the message is sent once the poll waits (is subscribed).
         CompletableFuture<JsonPath> waiting = CompletableFuture
                 .supplyAsync(() -> poll(Map.of("channels", List.of(channel))));
-        Thread.sleep(500);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> dispatcher.subscribers() > subscribers);
+        assertFalse(waiting.isDone(), "the poll answered before anything was sent");
         bus.send(channel, "arrived");
         assertEquals(List.of("arrived"), waiting.get(10, TimeUnit.SECONDS).getList("messages.payload"));
     }
 
     @Test
     void longPollTimesOutEmpty() {
+        long start = System.nanoTime();
         assertEquals(List.of(),
                 poll(Map.of("channels", List.of(DeliveryTest.unique("public.quiet")))).getList("messages"));
+        // The demo's poll-timeout is 2 s: an empty answer before that would not be a timeout.
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() >= 1_900, "answered before the timeout");
     }
 
     @Test

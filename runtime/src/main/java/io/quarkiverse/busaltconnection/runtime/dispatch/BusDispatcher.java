@@ -58,6 +58,7 @@ public class BusDispatcher {
     private volatile long head;
     private long sweepTimer = -1;
     private volatile boolean active;
+    private volatile boolean epochChangeReported;
 
     /** What the dispatcher needs to start. */
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
@@ -212,6 +213,11 @@ public class BusDispatcher {
         client.query(table.head()).execute().onSuccess(rows -> {
             Row row = rows.iterator().next();
             if (row.getLong(0) != epoch) {
+                if (epochChangeReported) {
+                    return;
+                }
+                // Once: the sweep comes every second, and the cure (a restart) is the same each time.
+                epochChangeReported = true;
                 LOG.errorf("The bus table '%s' changed its epoch while this instance ran (it was replaced by a"
                         + " restored copy?); restart the application to deliver from the new epoch", table.name());
                 return;

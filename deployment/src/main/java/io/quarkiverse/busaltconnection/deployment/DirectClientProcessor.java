@@ -9,10 +9,9 @@ import org.jboss.jandex.DotName;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.agroal.api.AgroalDataSource;
-
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
+import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildProducer;
@@ -56,7 +55,7 @@ class DirectClientProcessor {
         syntheticBeans.produce(SyntheticBeanBuildItem.configure(BusDispatcher.class)
                 .scope(Singleton.class)
                 .addInjectionPoint(ClassType.create(ObjectMapper.class))
-                .addInjectionPoint(ClassType.create(AgroalDataSource.class))
+                .addInjectionPoint(ClassType.create(BusDataSource.class))
                 .setRuntimeInit()
                 // Listening must be established before the application serves anything, or a message committed
                 // right after startup could go unheard.

@@ -11,24 +11,30 @@ import org.eclipse.microprofile.config.ConfigProvider;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.agroal.api.AgroalDataSource;
-
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
+import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
 import io.quarkiverse.busaltconnection.runtime.http.LongPollHandler;
 import io.quarkiverse.busaltconnection.runtime.http.SseHandler;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
+import io.quarkiverse.busaltconnection.runtime.listen.DirectCredentials;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
+import io.quarkus.agroal.runtime.DataSourcesJdbcRuntimeConfig;
+import io.quarkus.arc.Arc;
 import io.quarkus.arc.SyntheticCreationalContext;
+import io.quarkus.datasource.runtime.DataSourcesRuntimeConfig;
 import io.quarkus.runtime.RuntimeValue;
 import io.quarkus.runtime.ShutdownContext;
 import io.quarkus.runtime.annotations.Recorder;
+import io.quarkus.tls.TlsConfiguration;
+import io.quarkus.tls.TlsConfigurationRegistry;
 import io.quarkus.virtual.threads.VirtualThreadsRecorder;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -38,6 +44,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnectOptions;
 
 /**
  * Creates the beans of the direct path from runtime configuration: the {@code @BusListener} reactive client and the
@@ -47,9 +54,17 @@ import io.vertx.sqlclient.PoolOptions;
 public class BusAltConnectionRecorder {
 
     private final RuntimeValue<ImDispatcherConfig> config;
+    private final RuntimeValue<ImDispatcherDataSourceConfig> busDataSource;
+    private final RuntimeValue<DataSourcesRuntimeConfig> dataSources;
+    private final RuntimeValue<DataSourcesJdbcRuntimeConfig> jdbcDataSources;
 
-    public BusAltConnectionRecorder(RuntimeValue<ImDispatcherConfig> config) {
+    public BusAltConnectionRecorder(RuntimeValue<ImDispatcherConfig> config,
+            RuntimeValue<ImDispatcherDataSourceConfig> busDataSource, RuntimeValue<DataSourcesRuntimeConfig> dataSources,
+            RuntimeValue<DataSourcesJdbcRuntimeConfig> jdbcDataSources) {
         this.config = config;
+        this.busDataSource = busDataSource;
+        this.dataSources = dataSources;
+        this.jdbcDataSources = jdbcDataSources;
     }
 
     public Function<SyntheticCreationalContext<Pool>, Pool> directPool(RuntimeValue<Vertx> vertx,
@@ -59,13 +74,15 @@ public class BusAltConnectionRecorder {
             PgConnectOptions options = connectOptions();
             // Tells the client's connections apart from the listener's in pg_stat_activity.
             options.getProperties().put("application_name", config.getValue().applicationName() + "-client");
+            DirectCredentials credentials = credentials(options);
             Pool pool = PgBuilder.pool()
                     .with(new PoolOptions()
                             .setName("imdispatcher-direct")
                             .setMaxSize(client.maxSize())
                             .setIdleTimeout(Math.toIntExact(client.idleTimeout().toMillis()))
                             .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
-                    .connectingTo(options)
+                    // Asked for each new connection, so that rotated credentials are used.
+                    .connectingTo(() -> credentials.get().map(SqlConnectOptions.class::cast))
                     .using(vertx.getValue())
                     .build();
             shutdown.addShutdownTask(pool::close);
@@ -115,16 +132,18 @@ public class BusAltConnectionRecorder {
             boolean listenWithoutListeners, ShutdownContext shutdown) {
         return context -> {
             ImDispatcherConfig imdispatcher = config.getValue();
-            PgConnectOptions options = connectOptions();
+            DirectCredentials credentials = credentials(connectOptions());
             BusTable table = new BusTable(imdispatcher.bus().table());
             // Always, even without listeners: senders need the table.
-            BusStartup.Head head = BusStartup.prepare(vertx.getValue(), options, table,
+            BusStartup.Head head = BusStartup.prepare(vertx.getValue(),
+                    credentials.await(imdispatcher.connectTimeout()), table,
                     imdispatcher.bus().schemaManagement() == ImDispatcherConfig.BusStore.SchemaManagement.CREATE,
                     imdispatcher.connectTimeout());
-            ListenerConnection connection = new ListenerConnection(vertx.getValue(), options, imdispatcher.reconnect());
+            ListenerConnection connection = new ListenerConnection(vertx.getValue(), credentials,
+                    imdispatcher.reconnect());
             Optional<ListenerProbe> probe = imdispatcher.probe().enabled()
                     ? Optional.of(new ListenerProbe(table.probeChannel(),
-                            context.getInjectedReference(AgroalDataSource.class), imdispatcher.probe().timeout()))
+                            context.getInjectedReference(BusDataSource.class).get(), imdispatcher.probe().timeout()))
                     : Optional.empty();
             ImDispatcherConfig.BusStore bus = imdispatcher.bus();
             if (bus.listenerPageSize() < 1 || bus.listenerPageBytes().asLongValue() < 1) {
@@ -139,9 +158,14 @@ public class BusAltConnectionRecorder {
             BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection, ListenerRegistry.get(),
                     table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),
-                    bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout()),
+                    bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout(),
+                    dataSourceSettings().jdbcUrlKey()),
                     imdispatcher.connectTimeout());
-            shutdown.addShutdownTask(dispatcher::close);
+            shutdown.addShutdownTask(() -> {
+                BusNotRunning.stopped();
+                dispatcher.close();
+            });
+            BusNotRunning.started();
             return dispatcher;
         };
     }
@@ -160,6 +184,24 @@ public class BusAltConnectionRecorder {
     }
 
     private PgConnectOptions connectOptions() {
-        return DirectConnectOptions.resolve(config.getValue(), ConfigProvider.getConfig());
+        ImDispatcherConfig imdispatcher = config.getValue();
+        return DirectConnectOptions.resolve(imdispatcher, dataSourceSettings(), imdispatcher.tlsConfigurationName()
+                .map(BusAltConnectionRecorder::tlsConfiguration));
+    }
+
+    private DirectCredentials credentials(PgConnectOptions options) {
+        return DirectCredentials.of(options, config.getValue(), dataSourceSettings());
+    }
+
+    private DataSourceSettings dataSourceSettings() {
+        return DataSourceSettings.of(busDataSource.getValue().datasourceName(), dataSources.getValue(),
+                jdbcDataSources.getValue());
+    }
+
+    private static TlsConfiguration tlsConfiguration(String name) {
+        return Arc.container().instance(TlsConfigurationRegistry.class).get().get(name)
+                .orElseThrow(() -> new IllegalStateException("quarkus.imdispatcher.tls-configuration-name is '" + name
+                        + "', but the TLS registry has no such configuration: configure quarkus.tls." + name
+                        + ".* (a trust store, say), or name one that exists"));
     }
 }

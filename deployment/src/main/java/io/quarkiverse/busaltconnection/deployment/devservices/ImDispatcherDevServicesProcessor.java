@@ -10,6 +10,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.deployment.BusAltConnectionProcessor;
 import io.quarkiverse.busaltconnection.deployment.devservices.ImDispatcherDevServicesConfig.Mode;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
 import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.datasource.common.runtime.DatabaseKind;
 import io.quarkus.datasource.deployment.spi.DevServicesDatasourceConfigurationHandlerBuildItem;
@@ -31,28 +32,29 @@ import io.quarkus.runtime.configuration.ConfigUtils;
 @BuildSteps(onlyIfNot = IsNormal.class, onlyIf = DevServicesConfig.Enabled.class)
 class ImDispatcherDevServicesProcessor {
 
-    private static final String JDBC_URL = "quarkus.datasource.jdbc.url";
     private static final Logger LOG = Logger.getLogger(ImDispatcherDevServicesProcessor.class);
 
     /**
      * Quarkus's datasource Dev Service asks every handler of the db kind whether the datasource is configured, and
-     * stands down if one says so: ours says yes for the default datasource when these Dev Services provide it, so
-     * exactly one PostgreSQL is started.
+     * stands down if one says so: ours says yes for the bus's datasource when these Dev Services provide it, so
+     * exactly one PostgreSQL is started for it.
      */
     @BuildStep
     DevServicesDatasourceConfigurationHandlerBuildItem datasourceDevServiceStandsDown(
-            ImDispatcherDevServicesConfig config) {
-        boolean ours = provides(config);
+            ImDispatcherDevServicesConfig config, ImDispatcherDataSourceConfig busDataSource) {
+        String bus = busDataSource.datasourceName();
+        boolean ours = provides(config, bus);
         return new DevServicesDatasourceConfigurationHandlerBuildItem(DatabaseKind.POSTGRESQL,
-                (name, running) -> Map.of(), name -> Map.of(), name -> ours && DataSourceUtil.isDefault(name));
+                (name, running) -> Map.of(), name -> Map.of(), name -> ours && name.equals(bus));
     }
 
     @BuildStep
-    DevServicesResultBuildItem devServices(ImDispatcherDevServicesConfig config, DevServicesConfig devServices,
-            DockerStatusBuildItem containerRuntime, LaunchModeBuildItem launchModeItem) {
-        if (!provides(config)) {
+    DevServicesResultBuildItem devServices(ImDispatcherDevServicesConfig config, ImDispatcherDataSourceConfig busDataSource,
+            DevServicesConfig devServices, DockerStatusBuildItem containerRuntime, LaunchModeBuildItem launchModeItem) {
+        DataSourceKeys keys = new DataSourceKeys(busDataSource.datasourceName());
+        if (!provides(config, keys.name())) {
             LOG.debugf("Not starting Dev Services for Bus Alt Connection: %s", config.enabled()
-                    ? JDBC_URL + " is set" : "quarkus.imdispatcher.devservices.enabled is false");
+                    ? keys.jdbcUrl() + " is set" : "quarkus.imdispatcher.devservices.enabled is false");
             return null;
         }
         StackSettings settings = StackSettings.of(config);
@@ -73,13 +75,13 @@ class ImDispatcherDevServicesProcessor {
                             + "); quarkus.imdispatcher.devservices.mode chooses");
         }
         if (containers) {
-            Optional<DevServicesResultBuildItem> found = share ? sharedContainers(settings, launchMode)
+            Optional<DevServicesResultBuildItem> found = share ? sharedContainers(keys, settings, launchMode)
                     : Optional.empty();
-            return found.orElseGet(() -> owned(settings, () -> new ContainerPoolerStack(settings, launchMode)));
+            return found.orElseGet(() -> owned(keys, settings, () -> new ContainerPoolerStack(settings, launchMode)));
         }
         LocalBinaries.Lookup lookup = LocalBinaries.lookup();
         if (mode == Mode.CONTAINER || lookup.binaries().isEmpty()) {
-            throw new IllegalStateException(cannotStart(mode, lookup));
+            throw new IllegalStateException(cannotStart(mode, lookup, keys));
         }
         if (share) {
             Optional<SharedLocalStacks.Entry> found = SharedLocalStacks.find(settings.serviceName());
@@ -88,19 +90,22 @@ class ImDispatcherDevServicesProcessor {
                 LOG.infof("Dev Services for Bus Alt Connection: using the shared local PgBouncer %s:%d and"
                         + " PostgreSQL %s:%d (service name %s)", entry.host(), entry.pgbouncerPort(), entry.host(),
                         entry.postgresPort(), settings.serviceName());
-                return discovered(null, entry.host(), entry.postgresPort(), entry.pgbouncerPort(), entry.dbName(),
+                return discovered(keys, null, entry.host(), entry.postgresPort(), entry.pgbouncerPort(), entry.dbName(),
                         entry.username(), entry.password());
             }
         }
         LocalBinaries binaries = lookup.binaries().get();
-        return owned(settings, () -> new LocalPoolerStack(binaries, settings, share, readyTimeout));
+        return owned(keys, settings, () -> new LocalPoolerStack(binaries, settings, share, readyTimeout));
     }
 
-    private static boolean provides(ImDispatcherDevServicesConfig config) {
-        return config.enabled() && !ConfigUtils.isPropertyNonEmpty(JDBC_URL);
+    /** Not when the bus's datasource has a URL: then the application brings its own servers. */
+    private static boolean provides(ImDispatcherDevServicesConfig config, String dataSource) {
+        return config.enabled() && DataSourceUtil.dataSourcePropertyKeys(dataSource, "jdbc.url").stream()
+                .noneMatch(ConfigUtils::isPropertyNonEmpty);
     }
 
-    private static DevServicesResultBuildItem owned(StackSettings settings, Supplier<PoolerStack> stack) {
+    private static DevServicesResultBuildItem owned(DataSourceKeys keys, StackSettings settings,
+            Supplier<PoolerStack> stack) {
         return DevServicesResultBuildItem.<PoolerStack> owned()
                 .feature(BusAltConnectionProcessor.FEATURE)
                 .serviceName(settings.serviceName())
@@ -110,15 +115,16 @@ class ImDispatcherDevServicesProcessor {
                 .postStartHook(started -> LOG.infof("Dev Services for Bus Alt Connection started: %s",
                         started.getConnectionInfo()))
                 .configProvider(Map.<String, Function<PoolerStack, String>> of(
-                        JDBC_URL, started -> jdbcUrl(started.host(), started.pgbouncerPort(), settings.dbName()),
-                        "quarkus.datasource.username", started -> settings.username(),
-                        "quarkus.datasource.password", started -> settings.password(),
+                        keys.jdbcUrl(), started -> jdbcUrl(started.host(), started.pgbouncerPort(), settings.dbName()),
+                        keys.username(), started -> settings.username(),
+                        keys.password(), started -> settings.password(),
                         "quarkus.imdispatcher.db-host", PoolerStack::host,
                         "quarkus.imdispatcher.db-port", started -> String.valueOf(started.postgresPort())))
                 .build();
     }
 
-    private static Optional<DevServicesResultBuildItem> sharedContainers(StackSettings settings, LaunchMode mode) {
+    private static Optional<DevServicesResultBuildItem> sharedContainers(DataSourceKeys keys, StackSettings settings,
+            LaunchMode mode) {
         var pgbouncer = new ContainerLocator(ContainerPoolerStack.PGBOUNCER_LABEL, ContainerPoolerStack.PGBOUNCER_PORT)
                 .locateContainer(settings.serviceName(), true, mode);
         var postgres = new ContainerLocator(ContainerPoolerStack.POSTGRES_LABEL, ContainerPoolerStack.POSTGRES_PORT)
@@ -126,30 +132,45 @@ class ImDispatcherDevServicesProcessor {
         if (pgbouncer.isEmpty() || postgres.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(discovered(pgbouncer.get().getId(), postgres.get().getHost(), postgres.get().getPort(),
+        return Optional.of(discovered(keys, pgbouncer.get().getId(), postgres.get().getHost(), postgres.get().getPort(),
                 pgbouncer.get().getPort(), settings.dbName(), settings.username(), settings.password()));
     }
 
-    private static DevServicesResultBuildItem discovered(String containerId, String host, int postgresPort,
-            int pgbouncerPort, String dbName, String username, String password) {
+    private static DevServicesResultBuildItem discovered(DataSourceKeys keys, String containerId, String host,
+            int postgresPort, int pgbouncerPort, String dbName, String username, String password) {
         return DevServicesResultBuildItem.discovered()
                 .feature(BusAltConnectionProcessor.FEATURE)
                 .containerId(containerId)
                 .config(Map.of(
-                        JDBC_URL, jdbcUrl(host, pgbouncerPort, dbName),
-                        "quarkus.datasource.username", username,
-                        "quarkus.datasource.password", password,
+                        keys.jdbcUrl(), jdbcUrl(host, pgbouncerPort, dbName),
+                        keys.username(), username,
+                        keys.password(), password,
                         "quarkus.imdispatcher.db-host", host,
                         "quarkus.imdispatcher.db-port", String.valueOf(postgresPort)))
                 .build();
+    }
+
+    /** The keys of the bus's datasource that these Dev Services set. */
+    record DataSourceKeys(String name) {
+        String jdbcUrl() {
+            return DataSourceUtil.dataSourcePropertyKey(name, "jdbc.url");
+        }
+
+        String username() {
+            return DataSourceUtil.dataSourcePropertyKey(name, "username");
+        }
+
+        String password() {
+            return DataSourceUtil.dataSourcePropertyKey(name, "password");
+        }
     }
 
     private static String jdbcUrl(String host, int port, String dbName) {
         return "jdbc:postgresql://" + host + ":" + port + "/" + dbName;
     }
 
-    static String cannotStart(Mode mode, LocalBinaries.Lookup lookup) {
-        String fix = " Or point the application at servers of your own: set " + JDBC_URL + " (to PgBouncer) and"
+    static String cannotStart(Mode mode, LocalBinaries.Lookup lookup, DataSourceKeys keys) {
+        String fix = " Or point the application at servers of your own: set " + keys.jdbcUrl() + " (to PgBouncer) and"
                 + " quarkus.imdispatcher.db-host / db-port (to PostgreSQL), or turn these Dev Services off with"
                 + " quarkus.imdispatcher.devservices.enabled=false.";
         return switch (mode) {

@@ -47,7 +47,8 @@ class LocalBinariesTest {
     void neitherContainersNorBinariesGiveOneMessageSayingWhatToDo() {
         LocalBinaries.Lookup lookup = LocalBinaries.lookup("", root.resolve("none"), root.resolve("none"));
         assertTrue(lookup.binaries().isEmpty());
-        String message = ImDispatcherDevServicesProcessor.cannotStart(Mode.AUTO, lookup);
+        String message = ImDispatcherDevServicesProcessor.cannotStart(Mode.AUTO, lookup,
+                new ImDispatcherDevServicesProcessor.DataSourceKeys("<default>"));
         for (String expected : new String[] { "no container runtime is available",
                 "the PostgreSQL server binaries (initdb, postgres", "pgbouncer (not on PATH",
                 "apt-get install -y postgresql pgbouncer", "Start Docker or Podman",

@@ -17,10 +17,10 @@ import io.vertx.pgclient.SslMode;
  * The direct path: where the one listening connection of each application instance (and the
  * {@code @BusListener}-qualified reactive client) connects, bypassing the pooler.
  * <p>
- * Every connection setting left unset falls back to the default datasource's ({@code quarkus.datasource.jdbc.url},
- * {@code quarkus.datasource.username}, {@code quarkus.datasource.password}). When the datasource goes through
- * PgBouncer, set at least {@code db-host} and {@code db-port} to PostgreSQL itself: a LISTEN through a transaction
- * pooler succeeds and then never delivers anything.
+ * Every connection setting left unset falls back to the bus's datasource's (the default datasource, or the one
+ * {@code quarkus.imdispatcher.datasource} names): its JDBC URL, username, password and credentials provider. When the
+ * datasource goes through PgBouncer, set at least {@code db-host} and {@code db-port} to PostgreSQL itself: a LISTEN
+ * through a transaction pooler succeeds and then never delivers anything.
  */
 @ConfigMapping(prefix = "quarkus.imdispatcher")
 @ConfigRoot(phase = ConfigPhase.RUN_TIME)
@@ -31,7 +31,7 @@ public interface ImDispatcherConfig {
      * `IMDISPATCHER_DB_HOST` of the Odoo module `bus_alt_connection` sets it too: like any environment variable it
      * overrides `application.properties`, and `QUARKUS_IMDISPATCHER_DB_HOST` wins over it.
      * <p>
-     * Defaults to the host of the default datasource's JDBC URL (its first host if it lists several).
+     * Defaults to the host of the bus's datasource's JDBC URL (its first host if it lists several).
      */
     Optional<String> dbHost();
 
@@ -40,36 +40,59 @@ public interface ImDispatcherConfig {
      * `IMDISPATCHER_DB_PORT` sets it too: like any environment variable it overrides `application.properties`, and
      * `QUARKUS_IMDISPATCHER_DB_PORT` wins over it.
      * <p>
-     * Defaults to the port of the default datasource's JDBC URL, or 5432.
+     * Defaults to the port of the bus's datasource's JDBC URL, or 5432.
      */
     OptionalInt dbPort();
 
     /**
      * Database to listen in. Notifications are per database: this must be the database the application sends to.
      * <p>
-     * Defaults to the database of the default datasource's JDBC URL.
+     * Defaults to the database of the bus's datasource's JDBC URL.
      */
     Optional<String> dbName();
 
     /**
-     * User of the direct connection. Defaults to `quarkus.datasource.username`, then to the `user` parameter of the
-     * default datasource's JDBC URL.
+     * User of the direct connections. Defaults to the bus's datasource's username, then to the `user` parameter of
+     * its JDBC URL.
      */
     Optional<String> username();
 
     /**
-     * Password of the direct connection. Defaults to `quarkus.datasource.password`, then to the `password` parameter
-     * of the default datasource's JDBC URL. Never logged.
+     * Password of the direct connections. Defaults to the bus's datasource's password, then to the `password`
+     * parameter of its JDBC URL. Never logged.
      */
     Optional<String> password();
 
     /**
-     * TLS mode of the direct connection, as PostgreSQL's `sslmode`. Defaults to the `sslmode` parameter of the
-     * default datasource's JDBC URL; then, as pgjdbc, to `verify-full` when the URL says `ssl=true`, else to `prefer`
-     * (TLS when the server offers it). `allow`, `prefer` and `require` do not check the server's certificate;
-     * `verify-ca` and `verify-full` need the server's CA trusted by the JVM.
+     * Name of the credentials a `CredentialsProvider` gives the direct connections (a Vault path, say), as
+     * `quarkus.datasource.credentials-provider` does for a datasource. It wins over `username` and `password`, and is
+     * asked again before every reconnection, so rotated credentials are picked up. When neither this nor `username` /
+     * `password` is set, the bus's datasource's credentials provider is used, if it has one.
+     */
+    Optional<String> credentialsProvider();
+
+    /**
+     * Bean name of the `CredentialsProvider` (`@Named`) when the application has several.
+     */
+    Optional<String> credentialsProviderName();
+
+    /**
+     * TLS mode of the direct connections, as PostgreSQL's `sslmode`. Defaults to the `sslmode` parameter of the bus's
+     * datasource's JDBC URL; then, as pgjdbc, to `verify-full` when the URL says `ssl=true`; then to `verify-full`
+     * when `tls-configuration-name` is set (to `require` if that configuration trusts all); else to `prefer` (TLS
+     * when the server offers it). `allow`, `prefer` and `require` do not check the server's certificate. `verify-ca`
+     * checks that a trusted CA signed it, `verify-full` also that it names the host connected to.
      */
     Optional<SslMode> sslMode();
+
+    /**
+     * Name of a TLS configuration of the Quarkus TLS registry (`quarkus.tls.<name>.*`) whose trust store verifies the
+     * server (`verify-ca`, `verify-full`) and whose key store, if any, gives the client certificate. PEM, PKCS12 and
+     * JKS files all work there (`quarkus.tls.<name>.trust-store.pem.certs=ca.crt`, say). Without one, `verify-ca`
+     * and `verify-full` trust the CA file named by the JDBC URL's `sslrootcert` parameter, else the JVM's trusted
+     * CAs. A name the registry does not know fails startup.
+     */
+    Optional<String> tlsConfigurationName();
 
     /**
      * `application_name` of the listening connection, as shown in `pg_stat_activity`: find the listener of every

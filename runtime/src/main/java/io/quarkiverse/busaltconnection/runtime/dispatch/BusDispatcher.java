@@ -64,7 +64,7 @@ public class BusDispatcher {
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
             BusStartup.Head head, boolean listenWithoutListeners, Optional<ListenerProbe> probe, ObjectMapper json,
             Vertx vertx, Supplier<Executor> virtualThreads, int pageSize, long pageBytes, Duration sweepInterval,
-            Duration sequencerStallTimeout) {
+            Duration sequencerStallTimeout, String dataSourceUrlKey) {
     }
 
     /**
@@ -85,14 +85,14 @@ public class BusDispatcher {
         if (probed.isPresent() && probed.get().outcome() == ListenerProbe.Outcome.NOT_SENT) {
             dispatcher.close();
             throw new IllegalStateException("Bus Alt Connection cannot check its listener: "
-                    + probed.get().reason().orElse("") + ". Check quarkus.datasource.jdbc.url and its credentials"
+                    + probed.get().reason().orElse("") + ". Check " + setup.dataSourceUrlKey() + " and its credentials"
                     + " (the pooled path, through PgBouncer).");
         }
         if (probed.isPresent() && probed.get().outcome() == ListenerProbe.Outcome.NOT_HEARD) {
             dispatcher.close();
             throw new IllegalStateException("Bus Alt Connection's listener at "
                     + DirectConnectOptions.describe(setup.connection().options()) + " does not hear the application: "
-                    + probed.get().reason().orElse("") + ". The datasource (quarkus.datasource.jdbc.url) and the"
+                    + probed.get().reason().orElse("") + ". The datasource (" + setup.dataSourceUrlKey() + ") and the"
                     + " listener (quarkus.imdispatcher.db-host / db-port / db-name) must reach the same PostgreSQL"
                     + " database, the listener directly, not through a transaction pooler. Set"
                     + " quarkus.imdispatcher.probe.enabled=false only if notifications sent through the datasource"

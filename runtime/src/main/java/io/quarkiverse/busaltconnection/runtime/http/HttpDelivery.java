@@ -6,8 +6,8 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.BusChannelAuthorizer;
+import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.store.BusReader;
@@ -39,7 +39,7 @@ final class HttpDelivery {
         this.dispatcher = container.instance(BusDispatcher.class).get();
         this.json = container.instance(ObjectMapper.class).get();
         this.authorizer = container.instance(BusChannelAuthorizer.class).get();
-        this.reader = new BusReader(container.instance(AgroalDataSource.class).get(), new BusTable(all.bus().table()));
+        this.reader = new BusReader(container.instance(BusDataSource.class).get().get(), new BusTable(all.bus().table()));
         this.pageBytes = all.bus().listenerPageBytes().asLongValue();
     }
 

@@ -3,48 +3,50 @@ package io.quarkiverse.busaltconnection.runtime.listen;
 import java.util.Optional;
 import java.util.Properties;
 
-import org.eclipse.microprofile.config.Config;
+import javax.net.ssl.SSLException;
+
 import org.postgresql.Driver;
 
+import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.config.Redacted;
+import io.quarkus.tls.TlsConfiguration;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.SslMode;
 
 /**
- * Builds the connect options of the direct path: {@code quarkus.imdispatcher.*} first, the default datasource's
+ * Builds the connect options of the direct path: {@code quarkus.imdispatcher.*} first, the bus's datasource's
  * settings for anything left unset. The JDBC URL is parsed by pgjdbc itself, so every URL form the datasource
  * accepts is understood the same way here.
  */
 public final class DirectConnectOptions {
 
-    static final String JDBC_URL = "quarkus.datasource.jdbc.url";
-    static final String DATASOURCE_USERNAME = "quarkus.datasource.username";
-    static final String DATASOURCE_PASSWORD = "quarkus.datasource.password";
     private static final int DEFAULT_PORT = 5432;
 
     private DirectConnectOptions() {
     }
 
     /**
+     * @param tls the TLS configuration {@code quarkus.imdispatcher.tls-configuration-name} names, looked up already
      * @throws IllegalStateException naming the keys to set, when the host or database cannot be found anywhere
      */
-    public static PgConnectOptions resolve(ImDispatcherConfig config, Config appConfig) {
-        Properties jdbc = appConfig.getOptionalValue(JDBC_URL, String.class)
-                .map(DirectConnectOptions::parseJdbcUrl)
+    public static PgConnectOptions resolve(ImDispatcherConfig config, DataSourceSettings dataSource,
+            Optional<TlsConfiguration> tls) {
+        Properties jdbc = dataSource.jdbcUrl()
+                .map(url -> parseJdbcUrl(url, dataSource.jdbcUrlKey()))
                 .orElseGet(Properties::new);
 
         String host = config.dbHost().or(() -> first(jdbc.getProperty("PGHOST")))
                 .orElseThrow(() -> new IllegalStateException("Bus Alt Connection does not know which PostgreSQL"
                         + " server to listen on: set quarkus.imdispatcher.db-host and quarkus.imdispatcher.db-port"
                         + " (or IMDISPATCHER_DB_HOST / IMDISPATCHER_DB_PORT) to PostgreSQL itself, not PgBouncer,"
-                        + " or configure the default datasource (" + JDBC_URL + ")"));
+                        + " or configure the bus's datasource (" + dataSource.jdbcUrlKey() + ")"));
         int port = config.dbPort().isPresent() ? config.dbPort().getAsInt()
                 : first(jdbc.getProperty("PGPORT")).map(Integer::parseInt).orElse(DEFAULT_PORT);
         String database = config.dbName().or(() -> Optional.ofNullable(jdbc.getProperty("PGDBNAME")))
                 .filter(name -> !name.isEmpty())
                 .orElseThrow(() -> new IllegalStateException("Bus Alt Connection does not know which database to"
-                        + " listen in: set quarkus.imdispatcher.db-name, or put the database in " + JDBC_URL));
+                        + " listen in: set quarkus.imdispatcher.db-name, or put the database in "
+                        + dataSource.jdbcUrlKey()));
 
         PgConnectOptions options = new PgConnectOptions()
                 .setHost(host)
@@ -57,24 +59,16 @@ public final class DirectConnectOptions {
                 // readers' statements are parsed and planned once per connection, not on every run.
                 .setCachePreparedStatements(true);
         options.getProperties().put("application_name", config.applicationName());
-        config.username().or(() -> appConfig.getOptionalValue(DATASOURCE_USERNAME, String.class))
+        // A credentials provider, when one applies, overrides these before each connection (DirectCredentials).
+        config.username().or(dataSource::username)
                 .or(() -> Optional.ofNullable(jdbc.getProperty("user")))
                 .ifPresent(options::setUser);
-        config.password().or(() -> appConfig.getOptionalValue(DATASOURCE_PASSWORD, String.class))
+        config.password().or(dataSource::password)
                 .or(() -> Optional.ofNullable(jdbc.getProperty("password")))
                 .ifPresent(options::setPassword);
-        SslMode sslMode = config.sslMode()
-                .or(() -> Optional.ofNullable(jdbc.getProperty("sslmode")).map(SslMode::of))
-                // As pgjdbc: ssl=true without sslmode verifies the server fully; nothing at all prefers TLS.
-                .orElse("true".equalsIgnoreCase(jdbc.getProperty("ssl")) ? SslMode.VERIFY_FULL : SslMode.PREFER);
-        options.setSslMode(sslMode);
-        if (sslMode == SslMode.ALLOW || sslMode == SslMode.PREFER || sslMode == SslMode.REQUIRE) {
-            // These modes encrypt without checking the server's certificate, as pgjdbc and libpq do.
-            options.setTrustAll(true);
-        }
+        DirectTls.configure(options, config.sslMode(), jdbc, tls);
         return options;
     }
-
     /**
      * What the logs may say about a connection: never the password.
      */
@@ -87,16 +81,29 @@ public final class DirectConnectOptions {
      * The error for a direct connection that could not be made: what was tried, why it failed, and what to check.
      */
     public static IllegalStateException unreachable(PgConnectOptions options, String reason, Throwable cause) {
+        String tls = refusedCertificate(cause) ? " The server's certificate was not accepted: check"
+                + " quarkus.imdispatcher.ssl-mode (verify-ca, verify-full) and the CA that verifies it"
+                + " (quarkus.imdispatcher.tls-configuration-name, or the JDBC URL's sslrootcert)." : "";
         return new IllegalStateException("Bus Alt Connection could not reach PostgreSQL at " + describe(options)
                 + ": " + reason + ". The listener needs a direct route to PostgreSQL itself, not to PgBouncer: check"
                 + " quarkus.imdispatcher.db-host and quarkus.imdispatcher.db-port (or IMDISPATCHER_DB_HOST /"
-                + " IMDISPATCHER_DB_PORT), db-name, username and password.", cause);
+                + " IMDISPATCHER_DB_PORT), db-name, username and password." + tls, cause);
     }
 
-    private static Properties parseJdbcUrl(String url) {
+    /** Vert.x reports a refused certificate as "SSL handshake failed", without the JSSE exception as its cause. */
+    private static boolean refusedCertificate(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof SSLException || String.valueOf(t.getMessage()).contains("SSL handshake failed")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Properties parseJdbcUrl(String url, String key) {
         Properties properties = Driver.parseURL(url, null);
         if (properties == null) {
-            throw new IllegalStateException(JDBC_URL + " '" + Redacted.url(url) + "' is not a PostgreSQL JDBC URL"
+            throw new IllegalStateException(key + " '" + Redacted.url(url) + "' is not a PostgreSQL JDBC URL"
                     + " (jdbc:postgresql://host:port/database); set quarkus.imdispatcher.db-host, db-port and db-name");
         }
         return properties;

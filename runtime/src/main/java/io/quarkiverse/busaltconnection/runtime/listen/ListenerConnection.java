@@ -2,49 +2,52 @@ package io.quarkiverse.busaltconnection.runtime.listen;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.pubsub.PgSubscriber;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.PgNotification;
 import io.vertx.sqlclient.SqlClient;
 
 /**
- * The one direct connection of an application instance that carries LISTEN for every channel, built on Vert.x
- * {@link PgSubscriber}: it re-issues LISTEN for all channels after each reconnection, and reconnects with
- * {@link ReconnectBackoff} for as long as the application runs.
+ * The one direct connection of an application instance that carries LISTEN for every channel. After each loss it
+ * connects again with {@link ReconnectBackoff}, for as long as the application runs, asking
+ * {@link DirectCredentials} for the options each time (so rotated credentials are used), and LISTENs again on every
+ * channel.
  */
 public final class ListenerConnection {
 
     private static final Logger LOG = Logger.getLogger(ListenerConnection.class);
 
-    private final PgSubscriber subscriber;
-    private final PgConnectOptions options;
-    private final List<String> channels = new ArrayList<>();
+    private final Vertx vertx;
+    private final DirectCredentials connectOptions;
+    private final ReconnectBackoff backoff;
+    private final Map<String, Consumer<String>> channels = new LinkedHashMap<>();
     private final AtomicLong connections = new AtomicLong();
     private final List<Runnable> listeningCallbacks = new ArrayList<>();
-    private volatile boolean listening;
+    private volatile PgConnection connection;
     private volatile boolean started;
+    private volatile boolean closed;
+    private final AtomicInteger failedAttempts = new AtomicInteger();
 
-    public ListenerConnection(Vertx vertx, PgConnectOptions options, ImDispatcherConfig.Reconnect reconnect) {
-        this.options = options;
-        ReconnectBackoff backoff = new ReconnectBackoff(reconnect.initialDelay(), reconnect.maxDelay());
-        this.subscriber = PgSubscriber.subscriber(vertx, options)
-                .reconnectPolicy(attempt -> {
-                    listening = false;
-                    long delay = backoff.apply(attempt);
-                    LOG.warnf("Bus listener connection to %s lost; reconnecting in %d ms (attempt %d)",
-                            DirectConnectOptions.describe(options), delay, attempt + 1);
-                    return delay;
-                });
+    public ListenerConnection(Vertx vertx, DirectCredentials connectOptions, ImDispatcherConfig.Reconnect reconnect) {
+        this.vertx = vertx;
+        this.connectOptions = connectOptions;
+        this.backoff = new ReconnectBackoff(reconnect.initialDelay(), reconnect.maxDelay());
     }
 
     /**
@@ -55,15 +58,7 @@ public final class ListenerConnection {
         if (started) {
             throw new IllegalStateException("channels are registered before the listener connection starts");
         }
-        boolean first = channels.isEmpty();
-        channels.add(channel);
-        var pgChannel = subscriber.channel(channel);
-        if (first) {
-            // PgSubscriber calls every channel's subscribe handler after each successful LISTEN; one is enough to
-            // follow the connection's state.
-            pgChannel.subscribeHandler(v -> onListening());
-        }
-        pgChannel.handler(payloads::accept);
+        channels.put(channel, payloads);
     }
 
     /**
@@ -76,7 +71,7 @@ public final class ListenerConnection {
 
     /** The listening connection, for queries that must see the same server; null while disconnected. */
     public SqlClient sqlClient() {
-        return subscriber.actualConnection();
+        return connection;
     }
 
     /**
@@ -87,8 +82,7 @@ public final class ListenerConnection {
     public void start(Duration timeout) {
         started = true;
         try {
-            subscriber.connect().toCompletionStage().toCompletableFuture()
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            connectAndListen().toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw failure("startup was interrupted", e);
@@ -100,24 +94,79 @@ public final class ListenerConnection {
     }
 
     private IllegalStateException failure(String reason, Throwable cause) {
-        // A failed first connect leaves PgSubscriber neither connected nor closed; close it so nothing lingers.
-        subscriber.close();
-        return DirectConnectOptions.unreachable(options, "LISTEN failed: " + reason, cause);
+        // Nothing may linger after a failed start: a connection that comes up late is closed at once.
+        close();
+        return DirectConnectOptions.unreachable(options(), "LISTEN failed: " + reason, cause);
     }
 
-    private void onListening() {
-        if (listening) {
+    private Future<PgConnection> connectAndListen() {
+        return connectOptions.get()
+                .compose(options -> PgConnection.connect(vertx, options))
+                .compose(connected -> {
+                    connected.notificationHandler(this::dispatch);
+                    return connected.query(listenStatement()).execute()
+                            .map(listened -> connected)
+                            .onFailure(notListening -> connected.close());
+                })
+                .onSuccess(this::listening);
+    }
+
+    /** One LISTEN per channel, in one simple query: channel names are quoted identifiers, never spliced raw. */
+    private String listenStatement() {
+        return channels.keySet().stream().map(channel -> "LISTEN \"" + channel.replace("\"", "\"\"") + "\"")
+                .collect(Collectors.joining("; "));
+    }
+
+    private void dispatch(PgNotification notification) {
+        Consumer<String> handler = channels.get(notification.getChannel());
+        if (handler != null) {
+            handler.accept(notification.getPayload());
+        }
+    }
+
+    /** On the new connection's event loop. */
+    private void listening(PgConnection connected) {
+        if (closed) {
+            connected.close();
             return;
         }
-        listening = true;
+        connected.closeHandler(lost -> lost(connected));
+        connection = connected;
+        failedAttempts.set(0);
         if (connections.getAndIncrement() == 0) {
-            LOG.debugf("Bus listener connected to %s, listening on %s", DirectConnectOptions.describe(options),
-                    channels);
+            LOG.debugf("Bus listener connected to %s, listening on %s", describe(), channels.keySet());
         } else {
-            LOG.infof("Bus listener reconnected to %s, listening again on %d channel(s)",
-                    DirectConnectOptions.describe(options), channels.size());
+            LOG.infof("Bus listener reconnected to %s, listening again on %d channel(s)", describe(),
+                    channels.size());
         }
         listeningCallbacks.forEach(Runnable::run);
+    }
+
+    private void lost(PgConnection lostConnection) {
+        if (connection == lostConnection) {
+            connection = null;
+        }
+        if (!closed) {
+            scheduleReconnect();
+        }
+    }
+
+    private void scheduleReconnect() {
+        int attempt = failedAttempts.getAndIncrement();
+        long delay = backoff.apply(attempt);
+        LOG.warnf("Bus listener connection to %s lost; reconnecting in %d ms (attempt %d)", describe(), delay,
+                attempt + 1);
+        vertx.setTimer(delay, timer -> {
+            if (closed) {
+                return;
+            }
+            connectAndListen().onFailure(error -> {
+                LOG.debugf("Bus listener could not reconnect to %s: %s", describe(), error.getMessage());
+                if (!closed) {
+                    scheduleReconnect();
+                }
+            });
+        });
     }
 
     /**
@@ -125,15 +174,15 @@ public final class ListenerConnection {
      * connection that looks alive but hears nothing.
      */
     public void reconnect() {
-        var connection = subscriber.actualConnection();
-        if (connection != null) {
-            connection.close();
+        PgConnection current = connection;
+        if (current != null) {
+            current.close();
         }
     }
 
     /** Whether the connection is up and LISTEN went through. */
     public boolean listening() {
-        return listening && subscriber.actualConnection() != null;
+        return connection != null;
     }
 
     /** How many times the connection came back after being lost. */
@@ -143,16 +192,25 @@ public final class ListenerConnection {
 
     /** PostgreSQL backend process id of the listening connection, or -1 while disconnected. */
     public int backendPid() {
-        var connection = subscriber.actualConnection();
-        return connection == null ? -1 : connection.processId();
+        PgConnection current = connection;
+        return current == null ? -1 : current.processId();
     }
 
+    /** The options resolved from configuration (the user a credentials provider gives may differ). */
     public PgConnectOptions options() {
-        return options;
+        return connectOptions.base();
+    }
+
+    private String describe() {
+        return DirectConnectOptions.describe(options());
     }
 
     public void close() {
-        listening = false;
-        subscriber.close();
+        closed = true;
+        PgConnection current = connection;
+        connection = null;
+        if (current != null) {
+            current.close();
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.listen;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkus.scheduler.Scheduled;
 
@@ -22,8 +23,8 @@ public class ListenerProbeJob {
 
     @Scheduled(identity = "imdispatcher-listener-probe", every = "${quarkus.imdispatcher.probe.interval:30s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
-            // Not while the application starts: the dispatcher (and the schema) are made then, on the main thread.
-            skipExecutionIf = Scheduled.ApplicationNotRunning.class)
+            // Not before the application and its dispatcher (which prepares the schema) are up.
+            skipExecutionIf = BusNotRunning.class)
     void probe() {
         if (dispatcher.listening()) {
             dispatcher.probe();

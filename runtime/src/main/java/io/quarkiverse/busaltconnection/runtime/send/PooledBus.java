@@ -17,6 +17,7 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
+import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
@@ -37,14 +38,14 @@ public class PooledBus implements Bus {
     private final WrittenHint hint;
 
     @Inject
-    public PooledBus(AgroalDataSource dataSource, ObjectMapper objectMapper,
+    public PooledBus(BusDataSource dataSource, ObjectMapper objectMapper,
             TransactionSynchronizationRegistry transactions, ImDispatcherConfig config) {
-        this.dataSource = dataSource;
+        this.dataSource = dataSource.get();
         this.objectMapper = objectMapper;
         this.transactions = transactions;
         BusTable table = new BusTable(config.bus().table());
         this.writer = new BusWriter(table);
-        this.hint = new WrittenHint(dataSource, table.writtenChannel());
+        this.hint = new WrittenHint(this.dataSource, table.writtenChannel());
     }
 
     @PreDestroy

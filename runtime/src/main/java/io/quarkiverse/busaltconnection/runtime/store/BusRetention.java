@@ -14,6 +14,8 @@ import org.jboss.logging.Logger;
 
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.BusException;
+import io.quarkiverse.busaltconnection.runtime.BusDataSource;
+import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkus.scheduler.Scheduled;
@@ -39,16 +41,16 @@ public class BusRetention {
      *        this job, which may come as the application starts, never meets a missing table
      */
     @Inject
-    public BusRetention(AgroalDataSource dataSource, ImDispatcherConfig config, BusDispatcher dispatcher) {
-        this.dataSource = dataSource;
+    public BusRetention(BusDataSource dataSource, ImDispatcherConfig config, BusDispatcher dispatcher) {
+        this.dataSource = dataSource.get();
         this.config = config;
         this.table = new BusTable(config.bus().table());
     }
 
     @Scheduled(identity = "imdispatcher-bus-retention", every = "${quarkus.imdispatcher.bus.cleanup-interval:5m}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
-            // Not while the application starts: the dispatcher (and the schema) are made then, on the main thread.
-            skipExecutionIf = Scheduled.ApplicationNotRunning.class)
+            // Not before the application and its dispatcher (which prepares the schema) are up.
+            skipExecutionIf = BusNotRunning.class)
     void deleteExpired() {
         int deleted = deleteOlderThan(Instant.now().minus(config.bus().retention()));
         if (deleted > 0) {

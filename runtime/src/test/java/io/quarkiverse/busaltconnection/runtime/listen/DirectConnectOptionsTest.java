@@ -6,24 +6,26 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
-import org.eclipse.microprofile.config.Config;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.SslMode;
 
 /**
- * Where the direct connection goes: quarkus.imdispatcher.* first, the default datasource's settings for the rest.
+ * Where the direct connection goes: quarkus.imdispatcher.* first, the bus's datasource's settings for the rest; and
+ * how it does TLS.
  */
 class DirectConnectOptionsTest {
 
@@ -108,7 +110,49 @@ class DirectConnectOptionsTest {
         assertFalse(described.contains("hunter2"));
     }
 
-    /** Splits the properties the way Quarkus does: quarkus.imdispatcher.* to the mapping, the rest to the config. */
+    @Test
+    void verifyFullChecksTheHostNameAgainstTheJvmsCasByDefault() {
+        PgConnectOptions options = resolve(Map.of("quarkus.datasource.jdbc.url",
+                "jdbc:postgresql://db/shop?sslmode=verify-full"));
+        assertEquals("HTTPS", options.getHostnameVerificationAlgorithm());
+        assertFalse(options.isTrustAll());
+        assertTrue(options.getTrustOptions() != null, "verify-full needs something to trust");
+    }
+
+    @Test
+    void verifyCaTrustsTheUrlsRootCertificateWithoutCheckingTheHostName(@TempDir Path directory) throws Exception {
+        Path ca = Files.writeString(directory.resolve("root.crt"), "-----BEGIN CERTIFICATE-----\n");
+        PgConnectOptions options = resolve(Map.of("quarkus.datasource.jdbc.url",
+                "jdbc:postgresql://db/shop?sslmode=verify-ca&sslrootcert=" + ca));
+        assertTrue(options.getTrustOptions() instanceof PemTrustOptions pem && pem.getCertPaths().contains(
+                ca.toString()), String.valueOf(options.getTrustOptions()));
+        assertTrue(options.getHostnameVerificationAlgorithm() == null
+                || options.getHostnameVerificationAlgorithm().isEmpty());
+    }
+
+    @Test
+    void aMissingRootCertificateNamesTheParameter() {
+        IllegalStateException error = assertThrows(IllegalStateException.class, () -> resolve(Map.of(
+                "quarkus.datasource.jdbc.url", "jdbc:postgresql://db/shop?sslmode=verify-ca&sslrootcert=/nowhere.crt")));
+        assertTrue(error.getMessage().contains("sslrootcert '/nowhere.crt'"), error.getMessage());
+    }
+
+    @Test
+    void requireEncryptsWithoutChecking() {
+        PgConnectOptions options = resolve(Map.of("quarkus.datasource.jdbc.url", "jdbc:postgresql://db/shop",
+                "quarkus.imdispatcher.ssl-mode", "require"));
+        assertTrue(options.isTrustAll());
+    }
+
+    @Test
+    void aNamedDatasourceIsNamedInMessages() {
+        IllegalStateException error = assertThrows(IllegalStateException.class,
+                () -> DirectConnectOptions.resolve(config(Map.of()), new DataSourceSettings("bus", Optional.empty(),
+                        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()), Optional.empty()));
+        assertTrue(error.getMessage().contains("quarkus.datasource.\"bus\".jdbc.url"), error.getMessage());
+    }
+
+    /** Splits the properties as Quarkus does: quarkus.imdispatcher.* to the mapping, the datasource's to its own. */
     private static PgConnectOptions resolve(Map<String, String> properties) {
         Map<String, String> own = new HashMap<>();
         properties.forEach((key, value) -> {
@@ -116,10 +160,11 @@ class DirectConnectOptionsTest {
                 own.put(key.substring("quarkus.imdispatcher.".length()), value);
             }
         });
-        SmallRyeConfig config = new SmallRyeConfigBuilder()
-                .withSources(new PropertiesConfigSource(new HashMap<>(properties), "test", 100))
-                .build();
-        return DirectConnectOptions.resolve(config(own), (Config) config);
+        DataSourceSettings dataSource = new DataSourceSettings("<default>",
+                Optional.ofNullable(properties.get("quarkus.datasource.jdbc.url")),
+                Optional.ofNullable(properties.get("quarkus.datasource.username")),
+                Optional.ofNullable(properties.get("quarkus.datasource.password")), Optional.empty(), Optional.empty());
+        return DirectConnectOptions.resolve(config(own), dataSource, Optional.empty());
     }
 
     /** The connection keys from a map; every other key is no business of the code under test. */
@@ -134,6 +179,7 @@ class DirectConnectOptionsTest {
                     case "username" -> Optional.ofNullable(values.get("username"));
                     case "password" -> Optional.ofNullable(values.get("password"));
                     case "sslMode" -> Optional.ofNullable(values.get("ssl-mode")).map(SslMode::of);
+                    case "tlsConfigurationName", "credentialsProvider", "credentialsProviderName" -> Optional.empty();
                     case "applicationName" -> values.getOrDefault("application-name", "imdispatcher");
                     case "connectTimeout" -> Duration.ofSeconds(10);
                     default -> throw new UnsupportedOperationException(method.getName());

@@ -1,0 +1,188 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/**
+ * The listener over TLS with {@code verify-full}, its trust from a Quarkus TLS registry configuration: PostgreSQL
+ * gets a certificate from a CA made here with openssl (put in its data directory, enabled by a reload; so this test
+ * needs the local Dev Services of this machine),
+ * the packaged application listens over TLS and delivers; trusting another CA, it refuses to start and says why.
+ */
+@QuarkusIntegrationTest
+@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+class TlsIT {
+
+    @TempDir
+    static Path certificates;
+
+    @BeforeAll
+    static void serverSpeaksTls() throws Exception {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Bus test CA",
+                "-keyout", "ca.key", "-out", "ca.crt");
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Another CA",
+                "-keyout", "other-ca.key", "-out", "other-ca.crt");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
+                "-out", "server.csr");
+        Files.writeString(certificates.resolve("server.ext"),
+                "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-extfile", "server.ext", "-out", "server.crt");
+        try (Connection connection = superuser(); Statement statement = connection.createStatement()) {
+            // Into the data directory, owned by the server's user, the key readable by it alone, as PostgreSQL asks.
+            Path data = Path.of(dataDirectory(statement));
+            serverFile(data, "bus-tls-server.crt", certificates.resolve("server.crt"));
+            serverFile(data, "bus-tls-server.key", certificates.resolve("server.key"));
+            statement.execute("ALTER SYSTEM SET ssl_cert_file = 'bus-tls-server.crt'");
+            statement.execute("ALTER SYSTEM SET ssl_key_file = 'bus-tls-server.key'");
+            statement.execute("ALTER SYSTEM SET ssl = on");
+            statement.execute("SELECT pg_reload_conf()");
+        }
+        await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
+            try (Connection tls = DriverManager.getConnection(directUrl("postgres") + "?sslmode=require",
+                    dev("quarkus.datasource.username"), dev("quarkus.datasource.password"))) {
+                return true;
+            }
+        });
+    }
+
+    @AfterAll
+    static void serverSpeaksClearAgain() throws SQLException {
+        try (Connection connection = superuser(); Statement statement = connection.createStatement()) {
+            statement.execute("ALTER SYSTEM RESET ssl");
+            statement.execute("ALTER SYSTEM RESET ssl_cert_file");
+            statement.execute("ALTER SYSTEM RESET ssl_key_file");
+            statement.execute("SELECT pg_reload_conf()");
+        }
+    }
+
+    @Test
+    void verifyFullWithTheRegistrysTrustStoreListensOverTls() throws Exception {
+        int port = freePort();
+        Map<String, String> config = appConfig(port, certificates.resolve("ca.crt"));
+        try (AppProcess app = AppProcess.start(config)) {
+            app.awaitHttp(port, "/q/health/ready");
+            String base = "http://localhost:" + port;
+            HttpClient client = HttpClient.newHttpClient();
+            String listener = client.send(HttpRequest.newBuilder(URI.create(base + "/bus/listener")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            Matcher pid = Pattern.compile("\"backendPid\":(\\d+)").matcher(listener);
+            assertTrue(pid.find(), listener);
+            try (Connection connection = superuser();
+                    PreparedStatement ssl = connection.prepareStatement("SELECT ssl FROM pg_stat_ssl WHERE pid = ?")) {
+                ssl.setInt(1, Integer.parseInt(pid.group(1)));
+                try (ResultSet row = ssl.executeQuery()) {
+                    assertTrue(row.next() && row.getBoolean(1), "the listening connection does not use TLS");
+                }
+            }
+            client.send(HttpRequest.newBuilder(URI.create(base + "/bus/send/greetings"))
+                    .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("over-tls"))
+                    .build(), HttpResponse.BodyHandlers.discarding());
+            await().atMost(Duration.ofSeconds(15)).until(() -> client.send(HttpRequest.newBuilder(
+                    URI.create(base + "/bus/received/greetings")).build(), HttpResponse.BodyHandlers.ofString())
+                    .body().contains("over-tls@greetings#"));
+            assertFalse(app.output().contains(" ERROR "), app.output());
+        }
+    }
+
+    @Test
+    void aServerCertificateFromAnotherCaFailsStartupSayingWhatToCheck() throws Exception {
+        int port = freePort();
+        Map<String, String> config = appConfig(port, certificates.resolve("other-ca.crt"));
+        try (AppProcess app = AppProcess.start(config)) {
+            assertTrue(app.process.waitFor(60, TimeUnit.SECONDS), "the application did not stop:\n" + app.output());
+            assertNotEquals(0, app.process.exitValue());
+            String output = app.output();
+            assertTrue(output.contains("could not reach PostgreSQL at "), output);
+            assertTrue(output.contains("The server's certificate was not accepted"), output);
+            assertTrue(output.contains("quarkus.imdispatcher.tls-configuration-name"), output);
+        }
+    }
+
+    private static Map<String, String> appConfig(int port, Path trustedCa) {
+        Map<String, String> config = new HashMap<>(DevServicesProperties.get());
+        config.put("quarkus.http.port", String.valueOf(port));
+        // No ssl-mode: a named TLS configuration means verify-full.
+        config.put("quarkus.imdispatcher.tls-configuration-name", "bus-tls");
+        config.put("quarkus.tls.bus-tls.trust-store.pem.certs", trustedCa.toString());
+        assertEquals("127.0.0.1", config.get("quarkus.imdispatcher.db-host"), "the certificate names 127.0.0.1");
+        return config;
+    }
+
+    private static void serverFile(Path dataDirectory, String name, Path source) throws IOException {
+        Path file = Files.copy(source, dataDirectory.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Files.setOwner(file, Files.getOwner(dataDirectory));
+    }
+
+    private static String dataDirectory(Statement statement) throws SQLException {
+        try (ResultSet row = statement.executeQuery("SHOW data_directory")) {
+            row.next();
+            return row.getString(1);
+        }
+    }
+
+    private static void openssl(String... arguments) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).directory(certificates.toFile()).redirectErrorStream(true)
+                .start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertEquals(0, process.waitFor(), String.join(" ", command) + "\n" + output);
+    }
+
+    private static Connection superuser() throws SQLException {
+        return DriverManager.getConnection(directUrl("postgres"), dev("quarkus.datasource.username"),
+                dev("quarkus.datasource.password"));
+    }
+
+    private static String directUrl(String database) {
+        return "jdbc:postgresql://" + dev("quarkus.imdispatcher.db-host") + ":" + dev("quarkus.imdispatcher.db-port")
+                + "/" + database;
+    }
+
+    private static String dev(String key) {
+        return DevServicesProperties.get().get(key);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

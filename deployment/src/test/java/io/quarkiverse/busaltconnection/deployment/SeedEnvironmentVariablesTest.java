@@ -12,7 +12,8 @@ import io.quarkus.test.QuarkusUnitTest;
 
 /**
  * IMDISPATCHER_DB_HOST / IMDISPATCHER_DB_PORT (the Odoo module's variables, set for this test's own JVM in the
- * module's pom) are read when quarkus.imdispatcher.db-host / db-port are not set: the listener tries to reach them.
+ * module's pom) are read, and win over application properties as any environment variable does, while
+ * QUARKUS_IMDISPATCHER_DB_PORT wins over IMDISPATCHER_DB_PORT: the listener tries 127.0.0.9:10.
  */
 class SeedEnvironmentVariablesTest {
 
@@ -22,16 +23,16 @@ class SeedEnvironmentVariablesTest {
             .overrideConfigKey("quarkus.devservices.enabled", "false")
             .overrideConfigKey("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5/app")
             .overrideConfigKey("quarkus.datasource.username", "app")
+            .overrideConfigKey("quarkus.imdispatcher.db-host", "from-properties.invalid")
+            .overrideConfigKey("quarkus.imdispatcher.db-port", "11")
             .assertException(failure -> {
                 StringBuilder messages = new StringBuilder();
                 for (Throwable t = failure; t != null; t = t.getCause()) {
                     messages.append(t.getMessage()).append('\n');
                 }
-                String host = System.getenv("IMDISPATCHER_DB_HOST");
-                String port = System.getenv("IMDISPATCHER_DB_PORT");
-                assertEquals("127.0.0.1", host, "the module's pom sets IMDISPATCHER_DB_HOST");
-                assertTrue(messages.toString().contains("at " + host + ":" + port + "/app as user app"),
-                        messages.toString());
+                assertEquals("127.0.0.9", System.getenv("IMDISPATCHER_DB_HOST"), "set in the module's pom");
+                assertEquals("10", System.getenv("QUARKUS_IMDISPATCHER_DB_PORT"), "set in the module's pom");
+                assertTrue(messages.toString().contains("at 127.0.0.9:10/app as user app"), messages.toString());
             });
 
     @Test

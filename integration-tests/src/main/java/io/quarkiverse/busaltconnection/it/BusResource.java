@@ -1,9 +1,5 @@
 package io.quarkiverse.busaltconnection.it;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 
@@ -17,9 +13,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-import org.postgresql.PGConnection;
 
-import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
@@ -40,9 +34,6 @@ public class BusResource {
 
     @Inject
     BusDispatcher dispatcher;
-
-    @Inject
-    AgroalDataSource dataSource;
 
     @Inject
     Drain drain;
@@ -137,26 +128,6 @@ public class BusResource {
     }
 
     /** The pooled path's pgjdbc prepareThreshold, after more executions of one statement than pgjdbc's default. */
-    @GET
-    @Path("/pooled")
-    @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, Object> pooled() throws SQLException {
-        try (Connection connection = dataSource.getConnection();
-                PreparedStatement statement = connection.prepareStatement("SELECT pg_backend_pid()")) {
-            int threshold = connection.unwrap(PGConnection.class).getPrepareThreshold();
-            // More executions than pgjdbc's default threshold (5): with named statements, PgBouncer in transaction
-            // mode would fail one of these with "prepared statement S_1 does not exist".
-            int pid = 0;
-            for (int i = 0; i < 10; i++) {
-                try (ResultSet result = statement.executeQuery()) {
-                    result.next();
-                    pid = result.getInt(1);
-                }
-            }
-            return Map.of("prepareThreshold", threshold, "backendPid", pid);
-        }
-    }
-
     /** The PostgreSQL backend pid of a connection of the direct reactive client. */
     @GET
     @Path("/direct")

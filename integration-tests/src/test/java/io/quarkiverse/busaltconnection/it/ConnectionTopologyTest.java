@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -15,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import jakarta.inject.Inject;
@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Vertx;
 
@@ -41,6 +42,9 @@ class ConnectionTopologyTest {
 
     @Inject
     Vertx vertx;
+
+    @Inject
+    AgroalDataSource dataSource;
 
     @Test
     @Order(1)
@@ -82,9 +86,32 @@ class ConnectionTopologyTest {
 
     @Test
     @Order(3)
-    void pooledPathIsSafeForTransactionPooling() {
-        Map<String, Object> pooled = given().get("/bus/pooled").then().statusCode(200).extract().jsonPath().getMap("$");
-        assertEquals(0, pooled.get("prepareThreshold"));
+    void aStatementRunMoreThanPrepareThresholdTimesWorksAcrossServerConnections() throws Exception {
+        Set<Integer> servers = new HashSet<>();
+        try (Connection hopping = dataSource.getConnection(); Connection other = dataSource.getConnection();
+                PreparedStatement statement = hopping.prepareStatement("SELECT pg_backend_pid(), ?::int + 1")) {
+            // pgjdbc names a statement after 5 executions by default; 12 executions, each a transaction of its own.
+            for (int i = 0; i < 12; i++) {
+                statement.setInt(1, i);
+                try (ResultSet row = statement.executeQuery()) {
+                    row.next();
+                    servers.add(row.getInt(1));
+                    assertEquals(i + 1, row.getInt(2));
+                }
+                // PgBouncer hands out the server connection released last: the other client takes it every second
+                // time, so the next execution runs on another server connection.
+                if (i % 2 == 0) {
+                    other.setAutoCommit(false);
+                    try (Statement hold = other.createStatement()) {
+                        hold.execute("SELECT 1");
+                    }
+                } else {
+                    other.commit();
+                    other.setAutoCommit(true);
+                }
+            }
+        }
+        assertTrue(servers.size() >= 2, "every execution ran on the same server connection: " + servers);
     }
 
     @Test

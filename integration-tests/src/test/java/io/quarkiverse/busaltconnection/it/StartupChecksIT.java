@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.it;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,6 +79,17 @@ class StartupChecksIT {
                 files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
             }
         }
+    }
+
+    @Test
+    void aConnectionErrorLogsNoPassword() throws Exception {
+        String pooled = DevServicesProperties.get().get("quarkus.datasource.jdbc.url");
+        String output = failedStartup(Map.of(
+                "quarkus.datasource.jdbc.url", pooled + "?password=url-s3cret-not-logged&sslpassword=ssl-s3cret-not-logged",
+                "quarkus.imdispatcher.password", "own-s3cret-not-logged",
+                "quarkus.imdispatcher.db-port", String.valueOf(freePort())));
+        assertTrue(output.contains("could not reach PostgreSQL"), output);
+        assertFalse(output.contains("s3cret-not-logged"), "a password in the log:\n" + output);
     }
 
     /** Starts the application with the Dev Services configuration plus {@code overrides}; it must fail. */

@@ -89,10 +89,18 @@ class DurableBusTest {
             }
         });
         int kills = 0;
+        List<String> sentWhileDown = new ArrayList<>();
         while (!sending.isDone()) {
             int pid = dispatcher.backendPid();
             if (pid > 0 && terminate(pid)) {
                 kills++;
+                // A message committed while the listener is away must come by replay, not by a notification.
+                await().atMost(Duration.ofSeconds(10)).until(() -> !dispatcher.listening());
+                String marker = run + ":down-" + kills;
+                bus.send("greetings", marker);
+                if (!dispatcher.listening()) {
+                    sentWhileDown.add(marker);
+                }
                 // Let the listener come back before the next kill.
                 await().atMost(Duration.ofSeconds(30)).until(() -> dispatcher.backendPid() > 0
                         && dispatcher.backendPid() != pid && dispatcher.listening());
@@ -101,6 +109,11 @@ class DurableBusTest {
         }
         sending.get();
         assertTrue(kills >= 2, "the listener backend was killed only " + kills + " time(s) while sending");
+        assertTrue(!sentWhileDown.isEmpty(), "nothing was committed while the listener was down");
+        for (String marker : sentWhileDown) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> DeliveryTest.received("greetings").stream()
+                    .filter(entry -> entry.startsWith(marker + "@")).count() == 1);
+        }
 
         List<String> expected = IntStream.range(0, count).mapToObj(i -> run + ":" + i).toList();
         for (String listener : List.of("sequence", "sequence-event-loop", "sequence-virtual-thread")) {
@@ -125,6 +138,44 @@ class DurableBusTest {
         int deleted = retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)));
         assertTrue(deleted >= 2, "deleted " + deleted);
         assertEquals(List.of(run + ":new"), payloadsLike(run + ":%"));
+    }
+
+    @Test
+    void retentionDeletesInBatchesUntilNothingIsLeft() throws Exception {
+        String run = DeliveryTest.unique("batches");
+        QuarkusTransaction.requiringNew().run(() -> IntStream.range(0, 1_000)
+                .forEach(i -> bus.send("retention", run + ":" + i)));
+        try (Connection connection = direct(); PreparedStatement backdate = connection.prepareStatement(
+                "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
+            backdate.setString(1, run + ":%");
+            assertEquals(1_000, backdate.executeUpdate());
+        }
+        awaitPositioned(run);
+        // Batches of 128: the loop must go round at least eight times.
+        int deleted = retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)), 128);
+        assertTrue(deleted >= 1_000, "deleted " + deleted);
+        assertEquals(List.of(), payloadsLike(run + ":%"));
+    }
+
+    @Test
+    void schemaCreationWaitsForTheSchemaLock() throws Exception {
+        BusTable table = new BusTable("locked_" + Long.toHexString(System.nanoTime()));
+        PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
+                .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
+        try (Connection other = direct(); PreparedStatement lock = other.prepareStatement(
+                "SELECT pg_advisory_lock(hashtext(?))"); PreparedStatement unlock = other.prepareStatement(
+                        "SELECT pg_advisory_unlock(hashtext(?))")) {
+            // Another instance is in the middle of creating the schema.
+            lock.setString(1, table.name());
+            lock.execute();
+            CompletableFuture<BusStartup.Head> start = CompletableFuture.supplyAsync(() -> BusStartup.prepare(vertx,
+                    options, table, true, Duration.ofSeconds(30)));
+            pause(1_500);
+            assertTrue(!start.isDone(), "the schema was created while another instance held the schema lock");
+            unlock.setString(1, table.name());
+            unlock.execute();
+            assertEquals(0L, start.get(30, TimeUnit.SECONDS).position());
+        }
     }
 
     @Test

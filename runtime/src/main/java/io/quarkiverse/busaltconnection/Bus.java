@@ -25,8 +25,8 @@ public interface Bus {
     /**
      * Sends {@code payload} encoded as JSON by the application's Jackson {@code ObjectMapper} on {@code channel}.
      *
-     * @throws IllegalArgumentException for a null or empty channel, a NUL character, or a payload that cannot be
-     *         encoded as JSON
+     * @throws IllegalArgumentException for a null or empty channel, a null payload, a NUL character, or a payload that
+     *         cannot be encoded as JSON
      * @throws IllegalStateException if the current transaction is marked for rollback
      * @throws BusException if the database refused the write
      */

@@ -75,8 +75,9 @@ public class PooledBus implements Bus {
 
     @Override
     public void send(String channel, Object payload) {
-        if (payload instanceof String text) {
-            send(channel, text);
+        if (payload == null || payload instanceof String) {
+            // A null object is refused as a null text is, rather than sent as the JSON literal null.
+            send(channel, (String) payload);
             return;
         }
         String json;
@@ -84,7 +85,7 @@ public class PooledBus implements Bus {
             json = objectMapper.writeValueAsString(payload);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("Cannot send on channel '" + channel + "': the payload of type "
-                    + (payload == null ? "null" : payload.getClass().getName()) + " cannot be written as JSON: "
+                    + payload.getClass().getName() + " cannot be written as JSON: "
                     + e.getOriginalMessage(), e);
         }
         send(channel, json);

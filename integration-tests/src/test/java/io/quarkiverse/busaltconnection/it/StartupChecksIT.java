@@ -82,6 +82,22 @@ class StartupChecksIT {
     }
 
     @Test
+    void schemaManagementNoneWithoutTheTableFailsStartupSayingWhatToCreate() throws Exception {
+        String output = failedStartup(Map.of("quarkus.imdispatcher.bus.schema-management", "none",
+                "quarkus.imdispatcher.bus.table", "absent_" + Long.toHexString(System.nanoTime())));
+        assertTrue(output.contains("cannot use its table 'absent_"), output);
+        assertTrue(output.contains("quarkus.imdispatcher.bus.schema-management is none"), output);
+    }
+
+    @Test
+    void aListenerInAnotherDatabaseFailsStartupNamingDbName() throws Exception {
+        // The datasource sends in the application's database; the listener would listen in another one.
+        String output = failedStartup(Map.of("quarkus.imdispatcher.db-name", "postgres"));
+        assertTrue(output.contains("does not hear the application"), output);
+        assertTrue(output.contains("db-name"), output);
+    }
+
+    @Test
     void aConnectionErrorLogsNoPassword() throws Exception {
         String pooled = DevServicesProperties.get().get("quarkus.datasource.jdbc.url");
         String output = failedStartup(Map.of(

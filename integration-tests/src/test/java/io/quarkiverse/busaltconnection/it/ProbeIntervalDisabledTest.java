@@ -2,16 +2,23 @@ package io.quarkiverse.busaltconnection.it;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.Map;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.scheduler.Scheduler;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
-/** {@code probe.interval=disabled}, which quarkus-scheduler accepts for any job, turns the periodic probe off. */
+/**
+ * {@code probe.interval=disabled} and {@code bus.cleanup-interval=off}, which quarkus-scheduler accepts for any job,
+ * turn the periodic probe and the retention job off; the bus still delivers.
+ */
 @QuarkusTest
 @TestProfile(ProbeIntervalDisabledTest.IntervalDisabled.class)
 class ProbeIntervalDisabledTest {
@@ -20,8 +27,17 @@ class ProbeIntervalDisabledTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("quarkus.imdispatcher.probe.interval", "disabled",
-                    "quarkus.imdispatcher.bus.cleanup-interval", "disabled");
+                    "quarkus.imdispatcher.bus.cleanup-interval", "off");
         }
+    }
+
+    @Inject
+    Scheduler scheduler;
+
+    @Test
+    void neitherJobIsScheduled() {
+        assertNull(scheduler.getScheduledJob("imdispatcher-listener-probe"), "the probe job is scheduled");
+        assertNull(scheduler.getScheduledJob("imdispatcher-bus-retention"), "the retention job is scheduled");
     }
 
     @Test

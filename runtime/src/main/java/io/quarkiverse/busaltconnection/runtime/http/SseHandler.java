@@ -67,21 +67,24 @@ public final class SseHandler implements Handler<RoutingContext> {
         HttpDelivery.Start start = delivery.start(read.last());
         start.reload().ifPresent(reason -> reload(delivery, response, start.after(), reason));
         ChannelFeed[] feed = new ChannelFeed[1];
+        long[] keepAlive = { -1 };
+        // Unsubscribes at once, not when the last bytes are written: a client that stopped reading may never take them.
+        Runnable finish = () -> {
+            feed[0].close();
+            vertx.cancelTimer(keepAlive[0]);
+        };
         feed[0] = new ChannelFeed(delivery.dispatcher, read.channels(), context, start.after(),
-                delivery.config.maxMessages(), batch -> write(delivery, response, batch), () -> {
+                delivery.config.maxMessages(), batch -> write(delivery, response, batch, finish), () -> {
                     LOG.debugf("SSE client fell more than %d messages behind; ending its stream for it to resume",
                             delivery.config.maxMessages());
+                    finish.run();
                     response.end();
                 });
-        long keepAlive = vertx.setPeriodic(delivery.config.sseKeepAlive().toMillis(), id -> {
-            if (!response.closed()) {
+        keepAlive[0] = vertx.setPeriodic(delivery.config.sseKeepAlive().toMillis(), id -> {
+            if (!response.closed() && !response.ended()) {
                 response.write(": keep-alive\n\n");
             }
         });
-        Runnable finish = () -> {
-            feed[0].close();
-            vertx.cancelTimer(keepAlive);
-        };
         response.closeHandler(ignored -> finish.run());
         response.endHandler(ignored -> finish.run());
         readBacklog(delivery, vertx, context, response, feed[0], read, finish);
@@ -118,7 +121,8 @@ public final class SseHandler implements Handler<RoutingContext> {
                 + delivery.json.createObjectNode().put("reason", reason) + "\n\n");
     }
 
-    private static void write(HttpDelivery delivery, HttpServerResponse response, List<BusMessage> messages) {
+    private static void write(HttpDelivery delivery, HttpServerResponse response, List<BusMessage> messages,
+            Runnable finish) {
         if (response.closed() || response.ended()) {
             return;
         }
@@ -133,6 +137,7 @@ public final class SseHandler implements Handler<RoutingContext> {
         if (response.writeQueueFull()) {
             LOG.debugf("SSE client too slow; ending its stream at position %d for it to resume",
                     messages.get(messages.size() - 1).position());
+            finish.run();
             response.end();
         }
     }

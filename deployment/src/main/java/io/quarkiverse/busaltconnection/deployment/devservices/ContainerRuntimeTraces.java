@@ -16,6 +16,9 @@ import java.util.Properties;
  */
 final class ContainerRuntimeTraces {
 
+    /** The logger of Testcontainers' search for a container runtime. */
+    private static final String TESTCONTAINERS_SEARCH = "org.testcontainers.dockerclient.DockerClientProviderStrategy";
+
     private ContainerRuntimeTraces() {
     }
 
@@ -57,5 +60,16 @@ final class ContainerRuntimeTraces {
         }
         return values.containsKey("docker.host") || values.containsKey("tc.host")
                 || values.containsKey("docker.client.strategy");
+    }
+
+    /**
+     * In dev mode Quarkus describes every Dev Service for its console and Dev UI, and asks Testcontainers on the way
+     * whether a container runtime exists; Testcontainers answers no with an ERROR and a list of what it tried. On a
+     * machine with no trace of one, where these Dev Services run local processes, that ERROR says nothing the INFO
+     * line about the chosen mode does not: its logger is turned off for this JVM. A Dev Service that does need
+     * containers still fails with its own message.
+     */
+    static void quietenTestcontainersSearch() {
+        java.util.logging.Logger.getLogger(TESTCONTAINERS_SEARCH).setLevel(java.util.logging.Level.OFF);
     }
 }

@@ -74,6 +74,9 @@ class ImDispatcherDevServicesProcessor {
                             : "no container runtime answers at " + trace.get())
                             + "); quarkus.imdispatcher.devservices.mode chooses");
         }
+        if (!containers && launchMode == LaunchMode.DEVELOPMENT && ContainerRuntimeTraces.find().isEmpty()) {
+            ContainerRuntimeTraces.quietenTestcontainersSearch();
+        }
         if (containers) {
             Optional<DevServicesResultBuildItem> found = share ? sharedContainers(keys, settings, launchMode)
                     : Optional.empty();

@@ -8,6 +8,7 @@ import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.config.SeedEnvironmentVariables;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbeJob;
 import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
@@ -49,7 +50,7 @@ public class BusAltConnectionProcessor {
         // The runtime jar is not a bean archive: add the Bus and the qualifier to the application's bean index.
         return AdditionalBeanBuildItem.builder()
                 .addBeanClasses(PooledBus.class, BusRetention.class, ListenerProbeJob.class, BusListener.class,
-                        BusDataSource.class, BusNotRunning.class)
+                        BusDataSource.class, BusNotRunning.class, BusObservers.class)
                 .build();
     }
 

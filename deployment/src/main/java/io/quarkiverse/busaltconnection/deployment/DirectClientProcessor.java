@@ -13,6 +13,7 @@ import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildProducer;
 import io.quarkus.deployment.annotations.BuildStep;
@@ -56,6 +57,7 @@ class DirectClientProcessor {
                 .scope(Singleton.class)
                 .addInjectionPoint(ClassType.create(ObjectMapper.class))
                 .addInjectionPoint(ClassType.create(BusDataSource.class))
+                .addInjectionPoint(ClassType.create(BusObservers.class))
                 .setRuntimeInit()
                 // Listening must be established before the application serves anything, or a message committed
                 // right after startup could go unheard.

@@ -24,6 +24,7 @@ import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectCredentials;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.agroal.runtime.DataSourcesJdbcRuntimeConfig;
@@ -159,7 +160,7 @@ public class BusAltConnectionRecorder {
                     table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),
                     bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout(),
-                    dataSourceSettings().jdbcUrlKey()),
+                    dataSourceSettings().jdbcUrlKey(), context.getInjectedReference(BusObservers.class)),
                     imdispatcher.connectTimeout());
             shutdown.addShutdownTask(() -> {
                 BusNotRunning.stopped();

@@ -166,6 +166,29 @@ public interface ImDispatcherConfig {
     @ConfigDocSection
     HttpDelivery http();
 
+    /**
+     * The bus's Micrometer meters, registered when the application has Micrometer (`quarkus-micrometer`).
+     */
+    @ConfigDocSection
+    Metrics metrics();
+
+    interface Metrics {
+
+        /**
+         * Whether the message meters carry a `channel` tag. Turn it off when channel names are made up at run time
+         * and even `max-channel-tags` series per meter are too many.
+         */
+        @WithDefault("true")
+        boolean channelTag();
+
+        /**
+         * Most distinct channel names the `channel` tag takes; messages of further channels are counted under
+         * `other`, so that channels named at run time cannot multiply the time series without bound.
+         */
+        @WithDefault("100")
+        int maxChannelTags();
+    }
+
     interface HttpDelivery {
 
         /**

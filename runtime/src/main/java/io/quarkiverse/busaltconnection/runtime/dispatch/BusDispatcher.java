@@ -22,6 +22,7 @@ import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.sequence.HeadHint;
 import io.quarkiverse.busaltconnection.runtime.sequence.Numbered;
 import io.quarkiverse.busaltconnection.runtime.sequence.Sequencer;
@@ -64,7 +65,7 @@ public class BusDispatcher {
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
             BusStartup.Head head, boolean listenWithoutListeners, Optional<ListenerProbe> probe, ObjectMapper json,
             Vertx vertx, Supplier<Executor> virtualThreads, int pageSize, long pageBytes, Duration sweepInterval,
-            Duration sequencerStallTimeout, String dataSourceUrlKey) {
+            Duration sequencerStallTimeout, String dataSourceUrlKey, BusObservers observers) {
     }
 
     /**
@@ -105,6 +106,9 @@ public class BusDispatcher {
         return dispatcher;
     }
 
+    private volatile boolean watchQueue;
+    private volatile double queueUsage = Double.NaN;
+
     private BusDispatcher(Setup setup) {
         this.connection = setup.connection();
         this.table = setup.table();
@@ -116,7 +120,8 @@ public class BusDispatcher {
         PageReader pages = new PageReader(table, setup.pageSize(), setup.pageBytes());
         for (ListenerMethod listener : setup.listeners()) {
             ListenerCursor cursor = new ListenerCursor(
-                    new ListenerInvoker(listener, setup.json(), setup.vertx(), setup.virtualThreads()), pages, sql,
+                    new ListenerInvoker(listener, setup.json(), setup.vertx(), setup.virtualThreads(),
+                            setup.observers()), pages, sql,
                     losses, this::headSeen, head);
             cursors.add(cursor);
             cursorsByChannel.computeIfAbsent(listener.channel, c -> new ArrayList<>()).add(cursor);
@@ -209,6 +214,10 @@ public class BusDispatcher {
         SqlClient client = connection.sqlClient();
         if (client == null) {
             return;
+        }
+        if (watchQueue) {
+            client.query("SELECT pg_notification_queue_usage()").execute()
+                    .onSuccess(rows -> queueUsage = rows.iterator().next().getDouble(0));
         }
         client.query(table.head()).execute().onSuccess(rows -> {
             Row row = rows.iterator().next();
@@ -341,6 +350,19 @@ public class BusDispatcher {
     /** PostgreSQL backend pid of the listening connection, or -1 while it is not connected. */
     public int backendPid() {
         return connection.backendPid();
+    }
+
+    /**
+     * Asks the sweep to read {@code pg_notification_queue_usage()} too, for {@link #notificationQueueUsage()}: only
+     * when something shows it.
+     */
+    public void watchNotificationQueue() {
+        watchQueue = true;
+    }
+
+    /** The fraction of PostgreSQL's notification queue in use at the last sweep; NaN before the first. */
+    public double notificationQueueUsage() {
+        return queueUsage;
     }
 
     /** How often the sweep runs. */

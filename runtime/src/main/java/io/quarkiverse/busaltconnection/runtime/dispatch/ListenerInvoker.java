@@ -1,5 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.dispatch;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -13,6 +15,7 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.busaltconnection.BusMessage;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.InjectableContext.ContextState;
 import io.quarkus.arc.ManagedContext;
@@ -42,13 +45,16 @@ final class ListenerInvoker {
      */
     private final Context context;
     private final Executor virtualThreads;
+    private final BusObservers observers;
 
     /**
      * @param virtualThreads asked for only by {@code @RunOnVirtualThread} listeners: creating the executor on a JDK
      *        without virtual threads logs a warning, which other applications should not see
      */
-    ListenerInvoker(ListenerMethod method, ObjectMapper objectMapper, Vertx vertx, Supplier<Executor> virtualThreads) {
+    ListenerInvoker(ListenerMethod method, ObjectMapper objectMapper, Vertx vertx, Supplier<Executor> virtualThreads,
+            BusObservers observers) {
         this.method = method;
+        this.observers = observers;
         this.invoker = method.invoker.getValue();
         this.objectMapper = objectMapper;
         this.payloadType = method.payloadType.isEmpty() ? null
@@ -71,7 +77,9 @@ final class ListenerInvoker {
         // A fresh duplicated context per message, like an event-bus delivery: safe for Hibernate Reactive & co.
         Context messageContext = VertxContext.createNewDuplicatedContext(context);
         VertxContextSafetyToggle.setContextSafe(messageContext, true);
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        // Completed with whether the call succeeded.
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        Instant started = Instant.now();
         switch (method.executionModel) {
             case NON_BLOCKING -> messageContext.runOnContext(ignored -> call(message, done));
             case BLOCKING -> messageContext.executeBlocking(() -> {
@@ -84,14 +92,15 @@ final class ListenerInvoker {
                     virtualThreads.execute(() -> call(message, done));
                 } catch (RuntimeException e) {
                     logFailure(message, e);
-                    done.complete(null);
+                    done.complete(false);
                 }
             });
         }
-        return done;
+        return done.thenAccept(success -> observers.delivered(message.channel(), method.description, success,
+                Duration.between(message.time(), started), Duration.between(started, Instant.now())));
     }
 
-    private void call(BusMessage message, CompletableFuture<Void> done) {
+    private void call(BusMessage message, CompletableFuture<Boolean> done) {
         Object[] arguments;
         try {
             arguments = arguments(message);
@@ -99,7 +108,7 @@ final class ListenerInvoker {
             LOG.errorf("@BusListener %s cannot read message %d of channel '%s' as %s: %s. The message is skipped"
                     + " for this listener; send a payload of that shape, or take the payload as String.",
                     method.description, message.position(), message.channel(), method.payloadType, e.getMessage());
-            done.complete(null);
+            done.complete(false);
             return;
         }
         ManagedContext requestContext = Arc.container().requestContext();
@@ -115,7 +124,7 @@ final class ListenerInvoker {
                 requestContext.terminate();
             }
             logFailure(message, e);
-            done.complete(null);
+            done.complete(false);
             return;
         }
         if (result instanceof CompletionStage<?> stage) {
@@ -130,13 +139,13 @@ final class ListenerInvoker {
                 if (failure != null) {
                     logFailure(message, failure);
                 }
-                done.complete(null);
+                done.complete(failure == null);
             });
         } else {
             if (activated) {
                 requestContext.terminate();
             }
-            done.complete(null);
+            done.complete(true);
         }
     }
 

@@ -30,6 +30,7 @@ public final class LossLog {
 
     private final Deque<Loss> recent = new ArrayDeque<>();
     private final AtomicLong count = new AtomicLong();
+    private final AtomicLong positions = new AtomicLong();
 
     /**
      * Retention deleted messages of {@code channels} up to {@code through} that {@code reader}, at position
@@ -38,6 +39,7 @@ public final class LossLog {
     public void report(String reader, String channels, long after, long through) {
         Loss loss = new Loss(reader, channels, after, through, Instant.now());
         count.incrementAndGet();
+        positions.addAndGet(Math.max(0, through - after));
         synchronized (recent) {
             if (recent.size() == KEPT) {
                 recent.removeFirst();
@@ -52,6 +54,11 @@ public final class LossLog {
     /** How many losses were noticed since startup. */
     public long count() {
         return count.get();
+    }
+
+    /** How many positions the losses spanned: at most that many messages of the readers' channels were lost. */
+    public long positions() {
+        return positions.get();
     }
 
     /** The last few losses, oldest first. */

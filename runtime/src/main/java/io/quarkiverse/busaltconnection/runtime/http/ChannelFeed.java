@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.Page;
 import io.quarkiverse.busaltconnection.runtime.store.StoredMessage;
 import io.vertx.core.Context;
@@ -29,6 +30,8 @@ final class ChannelFeed {
     private final int maxBuffered;
     private final List<BusMessage> buffered = new ArrayList<>();
     private final Consumer<BusMessage> subscriber;
+    private final String kind;
+    private final BusObservers observers;
     private long lastSent;
     private boolean live;
     private boolean closed;
@@ -36,10 +39,13 @@ final class ChannelFeed {
     /**
      * @param sink receives batches of new messages, in position order
      * @param overflow called once when more than {@code maxBuffered} live messages waited; the feed is closed then
+     * @param kind the kind of client, {@code long-poll} or {@code sse}, for the observers
      */
     ChannelFeed(BusDispatcher dispatcher, Set<String> channels, Context context, long after, int maxBuffered,
-            Consumer<List<BusMessage>> sink, Runnable overflow) {
+            Consumer<List<BusMessage>> sink, Runnable overflow, String kind, BusObservers observers) {
         this.dispatcher = dispatcher;
+        this.kind = kind;
+        this.observers = observers;
         this.channels = channels;
         this.context = context;
         this.lastSent = after;
@@ -53,6 +59,7 @@ final class ChannelFeed {
             }
         };
         dispatcher.subscribe(subscriber);
+        observers.httpClientJoined(kind);
     }
 
     long lastSent() {
@@ -110,6 +117,7 @@ final class ChannelFeed {
             closed = true;
             buffered.clear();
             dispatcher.unsubscribe(subscriber);
+            observers.httpClientLeft(kind);
         }
     }
 }

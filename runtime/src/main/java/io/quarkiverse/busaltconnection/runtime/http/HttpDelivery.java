@@ -10,6 +10,7 @@ import io.quarkiverse.busaltconnection.BusChannelAuthorizer;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusReader;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkiverse.busaltconnection.runtime.store.Page;
@@ -27,6 +28,7 @@ final class HttpDelivery {
     final ImDispatcherConfig.HttpDelivery config;
     final BusDispatcher dispatcher;
     final ObjectMapper json;
+    final BusObservers observers;
     private final BusChannelAuthorizer authorizer;
     private final BusReader reader;
     private final long pageBytes;
@@ -38,6 +40,7 @@ final class HttpDelivery {
         this.config = all.http();
         this.dispatcher = container.instance(BusDispatcher.class).get();
         this.json = container.instance(ObjectMapper.class).get();
+        this.observers = container.instance(BusObservers.class).get();
         this.authorizer = container.instance(BusChannelAuthorizer.class).get();
         this.reader = new BusReader(container.instance(BusDataSource.class).get().get(), new BusTable(all.bus().table()));
         this.pageBytes = all.bus().listenerPageBytes().asLongValue();

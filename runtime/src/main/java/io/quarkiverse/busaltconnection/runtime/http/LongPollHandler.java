@@ -94,7 +94,7 @@ public final class LongPollHandler implements Handler<RoutingContext> {
                 () -> {
                     finish.run();
                     answer(delivery, response, List.of(), delivery.cursor(after), Optional.empty());
-                });
+                }, "long-poll", delivery.observers);
         timer[0] = vertx.setTimer(delivery.config.pollTimeout().toMillis(), id -> {
             feed[0].close();
             answer(delivery, response, List.of(), delivery.cursor(feed[0].lastSent()), Optional.empty());

@@ -79,7 +79,7 @@ public final class SseHandler implements Handler<RoutingContext> {
                             delivery.config.maxMessages());
                     finish.run();
                     response.end();
-                });
+                }, "sse", delivery.observers);
         keepAlive[0] = vertx.setPeriodic(delivery.config.sseKeepAlive().toMillis(), id -> {
             if (!response.closed() && !response.ended()) {
                 response.write(": keep-alive\n\n");

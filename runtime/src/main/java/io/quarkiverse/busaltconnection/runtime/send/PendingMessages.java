@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import jakarta.transaction.Status;
 import jakarta.transaction.Synchronization;
@@ -26,23 +27,27 @@ final class PendingMessages implements Synchronization {
     private final TransactionSynchronizationRegistry transactions;
     private final AgroalDataSource dataSource;
     private final BusWriter writer;
-    private final WrittenHint hint;
+    private final Consumer<List<Outgoing>> committed;
     private final List<Outgoing> messages = new ArrayList<>();
 
     private PendingMessages(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
-            BusWriter writer, WrittenHint hint) {
+            BusWriter writer, Consumer<List<Outgoing>> committed) {
         this.transactions = transactions;
         this.dataSource = dataSource;
         this.writer = writer;
-        this.hint = hint;
+        this.committed = committed;
     }
 
-    /** The messages of the current transaction, registering for its completion on first use. */
+    /**
+     * The messages of the current transaction, registering for its completion on first use.
+     *
+     * @param committed what to do with the messages once the transaction committed (wake the sequencer, count them)
+     */
     static PendingMessages of(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
-            BusWriter writer, WrittenHint hint) {
+            BusWriter writer, Consumer<List<Outgoing>> committed) {
         PendingMessages pending = (PendingMessages) transactions.getResource(KEY);
         if (pending == null) {
-            pending = new PendingMessages(transactions, dataSource, writer, hint);
+            pending = new PendingMessages(transactions, dataSource, writer, committed);
             transactions.putResource(KEY, pending);
             transactions.registerInterposedSynchronization(pending);
         }
@@ -70,7 +75,7 @@ final class PendingMessages implements Synchronization {
     public void afterCompletion(int status) {
         // A rolled-back transaction took its rows with it: nothing to undo, nobody to wake.
         if (status == Status.STATUS_COMMITTED) {
-            hint.request();
+            committed.accept(messages);
         }
     }
 

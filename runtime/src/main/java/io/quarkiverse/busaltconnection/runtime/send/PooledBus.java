@@ -19,6 +19,7 @@ import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
 import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
@@ -36,10 +37,12 @@ public class PooledBus implements Bus {
     private final TransactionSynchronizationRegistry transactions;
     private final BusWriter writer;
     private final WrittenHint hint;
+    private final BusObservers observers;
 
     @Inject
     public PooledBus(BusDataSource dataSource, ObjectMapper objectMapper,
-            TransactionSynchronizationRegistry transactions, ImDispatcherConfig config) {
+            TransactionSynchronizationRegistry transactions, ImDispatcherConfig config, BusObservers observers) {
+        this.observers = observers;
         this.dataSource = dataSource.get();
         this.objectMapper = objectMapper;
         this.transactions = transactions;
@@ -66,7 +69,7 @@ public class PooledBus implements Bus {
         if (status == Status.STATUS_NO_TRANSACTION) {
             writeAlone(message);
         } else if (status == Status.STATUS_ACTIVE) {
-            PendingMessages.of(transactions, dataSource, writer, hint).add(message);
+            PendingMessages.of(transactions, dataSource, writer, this::committed).add(message);
         } else {
             throw new IllegalStateException("Cannot send on channel '" + channel + "': the current transaction is "
                     + PendingMessages.describe(status) + " and will not commit");
@@ -98,6 +101,14 @@ public class PooledBus implements Bus {
         } catch (SQLException e) {
             throw new BusException("Sending on channel '" + message.channel() + "' failed: " + e.getMessage(), e);
         }
+        committed(List.of(message));
+    }
+
+    /** After the commit: the sequencer is woken, the observers told. */
+    private void committed(List<Outgoing> messages) {
         hint.request();
+        for (Outgoing message : messages) {
+            observers.sent(message.channel());
+        }
     }
 }

@@ -1,0 +1,62 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.stream.IntStream;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * The bus's meters in /q/metrics (Prometheus registry) follow known traffic: N sent gives N delivered, lag goes back
+ * to 0, a killed listener backend adds a reconnection.
+ */
+@QuarkusTest
+class MetricsTest {
+
+    private static final String GREETING = "listener=\"io.quarkiverse.busaltconnection.it.Listeners#greeting("
+            + "java.lang.String, io.quarkiverse.busaltconnection.BusMessage)\"";
+
+    @Inject
+    BusDispatcher dispatcher;
+
+    @Test
+    void sentAndDeliveredCountTheMessagesAndLagReturnsToZero() {
+        double sentBefore = PrometheusScrape.valueOrZero("imdispatcher_messages_sent_total", "channel=\"greetings\"");
+        double deliveredBefore = PrometheusScrape.valueOrZero("imdispatcher_messages_delivered_total",
+                "channel=\"greetings\"", GREETING, "outcome=\"success\"");
+        String run = DeliveryTest.unique("metrics");
+        IntStream.range(0, 5).forEach(i -> DeliveryTest.send("greetings", run + "-" + i));
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertEquals(deliveredBefore + 5,
+                PrometheusScrape.valueOrZero("imdispatcher_messages_delivered_total", "channel=\"greetings\"",
+                        GREETING, "outcome=\"success\"")));
+        assertEquals(sentBefore + 5, PrometheusScrape.valueOrZero("imdispatcher_messages_sent_total",
+                "channel=\"greetings\""));
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(
+                () -> assertEquals(0.0, PrometheusScrape.valueOrZero("imdispatcher_listener_lag", GREETING)));
+        assertTrue(PrometheusScrape.valueOrZero("imdispatcher_delivery_latency_seconds_count",
+                "channel=\"greetings\"") >= 5);
+        assertTrue(PrometheusScrape.valueOrZero("imdispatcher_listener_duration_seconds_count", GREETING) >= 5);
+        assertEquals(1.0, PrometheusScrape.valueOrZero("imdispatcher_listener_connected"));
+        assertTrue(PrometheusScrape.value("imdispatcher_http_clients", "kind=\"sse\"").isPresent());
+        await().atMost(Duration.ofSeconds(5)).until(() -> PrometheusScrape.value(
+                "imdispatcher_notification_queue_usage").orElse(Double.NaN) >= 0);
+    }
+
+    @Test
+    void aKilledListenerBackendCountsOneReconnection() throws Exception {
+        double before = PrometheusScrape.valueOrZero("imdispatcher_listener_reconnections_total");
+        int pid = dispatcher.backendPid();
+        assertTrue(BusEngineTest.terminate(pid));
+        await().atMost(Duration.ofSeconds(20)).until(() -> dispatcher.listening() && dispatcher.backendPid() != pid);
+        assertEquals(before + 1, PrometheusScrape.valueOrZero("imdispatcher_listener_reconnections_total"));
+    }
+}

@@ -1,0 +1,32 @@
+package io.quarkiverse.busaltconnection.runtime.observe;
+
+import java.time.Duration;
+
+/**
+ * What the bus tells the integrations that watch it (metrics, later traces). Implementations are beans, present only
+ * when the application has the capability; each method is called on the thread where the event happens and must not
+ * block.
+ */
+public interface BusObserver {
+
+    /** A message was committed to the bus (or written outside a transaction). */
+    default void sent(String channel) {
+    }
+
+    /**
+     * A {@code @BusListener} call is over.
+     *
+     * @param sinceWritten from the message's write (its row's time) to the start of the call
+     * @param took the call, including the {@code Uni} or {@code CompletionStage} it returned
+     */
+    default void delivered(String channel, String listener, boolean success, Duration sinceWritten, Duration took) {
+    }
+
+    /** An HTTP client subscribed ({@code kind}: long-poll or sse). */
+    default void httpClientJoined(String kind) {
+    }
+
+    /** An HTTP client's subscription ended. */
+    default void httpClientLeft(String kind) {
+    }
+}

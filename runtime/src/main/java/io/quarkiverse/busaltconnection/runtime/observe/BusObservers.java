@@ -1,0 +1,63 @@
+package io.quarkiverse.busaltconnection.runtime.observe;
+
+import java.time.Duration;
+import java.util.List;
+
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
+import org.jboss.logging.Logger;
+
+/**
+ * Every {@link BusObserver} bean of the application, called in turn; an observer that throws is logged and does not
+ * disturb the bus or the other observers.
+ */
+@Singleton
+public class BusObservers {
+
+    private static final Logger LOG = Logger.getLogger(BusObservers.class);
+
+    private final List<BusObserver> observers;
+
+    @Inject
+    public BusObservers(@Any Instance<BusObserver> observers) {
+        this.observers = observers.stream().toList();
+    }
+
+    /** None: for code that runs without the container. */
+    public static BusObservers none() {
+        return new BusObservers(List.of());
+    }
+
+    private BusObservers(List<BusObserver> observers) {
+        this.observers = observers;
+    }
+
+    public void sent(String channel) {
+        each(observer -> observer.sent(channel));
+    }
+
+    public void delivered(String channel, String listener, boolean success, Duration sinceWritten, Duration took) {
+        each(observer -> observer.delivered(channel, listener, success, sinceWritten, took));
+    }
+
+    public void httpClientJoined(String kind) {
+        each(observer -> observer.httpClientJoined(kind));
+    }
+
+    public void httpClientLeft(String kind) {
+        each(observer -> observer.httpClientLeft(kind));
+    }
+
+    private void each(java.util.function.Consumer<BusObserver> call) {
+        for (BusObserver observer : observers) {
+            try {
+                call.accept(observer);
+            } catch (RuntimeException e) {
+                LOG.debugf(e, "Bus observer %s failed", observer.getClass().getName());
+            }
+        }
+    }
+}

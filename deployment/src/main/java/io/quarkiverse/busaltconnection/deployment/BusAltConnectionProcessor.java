@@ -9,6 +9,7 @@ import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
 import io.quarkiverse.busaltconnection.runtime.config.SeedEnvironmentVariables;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbeJob;
 import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
@@ -50,7 +51,7 @@ public class BusAltConnectionProcessor {
         // The runtime jar is not a bean archive: add the Bus and the qualifier to the application's bean index.
         return AdditionalBeanBuildItem.builder()
                 .addBeanClasses(PooledBus.class, BusRetention.class, ListenerProbeJob.class, BusListener.class,
-                        BusDataSource.class, BusNotRunning.class, BusObservers.class)
+                        BusDataSource.class, BusNotRunning.class, BusObservers.class, PgBouncerConsole.class)
                 .build();
     }
 

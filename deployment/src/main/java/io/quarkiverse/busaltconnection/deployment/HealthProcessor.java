@@ -1,6 +1,8 @@
 package io.quarkiverse.busaltconnection.deployment;
 
 import io.quarkiverse.busaltconnection.runtime.health.BusListenerHealthCheck;
+import io.quarkiverse.busaltconnection.runtime.health.BusLivenessCheck;
+import io.quarkiverse.busaltconnection.runtime.health.BusStartupCheck;
 import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
 
@@ -12,5 +14,15 @@ class HealthProcessor {
     @BuildStep
     HealthBuildItem listenerReadiness(ImDispatcherHealthBuildConfig config) {
         return new HealthBuildItem(BusListenerHealthCheck.class.getName(), config.enabled());
+    }
+
+    @BuildStep
+    HealthBuildItem dispatcherLiveness(ImDispatcherHealthBuildConfig config) {
+        return new HealthBuildItem(BusLivenessCheck.class.getName(), config.enabled());
+    }
+
+    @BuildStep
+    HealthBuildItem firstListenStartup(ImDispatcherHealthBuildConfig config) {
+        return new HealthBuildItem(BusStartupCheck.class.getName(), config.enabled());
     }
 }

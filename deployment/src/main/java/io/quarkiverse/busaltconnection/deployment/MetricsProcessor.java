@@ -4,6 +4,7 @@ import java.util.Optional;
 
 import io.quarkiverse.busaltconnection.runtime.metrics.BusMetrics;
 import io.quarkiverse.busaltconnection.runtime.metrics.DispatcherMeters;
+import io.quarkiverse.busaltconnection.runtime.metrics.PgBouncerMeters;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.deployment.metrics.MetricsCapabilityBuildItem;
@@ -23,7 +24,7 @@ class MetricsProcessor {
         if (!metrics.enabled() || !micrometer) {
             return null;
         }
-        return AdditionalBeanBuildItem.builder().addBeanClasses(BusMetrics.class, DispatcherMeters.class)
+        return AdditionalBeanBuildItem.builder().addBeanClasses(BusMetrics.class, DispatcherMeters.class, PgBouncerMeters.class)
                 .setUnremovable().build();
     }
 }

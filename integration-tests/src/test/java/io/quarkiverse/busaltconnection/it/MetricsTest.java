@@ -1,10 +1,14 @@
 package io.quarkiverse.busaltconnection.it;
 
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasKey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.IntStream;
 
 import jakarta.inject.Inject;
@@ -16,7 +20,8 @@ import io.quarkus.test.junit.QuarkusTest;
 
 /**
  * The bus's meters in /q/metrics (Prometheus registry) follow known traffic: N sent gives N delivered, lag goes back
- * to 0, a killed listener backend adds a reconnection.
+ * to 0, a killed listener backend adds a reconnection; PgBouncer's pools show under pgbouncer_exporter's names; the
+ * liveness and startup checks are there.
  */
 @QuarkusTest
 class MetricsTest {
@@ -49,6 +54,33 @@ class MetricsTest {
         assertTrue(PrometheusScrape.value("imdispatcher_http_clients", "kind=\"sse\"").isPresent());
         await().atMost(Duration.ofSeconds(5)).until(() -> PrometheusScrape.value(
                 "imdispatcher_notification_queue_usage").orElse(Double.NaN) >= 0);
+    }
+
+    @Test
+    void pgbouncerPoolsAreGaugesNamedAsPgbouncerExporterNamesThem() {
+        String pool = "database=\"" + Servers.database() + "\"";
+        String user = "user=\"" + Servers.user() + "\"";
+        DeliveryTest.send("greetings", DeliveryTest.unique("pool-traffic"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> PrometheusScrape.value(
+                "pgbouncer_pools_client_active_connections", pool, user).isPresent());
+        for (String gauge : List.of("pgbouncer_pools_client_waiting_connections",
+                "pgbouncer_pools_server_active_connections", "pgbouncer_pools_server_idle_connections",
+                "pgbouncer_pools_client_maxwait_seconds")) {
+            assertTrue(PrometheusScrape.value(gauge, pool, user).isPresent(), gauge + " is missing");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> PrometheusScrape.valueOrZero(
+                "pgbouncer_stats_queries_pooled_total", pool) > 0);
+        // The seed article's advice, in the readiness check's details.
+        given().get("/q/health/ready").then().body("checks.find { it.name == 'Bus Alt Connection listener' }.data",
+                hasKey("pgbouncer cl_waiting"));
+    }
+
+    @Test
+    void livenessAndStartupChecksAreUp() {
+        given().get("/q/health/live").then().statusCode(200)
+                .body("checks.find { it.name == 'Bus Alt Connection dispatcher' }.status", equalTo("UP"));
+        given().get("/q/health/started").then().statusCode(200)
+                .body("checks.find { it.name == 'Bus Alt Connection first LISTEN' }.status", equalTo("UP"));
     }
 
     @Test

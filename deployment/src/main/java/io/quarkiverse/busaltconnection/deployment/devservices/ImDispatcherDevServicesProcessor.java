@@ -122,7 +122,10 @@ class ImDispatcherDevServicesProcessor {
                         keys.username(), started -> settings.username(),
                         keys.password(), started -> settings.password(),
                         "quarkus.imdispatcher.db-host", PoolerStack::host,
-                        "quarkus.imdispatcher.db-port", started -> String.valueOf(started.postgresPort())))
+                        "quarkus.imdispatcher.db-port", started -> String.valueOf(started.postgresPort()),
+                        // Its admin console, for the pool statistics: the user is in stats_users.
+                        "quarkus.imdispatcher.pgbouncer.host", PoolerStack::host,
+                        "quarkus.imdispatcher.pgbouncer.port", started -> String.valueOf(started.pgbouncerPort())))
                 .build();
     }
 
@@ -149,7 +152,9 @@ class ImDispatcherDevServicesProcessor {
                         keys.username(), username,
                         keys.password(), password,
                         "quarkus.imdispatcher.db-host", host,
-                        "quarkus.imdispatcher.db-port", String.valueOf(postgresPort)))
+                        "quarkus.imdispatcher.db-port", String.valueOf(postgresPort),
+                        "quarkus.imdispatcher.pgbouncer.host", host,
+                        "quarkus.imdispatcher.pgbouncer.port", String.valueOf(pgbouncerPort)))
                 .build();
     }
 

@@ -167,6 +167,44 @@ public interface ImDispatcherConfig {
     HttpDelivery http();
 
     /**
+     * PgBouncer's pool statistics (`SHOW POOLS`, `SHOW STATS` on its admin console), read on an interval when `host`
+     * is set: gauges named as prometheus-community's pgbouncer_exporter names them (with Micrometer), and the
+     * readiness check's details. Dev Services set them.
+     */
+    @ConfigDocSection
+    PgBouncerConsole pgbouncer();
+
+    interface PgBouncerConsole {
+
+        /**
+         * Host of PgBouncer. Setting it turns the statistics on.
+         */
+        Optional<String> host();
+
+        /**
+         * Port of PgBouncer.
+         */
+        @WithDefault("6432")
+        int port();
+
+        /**
+         * A user listed in PgBouncer's `stats_users` or `admin_users`. Defaults to the bus's datasource's username.
+         */
+        Optional<String> user();
+
+        /**
+         * Its password. Defaults to the bus's datasource's password. Never logged.
+         */
+        Optional<String> password();
+
+        /**
+         * How often the statistics are read.
+         */
+        @WithDefault("15s")
+        Duration interval();
+    }
+
+    /**
      * The bus's Micrometer meters, registered when the application has Micrometer (`quarkus-micrometer`).
      */
     @ConfigDocSection

@@ -365,6 +365,14 @@ public class BusDispatcher {
         return queueUsage;
     }
 
+    /**
+     * Whether the bus table changed its epoch while this instance ran (a restored copy replaced it): this instance's
+     * positions mean nothing there, and only a restart makes it deliver again.
+     */
+    public boolean epochChanged() {
+        return epochChangeReported;
+    }
+
     /** How often the sweep runs. */
     public Duration sweepInterval() {
         return sweepInterval;

@@ -16,6 +16,7 @@ import org.eclipse.microprofile.health.Readiness;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.dispatch.LossLog;
+import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
 import io.quarkus.runtime.configuration.DurationConverter;
 
 /**
@@ -31,11 +32,13 @@ public class BusListenerHealthCheck implements HealthCheck {
 
     private final BusDispatcher dispatcher;
     private final ImDispatcherConfig config;
+    private final PgBouncerConsole pgbouncer;
 
     @Inject
-    public BusListenerHealthCheck(BusDispatcher dispatcher, ImDispatcherConfig config) {
+    public BusListenerHealthCheck(BusDispatcher dispatcher, ImDispatcherConfig config, PgBouncerConsole pgbouncer) {
         this.dispatcher = dispatcher;
         this.config = config;
+        this.pgbouncer = pgbouncer;
     }
 
     @Override
@@ -68,6 +71,10 @@ public class BusListenerHealthCheck implements HealthCheck {
         dispatcher.lastProbe().ifPresent(time -> response.withData("lastProbe", time.toString()));
         stale.ifPresent(reason -> response.withData("probe", reason));
         dispatcher.probeSendFailure().ifPresent(reason -> response.withData("datasource", reason));
+        // The seed article's advice: clients waiting for a server connection mean the pool is too small.
+        pgbouncer.last().ifPresent(statistics -> response.withData("pgbouncer cl_waiting", (long) statistics
+                .clientsWaiting()).withData("pgbouncer maxwait", statistics.longestWaitSeconds() + "s"));
+        pgbouncer.failure().ifPresent(reason -> response.withData("pgbouncer", reason));
         return response.build();
     }
 

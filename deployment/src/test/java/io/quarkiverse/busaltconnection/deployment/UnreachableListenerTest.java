@@ -3,10 +3,6 @@ package io.quarkiverse.busaltconnection.deployment;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -19,7 +15,7 @@ import io.quarkus.test.QuarkusUnitTest;
  */
 class UnreachableListenerTest {
 
-    private static final int CLOSED_PORT = closedPort();
+    private static final int CLOSED_PORT = ClosedPort.find();
 
     @RegisterExtension
     static final QuarkusUnitTest APP = new QuarkusUnitTest()
@@ -53,16 +49,6 @@ class UnreachableListenerTest {
     static class OneListener {
         @BusListener("anything")
         void on(String payload) {
-        }
-    }
-
-    /** A port nothing listens on: bound, then released. */
-    private static int closedPort() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.it;
 
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,6 +47,13 @@ public final class AppProcess implements AutoCloseable {
         Path log = Files.createTempFile("bus-app", ".log");
         return new AppProcess(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
                 .start(), log);
+    }
+
+    /** A port free now, for an application's HTTP server or a server a test starts. */
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     String output() throws IOException {

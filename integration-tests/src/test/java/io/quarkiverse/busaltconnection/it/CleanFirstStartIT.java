@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,10 +42,7 @@ class CleanFirstStartIT {
             statement.execute("CREATE DATABASE " + database);
         }
         Properties pooled = Driver.parseURL(dev.get("quarkus.datasource.jdbc.url"), null);
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = AppProcess.freePort();
         Map<String, String> config = new HashMap<>(dev);
         config.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://" + pooled.getProperty("PGHOST") + ":"
                 + pooled.getProperty("PGPORT") + "/" + database);

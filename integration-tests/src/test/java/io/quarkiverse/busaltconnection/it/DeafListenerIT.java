@@ -3,7 +3,6 @@ package io.quarkiverse.busaltconnection.it;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,10 +29,7 @@ class DeafListenerIT {
         Map<String, String> dev = DevServicesProperties.get();
         try (NotificationDroppingProxy proxy = new NotificationDroppingProxy(dev.get("quarkus.imdispatcher.db-host"),
                 Integer.parseInt(dev.get("quarkus.imdispatcher.db-port")))) {
-            int port;
-            try (ServerSocket socket = new ServerSocket(0)) {
-                port = socket.getLocalPort();
-            }
+            int port = AppProcess.freePort();
             Map<String, String> config = new HashMap<>(dev);
             config.put("quarkus.http.port", String.valueOf(port));
             config.put("quarkus.imdispatcher.db-host", "127.0.0.1");

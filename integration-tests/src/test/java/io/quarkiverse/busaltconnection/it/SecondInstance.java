@@ -1,7 +1,6 @@
 package io.quarkiverse.busaltconnection.it;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,10 +35,7 @@ public class SecondInstance implements QuarkusTestResourceLifecycleManager, DevS
     @Override
     public Map<String, String> start() {
         try {
-            int port;
-            try (ServerSocket socket = new ServerSocket(0)) {
-                port = socket.getLocalPort();
-            }
+            int port = AppProcess.freePort();
             Map<String, String> config = new java.util.HashMap<>(devServices);
             config.put("quarkus.http.port", String.valueOf(port));
             app = AppProcess.start(config);

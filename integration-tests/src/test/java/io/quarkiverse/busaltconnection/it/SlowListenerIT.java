@@ -3,7 +3,6 @@ package io.quarkiverse.busaltconnection.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,10 +35,7 @@ class SlowListenerIT {
 
     @Test
     void aSlowListenerInA128MegabyteHeapDrainsA300MegabyteBacklog() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = AppProcess.freePort();
         Map<String, String> config = new HashMap<>(DevServicesProperties.get());
         config.put("quarkus.http.port", String.valueOf(port));
         config.put("demo.drain.pause-micros", "300");

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -65,7 +63,7 @@ class StartupChecksIT {
                     "-p", dev.get("quarkus.imdispatcher.db-port"), "-U", dev.get("quarkus.datasource.username"),
                     "-D", standby.resolve("data").toString(), "-R", "-X", "stream", "-c", "fast"),
                     Map.of("PGPASSWORD", dev.get("quarkus.datasource.password")));
-            int port = freePort();
+            int port = AppProcess.freePort();
             server = ServerProcesses.start(primaryData, List.of(bin.resolve("postgres").toString(), "-D",
                     standby.resolve("data").toString(), "-p", String.valueOf(port), "-k", standby.toString(),
                     "-c", "listen_addresses=127.0.0.1"), Files.createTempFile("standby", ".log"));
@@ -103,7 +101,7 @@ class StartupChecksIT {
         String output = failedStartup(Map.of(
                 "quarkus.datasource.jdbc.url", pooled + "?password=url-s3cret-not-logged&sslpassword=ssl-s3cret-not-logged",
                 "quarkus.imdispatcher.password", "own-s3cret-not-logged",
-                "quarkus.imdispatcher.db-port", String.valueOf(freePort())));
+                "quarkus.imdispatcher.db-port", String.valueOf(AppProcess.freePort())));
         assertTrue(output.contains("could not reach PostgreSQL"), output);
         assertFalse(output.contains("s3cret-not-logged"), "a password in the log:\n" + output);
     }
@@ -112,7 +110,7 @@ class StartupChecksIT {
     private static String failedStartup(Map<String, String> overrides) throws Exception {
         Map<String, String> config = new HashMap<>(DevServicesProperties.get());
         config.putAll(overrides);
-        config.put("quarkus.http.port", String.valueOf(freePort()));
+        config.put("quarkus.http.port", String.valueOf(AppProcess.freePort()));
         Instant start = Instant.now();
         try (AppProcess app = AppProcess.start(config)) {
             assertTrue(app.process.waitFor(60, TimeUnit.SECONDS), "the application is still running:\n"
@@ -140,11 +138,5 @@ class StartupChecksIT {
             }
         }
         throw new IllegalStateException("the standby did not come up");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -93,7 +92,7 @@ class TlsIT {
 
     @Test
     void verifyFullWithTheRegistrysTrustStoreListensOverTls() throws Exception {
-        int port = freePort();
+        int port = AppProcess.freePort();
         Map<String, String> config = appConfig(port, certificates.resolve("ca.crt"));
         try (AppProcess app = AppProcess.start(config)) {
             app.awaitHttp(port, "/q/health/ready");
@@ -122,7 +121,7 @@ class TlsIT {
 
     @Test
     void aServerCertificateFromAnotherCaFailsStartupSayingWhatToCheck() throws Exception {
-        int port = freePort();
+        int port = AppProcess.freePort();
         Map<String, String> config = appConfig(port, certificates.resolve("other-ca.crt"));
         try (AppProcess app = AppProcess.start(config)) {
             assertTrue(app.process.waitFor(60, TimeUnit.SECONDS), "the application did not stop:\n" + app.output());
@@ -178,11 +177,5 @@ class TlsIT {
 
     private static String dev(String key) {
         return DevServicesProperties.get().get(key);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -3,14 +3,11 @@ package io.quarkiverse.busaltconnection.deployment.devservices;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.deployment.ClosedPort;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -19,7 +16,7 @@ import io.quarkus.test.QuarkusUnitTest;
  */
 class DevServicesStandDownTest {
 
-    private static final int CLOSED_PORT = closedPort();
+    private static final int CLOSED_PORT = ClosedPort.find();
 
     @RegisterExtension
     static final QuarkusUnitTest APP = new QuarkusUnitTest()
@@ -42,15 +39,6 @@ class DevServicesStandDownTest {
     static class OneListener {
         @BusListener("anything")
         void on(String payload) {
-        }
-    }
-
-    private static int closedPort() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -13,13 +13,20 @@ import java.util.Objects;
  * @param time for a bus message, when its transaction started writing it (PostgreSQL's {@code now()}); for a plain
  *        NOTIFY, when the dispatcher received it
  * @param payload the payload as sent (empty string for a {@code NOTIFY} without payload)
+ * @param traceparent the W3C trace context of the send, when it happened in a traced request of an application with
+ *        OpenTelemetry; else null
  */
-public record BusMessage(String channel, long position, Instant time, String payload) {
+public record BusMessage(String channel, long position, Instant time, String payload, String traceparent) {
 
     public BusMessage {
         Objects.requireNonNull(channel, "channel");
         Objects.requireNonNull(time, "time");
         Objects.requireNonNull(payload, "payload");
+    }
+
+    /** A message whose send was not traced. */
+    public BusMessage(String channel, long position, Instant time, String payload) {
+        this(channel, position, time, payload, null);
     }
 
     /** Whether this is a plain NOTIFY sent by something other than {@link Bus#send}: unauthenticated input. */

@@ -225,7 +225,7 @@ final class ListenerCursor {
             return CompletableFuture.completedFuture(null);
         }
         StoredMessage stored = messages.get(index);
-        BusMessage message = new BusMessage(stored.channel(), stored.position(), stored.createdAt(), stored.payload());
+        BusMessage message = stored.message();
         return invoker.invoke(message).thenCompose(ignored -> {
             position = stored.position();
             delivered++;

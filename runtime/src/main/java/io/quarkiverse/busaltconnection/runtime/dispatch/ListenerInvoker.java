@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.observe.ListenerCall;
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.InjectableContext.ContextState;
 import io.quarkus.arc.ManagedContext;
@@ -116,14 +117,16 @@ final class ListenerInvoker {
         if (activated) {
             requestContext.activate();
         }
+        ListenerCall observed = observers.calling(message, method.description);
         Object result;
-        try {
+        try (ListenerCall.Current current = observed.makeCurrent()) {
             result = invoker.invoke(null, arguments);
         } catch (Throwable e) {
             if (activated) {
                 requestContext.terminate();
             }
             logFailure(message, e);
+            observed.ended(e);
             done.complete(false);
             return;
         }
@@ -139,12 +142,14 @@ final class ListenerInvoker {
                 if (failure != null) {
                     logFailure(message, failure);
                 }
+                observed.ended(failure);
                 done.complete(failure == null);
             });
         } else {
             if (activated) {
                 requestContext.terminate();
             }
+            observed.ended(null);
             done.complete(true);
         }
     }

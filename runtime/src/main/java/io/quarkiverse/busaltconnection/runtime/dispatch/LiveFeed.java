@@ -100,8 +100,7 @@ final class LiveFeed {
             Page page = result.result();
             headSeen.accept(page.head());
             for (StoredMessage stored : page.messages()) {
-                BusMessage message = new BusMessage(stored.channel(), stored.position(), stored.createdAt(),
-                        stored.payload());
+                BusMessage message = stored.message();
                 for (Consumer<BusMessage> subscriber : subscribers) {
                     try {
                         subscriber.accept(message);

@@ -74,7 +74,7 @@ final class ChannelFeed {
         List<BusMessage> batch = new ArrayList<>();
         for (StoredMessage row : page.messages()) {
             if (row.position() > lastSent) {
-                batch.add(new BusMessage(row.channel(), row.position(), row.createdAt(), row.payload()));
+                batch.add(row.message());
             }
         }
         send(batch);

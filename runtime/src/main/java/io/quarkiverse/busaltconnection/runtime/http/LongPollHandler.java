@@ -124,7 +124,7 @@ public final class LongPollHandler implements Handler<RoutingContext> {
             // A page (full or not) answers at once; the client asks again from its last position.
             finish.run();
             List<BusMessage> messages = page.messages().stream()
-                    .map(row -> new BusMessage(row.channel(), row.position(), row.createdAt(), row.payload())).toList();
+                    .map(row -> row.message()).toList();
             answer(delivery, response, messages, delivery.cursor(page.positionAfter(after)), lost);
         }));
     }

@@ -17,8 +17,14 @@ final class Responses {
     }
 
     static ObjectNode message(ObjectMapper json, BusMessage message) {
-        return json.createObjectNode().put("position", message.position()).put("channel", message.channel())
-                .put("payload", message.payload()).put("time", message.time().toString());
+        ObjectNode node = json.createObjectNode().put("position", message.position())
+                .put("channel", message.channel()).put("payload", message.payload())
+                .put("time", message.time().toString());
+        if (message.traceparent() != null) {
+            // A browser can continue the sender's trace (W3C Trace Context), as its tracing library allows.
+            node.put("traceparent", message.traceparent());
+        }
+        return node;
     }
 
     /**

@@ -2,12 +2,26 @@ package io.quarkiverse.busaltconnection.runtime.observe;
 
 import java.time.Duration;
 
+import io.quarkiverse.busaltconnection.BusMessage;
+
 /**
  * What the bus tells the integrations that watch it (metrics, later traces). Implementations are beans, present only
  * when the application has the capability; each method is called on the thread where the event happens and must not
  * block.
  */
 public interface BusObserver {
+
+    /**
+     * A message is being sent, in the sender's thread: the W3C trace context to store with it, or null.
+     */
+    default String sending(String channel) {
+        return null;
+    }
+
+    /** A {@code @BusListener} call is about to start, on the thread that makes it. */
+    default ListenerCall calling(BusMessage message, String listener) {
+        return ListenerCall.NONE;
+    }
 
     /** A message was committed to the bus (or written outside a transaction). */
     default void sent(String channel) {

@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.observe;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.enterprise.inject.Any;
@@ -9,6 +10,8 @@ import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
+
+import io.quarkiverse.busaltconnection.BusMessage;
 
 /**
  * Every {@link BusObserver} bean of the application, called in turn; an observer that throws is logged and does not
@@ -33,6 +36,47 @@ public class BusObservers {
 
     private BusObservers(List<BusObserver> observers) {
         this.observers = observers;
+    }
+
+    /** The trace context the first observer that has one gives, or null. */
+    public String sending(String channel) {
+        for (BusObserver observer : observers) {
+            try {
+                String context = observer.sending(channel);
+                if (context != null) {
+                    return context;
+                }
+            } catch (RuntimeException e) {
+                LOG.debugf(e, "Bus observer %s failed", observer.getClass().getName());
+            }
+        }
+        return null;
+    }
+
+    /** Every observer's view of one listener call, as one. */
+    public ListenerCall calling(BusMessage message, String listener) {
+        if (observers.isEmpty()) {
+            return ListenerCall.NONE;
+        }
+        List<ListenerCall> calls = new ArrayList<>(observers.size());
+        each(observer -> calls.add(observer.calling(message, listener)));
+        return new ListenerCall() {
+            @Override
+            public Current makeCurrent() {
+                List<Current> currents = new ArrayList<>(calls.size());
+                calls.forEach(call -> currents.add(call.makeCurrent()));
+                return () -> {
+                    for (int i = currents.size() - 1; i >= 0; i--) {
+                        currents.get(i).close();
+                    }
+                };
+            }
+
+            @Override
+            public void ended(Throwable failure) {
+                calls.forEach(call -> call.ended(failure));
+            }
+        };
     }
 
     public void sent(String channel) {

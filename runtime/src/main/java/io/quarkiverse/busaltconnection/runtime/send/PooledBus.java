@@ -64,7 +64,7 @@ public class PooledBus implements Bus {
         NotifyLimits.busPayloadProblem(payload).ifPresent(problem -> {
             throw new IllegalArgumentException("Cannot send on channel '" + channel + "': " + problem);
         });
-        Outgoing message = new Outgoing(channel, payload);
+        Outgoing message = new Outgoing(channel, payload, observers.sending(channel));
         int status = transactions.getTransactionStatus();
         if (status == Status.STATUS_NO_TRANSACTION) {
             writeAlone(message);

@@ -37,7 +37,8 @@ public record Numbered(long before, long head, Optional<Set<String>> channels, O
                 JsonObject message = array.getJsonObject(i);
                 long micros = message.getLong("t");
                 list.add(new StoredMessage(message.getLong("p"), message.getString("c"), message.getString("d"),
-                        Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1000)));
+                        Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1000),
+                        message.getString("x")));
             }
             messages = Optional.of(list);
         }

@@ -51,7 +51,7 @@ public final class BusReader {
                     long position = rows.getLong(4);
                     if (!rows.wasNull()) {
                         messages.add(new StoredMessage(position, rows.getString(5), rows.getString(6),
-                                rows.getTimestamp(7).toInstant()));
+                                rows.getTimestamp(7).toInstant(), rows.getString(9)));
                         fetched = rows.getLong(8);
                     }
                 }

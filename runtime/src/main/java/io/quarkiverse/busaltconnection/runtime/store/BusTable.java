@@ -76,13 +76,16 @@ public final class BusTable {
                         + "channel text NOT NULL, "
                         + "payload text NOT NULL, "
                         + "created_at timestamptz NOT NULL DEFAULT now(), "
-                        + "position bigint)",
+                        + "position bigint, "
+                        + "traceparent text)",
                 // Upgrade from the send-function version: its function took a lock and notified inside the sender's
                 // transaction; an instance of that version still running now fails loudly instead of serializing.
                 "DROP FUNCTION IF EXISTS " + quote(table + "_send") + "(text[], text[])",
                 "ALTER TABLE " + quotedTable + " ALTER COLUMN id SET DEFAULT nextval('" + quotedSequence + "')",
                 "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS position bigint",
                 "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS xid xid8",
+                // The W3C trace context of a traced send (OpenTelemetry), for the listener's span to link to.
+                "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS traceparent text",
                 "UPDATE " + quotedTable + " SET position = id, xid = '0' WHERE xid IS NULL",
                 "ALTER TABLE " + quotedTable + " ALTER COLUMN xid SET DEFAULT pg_current_xact_id(),"
                         + " ALTER COLUMN xid SET NOT NULL",
@@ -113,12 +116,13 @@ public final class BusTable {
      * block, the application's transactions.
      */
     public String schemaIsCurrent() {
-        return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL";
+        return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND EXISTS (SELECT 1 FROM"
+                + " pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'traceparent' AND NOT attisdropped)";
     }
 
     /** The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates. */
     public List<Object> lastSchemaObjects() {
-        return List.of(quotedPurged, quote(table + "_unpositioned_idx"));
+        return List.of(quotedPurged, quote(table + "_unpositioned_idx"), quotedTable);
     }
 
     /** A random positive 52-bit number: safe in JavaScript, and two databases practically never share one. */
@@ -163,18 +167,21 @@ public final class BusTable {
                         + "xid_horizon = pg_current_xact_id()";
     }
 
-    /** Writes one message (JDBC parameters: channel, payload): cheaper to parse and plan than {@link #insert()}. */
+    /**
+     * Writes one message (JDBC parameters: channel, payload, traceparent): cheaper to parse and plan than
+     * {@link #insert()}.
+     */
     String insertOne() {
-        return "INSERT INTO " + quotedTable + " (channel, payload) VALUES (?, ?)";
+        return "INSERT INTO " + quotedTable + " (channel, payload, traceparent) VALUES (?, ?, ?)";
     }
 
     /**
-     * Writes a transaction's messages in one statement (JDBC parameters: channels, payloads). Row ids are drawn in
-     * send order, which orders a transaction's messages among themselves.
+     * Writes a transaction's messages in one statement (JDBC parameters: channels, payloads, traceparents). Row ids
+     * are drawn in send order, which orders a transaction's messages among themselves.
      */
     String insert() {
-        return "INSERT INTO " + quotedTable + " (channel, payload) SELECT c, p FROM unnest(?::text[], ?::text[])"
-                + " WITH ORDINALITY AS m(c, p, n) ORDER BY n";
+        return "INSERT INTO " + quotedTable + " (channel, payload, traceparent) SELECT c, p, t"
+                + " FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS m(c, p, t, n) ORDER BY n";
     }
 
     /**
@@ -185,14 +192,16 @@ public final class BusTable {
      * transaction id, then id: a transaction that began after another committed has the larger transaction id, and
      * a transaction's rows follow their send order. Returns the last position, how many rows were numbered, some of
      * their channels (all of them when there are at most {@link #HEAD_CHANNELS}), and, for a small run, the rows as a
-     * JSON array of {@code {"p": position, "c": channel, "d": payload, "t": created_at in microseconds}}.
+     * JSON array of {@code {"p": position, "c": channel, "d": payload, "t": created_at in microseconds,
+     * "x": traceparent}}.
      */
     public String sequence() {
         return "WITH s AS (SELECT last_position FROM " + quotedState + "), "
                 + "fresh AS (SELECT id, row_number() OVER (ORDER BY xid, id) AS rn FROM " + quotedTable
                 + " WHERE position IS NULL ORDER BY xid, id LIMIT $1), "
                 + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn"
-                + " FROM fresh, s WHERE t.id = fresh.id RETURNING t.position, t.channel, t.payload, t.created_at), "
+                + " FROM fresh, s WHERE t.id = fresh.id"
+                + " RETURNING t.position, t.channel, t.payload, t.created_at, t.traceparent), "
                 + "counted AS (SELECT count(*) AS n, coalesce(sum(octet_length(payload)), 0) AS bytes FROM numbered), "
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
                 + " xid_horizon = pg_current_xact_id() FROM counted WHERE counted.n > 0 RETURNING last_position) "
@@ -200,7 +209,8 @@ public final class BusTable {
                 + " (SELECT n FROM counted), (SELECT array_agg(channel) FROM (SELECT DISTINCT channel FROM numbered"
                 + " LIMIT " + (HEAD_CHANNELS + 1) + ") c), "
                 + "(SELECT json_agg(json_build_object('p', position, 'c', channel, 'd', payload, 't',"
-                + " (extract(epoch FROM created_at) * 1000000)::bigint) ORDER BY position) FROM numbered"
+                + " (extract(epoch FROM created_at) * 1000000)::bigint, 'x', traceparent) ORDER BY position)"
+                + " FROM numbered"
                 + " WHERE (SELECT n <= " + RETURNED_ROWS + " AND bytes <= " + RETURNED_BYTES + " FROM counted))";
     }
 
@@ -239,8 +249,8 @@ public final class BusTable {
      * A page of the messages of some channels after a position, in position order, with the state read in the same
      * snapshot, for the reactive client. Parameters: $1 channels (text[]), $2 after, $3 most messages, $4 most payload
      * bytes (the first message always comes, whatever its size). Columns: epoch, last position, the highest position
-     * retention deleted on those channels (null if none), then position, channel, payload, created_at, and how many
-     * rows there were before the byte limit cut (nulls when no message).
+     * retention deleted on those channels (null if none), then position, channel, payload, created_at, how many
+     * rows there were before the byte limit cut (nulls when no message), and the traceparent.
      */
     public String pageOnChannels() {
         return page("channel = ANY ($1)", "b.channel = ANY ($1) AND b.position > $2", "$3", "$4");
@@ -262,11 +272,12 @@ public final class BusTable {
         // Innermost: at most `most` rows after the position; then their count and running byte total; outermost: the
         // rows that start within the byte budget (the first always does).
         return "SELECT s.epoch, s.last_position, (SELECT max(through) FROM " + quotedPurged + " WHERE " + purgedFilter
-                + "), m.position, m.channel, m.payload, m.created_at, m.fetched FROM " + quotedState
-                + " s LEFT JOIN LATERAL (SELECT y.position, y.channel, y.payload, y.created_at, y.fetched FROM ("
+                + "), m.position, m.channel, m.payload, m.created_at, m.fetched, m.traceparent FROM " + quotedState
+                + " s LEFT JOIN LATERAL (SELECT y.position, y.channel, y.payload, y.created_at, y.fetched,"
+                + " y.traceparent FROM ("
                 + "SELECT x.*, count(*) OVER () AS fetched,"
                 + " sum(octet_length(x.payload)) OVER (ORDER BY x.position) AS running FROM ("
-                + "SELECT b.position, b.channel, b.payload, b.created_at FROM " + quotedTable + " b"
+                + "SELECT b.position, b.channel, b.payload, b.created_at, b.traceparent FROM " + quotedTable + " b"
                 + " WHERE " + rowFilter + " ORDER BY b.position LIMIT " + most + ") x) y"
                 + " WHERE y.running - octet_length(y.payload) < " + bytes + ") m ON true"
                 + " ORDER BY m.position";

@@ -17,8 +17,12 @@ public final class BusWriter {
         this.table = table;
     }
 
-    /** One message to write. */
-    public record Outgoing(String channel, String payload) {
+    /**
+     * One message to write.
+     *
+     * @param traceparent the W3C trace context of the send, or null
+     */
+    public record Outgoing(String channel, String payload, String traceparent) {
     }
 
     public void write(Connection connection, List<Outgoing> messages) throws SQLException {
@@ -29,19 +33,23 @@ public final class BusWriter {
             try (PreparedStatement insert = connection.prepareStatement(table.insertOne())) {
                 insert.setString(1, messages.get(0).channel());
                 insert.setString(2, messages.get(0).payload());
+                insert.setString(3, messages.get(0).traceparent());
                 insert.executeUpdate();
             }
             return;
         }
         String[] channels = new String[messages.size()];
         String[] payloads = new String[messages.size()];
+        String[] traceparents = new String[messages.size()];
         for (int i = 0; i < channels.length; i++) {
             channels[i] = messages.get(i).channel();
             payloads[i] = messages.get(i).payload();
+            traceparents[i] = messages.get(i).traceparent();
         }
         try (PreparedStatement insert = connection.prepareStatement(table.insert())) {
             insert.setArray(1, connection.createArrayOf("text", channels));
             insert.setArray(2, connection.createArrayOf("text", payloads));
+            insert.setArray(3, connection.createArrayOf("text", traceparents));
             insert.executeUpdate();
         }
     }

@@ -53,7 +53,8 @@ public final class PageReader {
             Long position = row.getLong(3);
             if (position != null) {
                 OffsetDateTime created = row.getOffsetDateTime(6);
-                messages.add(new StoredMessage(position, row.getString(4), row.getString(5), created.toInstant()));
+                messages.add(new StoredMessage(position, row.getString(4), row.getString(5), created.toInstant(),
+                        row.getString(8)));
                 fetched = row.getLong(7);
             }
         }

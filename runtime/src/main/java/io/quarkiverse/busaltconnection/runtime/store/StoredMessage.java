@@ -2,6 +2,17 @@ package io.quarkiverse.busaltconnection.runtime.store;
 
 import java.time.Instant;
 
-/** A row of the bus table that has its position. */
-public record StoredMessage(long position, String channel, String payload, Instant createdAt) {
+import io.quarkiverse.busaltconnection.BusMessage;
+
+/**
+ * A row of the bus table that has its position.
+ *
+ * @param traceparent the W3C trace context the sender stored, or null
+ */
+public record StoredMessage(long position, String channel, String payload, Instant createdAt, String traceparent) {
+
+    /** As a listener or an HTTP client receives it. */
+    public BusMessage message() {
+        return new BusMessage(channel, position, createdAt, payload, traceparent);
+    }
 }

@@ -21,9 +21,14 @@ final class PrometheusScrape {
             if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
                 continue;
             }
-            String series = line.substring(0, line.lastIndexOf(' '));
+            // series value [timestamp] [# exemplar: with OpenTelemetry, a trace id, a value and a timestamp]
+            int exemplar = line.indexOf(" # ");
+            String sample = exemplar < 0 ? line : line.substring(0, exemplar);
+            int labelsEnd = sample.lastIndexOf('}');
+            String series = labelsEnd < 0 ? name : sample.substring(0, labelsEnd + 1);
+            String[] rest = sample.substring(series.length()).trim().split(" ");
             if (Arrays.stream(labels).allMatch(series::contains)) {
-                return OptionalDouble.of(Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+                return OptionalDouble.of(Double.parseDouble(rest[0]));
             }
         }
         return OptionalDouble.empty();

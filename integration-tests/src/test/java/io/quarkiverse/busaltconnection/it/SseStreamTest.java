@@ -64,7 +64,7 @@ class SseStreamTest {
     @Test
     void aClientThatLeavesIsUnsubscribed() throws Exception {
         String channel = DeliveryTest.unique("public.leaving");
-        int before = dispatcher.subscribers();
+        int before = Subscribers.none(dispatcher);
         HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create(sse + "?channel=" + channel)).GET().build(), HttpResponse.BodyHandlers.ofLines());
         await().atMost(Duration.ofSeconds(10)).until(() -> dispatcher.subscribers() == before + 1);
@@ -75,7 +75,7 @@ class SseStreamTest {
     @Test
     void aClientThatStopsReadingIsLetGo() throws Exception {
         String channel = DeliveryTest.unique("public.stalled");
-        int before = dispatcher.subscribers();
+        int before = Subscribers.none(dispatcher);
         try (Socket client = new Socket(sse.getHost(), sse.getPort())) {
             // A small receive window, never read: the server's writes back up.
             client.setReceiveBufferSize(4096);

@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.observe;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
@@ -27,15 +28,6 @@ public class BusObservers {
     @Inject
     public BusObservers(@Any Instance<BusObserver> observers) {
         this.observers = observers.stream().toList();
-    }
-
-    /** None: for code that runs without the container. */
-    public static BusObservers none() {
-        return new BusObservers(List.of());
-    }
-
-    private BusObservers(List<BusObserver> observers) {
-        this.observers = observers;
     }
 
     /** The trace context the first observer that has one gives, or null. */
@@ -95,7 +87,7 @@ public class BusObservers {
         each(observer -> observer.httpClientLeft(kind));
     }
 
-    private void each(java.util.function.Consumer<BusObserver> call) {
+    private void each(Consumer<BusObserver> call) {
         for (BusObserver observer : observers) {
             try {
                 call.accept(observer);

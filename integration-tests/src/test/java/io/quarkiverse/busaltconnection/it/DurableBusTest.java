@@ -179,6 +179,32 @@ class DurableBusTest {
     }
 
     @Test
+    void aTableWithoutTheTraceparentColumnGetsItOrIsRefusedSayingWhatIsMissing() throws Exception {
+        BusTable table = new BusTable("pretrace_" + Long.toHexString(System.nanoTime()));
+        PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
+                .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
+        BusStartup.prepare(vertx, options, table, true, Duration.ofSeconds(30));
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            // The schema of the version before traces, with a message in it.
+            statement.execute("ALTER TABLE " + table.name() + " DROP COLUMN traceparent");
+            statement.execute("INSERT INTO " + table.name() + " (channel, payload, position) VALUES ('c', 'old', 1)");
+            statement.execute("UPDATE " + table.name() + "_state SET last_position = 1");
+        }
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> BusStartup.prepare(vertx, options, table, false, Duration.ofSeconds(30)));
+        assertTrue(refused.getMessage().contains("traceparent")
+                && refused.getMessage().contains("schema-management is none"), refused.getMessage());
+
+        assertEquals(1L, BusStartup.prepare(vertx, options, table, true, Duration.ofSeconds(30)).position());
+        try (Connection connection = direct(); var statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT payload, traceparent FROM " + table.name())) {
+            assertTrue(rows.next());
+            assertEquals("old", rows.getString(1), "the upgrade kept the message");
+            assertEquals(null, rows.getString(2));
+        }
+    }
+
+    @Test
     void instancesStartingTogetherCreateTheSchemaOnce() throws Exception {
         // A fresh table, prepared by eight "instances" at the same moment.
         BusTable table = new BusTable("concurrent_" + Long.toHexString(System.nanoTime()));

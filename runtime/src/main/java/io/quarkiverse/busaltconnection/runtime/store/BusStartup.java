@@ -57,7 +57,9 @@ public final class BusStartup {
                 .compose(current -> current ? Future.succeededFuture()
                         : createSchema ? underSchemaLock(connection, table, () -> run(connection, quietly(table.createSchema())))
                                 : Future.failedFuture(new IllegalStateException("the table or its companions are missing"
-                                        + " or of an older version")))
+                                        + " or of an older version (this version needs the columns xid, position and"
+                                        + " traceparent, the tables " + table.name() + "_state and " + table.name()
+                                        + "_purged, and the indexes)")))
                 .compose(v -> head(connection, table))
                 .eventually(() -> connection.close()));
         try {

@@ -41,6 +41,7 @@ class DirectClientProcessor {
         syntheticBeans.produce(SyntheticBeanBuildItem.configure(Pool.class)
                 .scope(ApplicationScoped.class)
                 .addQualifier(qualifier)
+                .addInjectionPoint(ClassType.create(BusDataSource.class))
                 .setRuntimeInit()
                 .createWith(recorder.directPool(vertx.getVertx(), shutdown))
                 .done());

@@ -15,7 +15,6 @@ import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
 import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
-import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
 import io.quarkiverse.busaltconnection.runtime.http.LongPollHandler;
@@ -27,10 +26,8 @@ import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
-import io.quarkus.agroal.runtime.DataSourcesJdbcRuntimeConfig;
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.SyntheticCreationalContext;
-import io.quarkus.datasource.runtime.DataSourcesRuntimeConfig;
 import io.quarkus.runtime.RuntimeValue;
 import io.quarkus.runtime.ShutdownContext;
 import io.quarkus.runtime.annotations.Recorder;
@@ -55,27 +52,20 @@ import io.vertx.sqlclient.SqlConnectOptions;
 public class BusAltConnectionRecorder {
 
     private final RuntimeValue<ImDispatcherConfig> config;
-    private final RuntimeValue<ImDispatcherDataSourceConfig> busDataSource;
-    private final RuntimeValue<DataSourcesRuntimeConfig> dataSources;
-    private final RuntimeValue<DataSourcesJdbcRuntimeConfig> jdbcDataSources;
 
-    public BusAltConnectionRecorder(RuntimeValue<ImDispatcherConfig> config,
-            RuntimeValue<ImDispatcherDataSourceConfig> busDataSource, RuntimeValue<DataSourcesRuntimeConfig> dataSources,
-            RuntimeValue<DataSourcesJdbcRuntimeConfig> jdbcDataSources) {
+    public BusAltConnectionRecorder(RuntimeValue<ImDispatcherConfig> config) {
         this.config = config;
-        this.busDataSource = busDataSource;
-        this.dataSources = dataSources;
-        this.jdbcDataSources = jdbcDataSources;
     }
 
     public Function<SyntheticCreationalContext<Pool>, Pool> directPool(RuntimeValue<Vertx> vertx,
             ShutdownContext shutdown) {
         return context -> {
             ImDispatcherConfig.DirectClient client = config.getValue().client();
-            PgConnectOptions options = connectOptions();
+            DataSourceSettings dataSource = context.getInjectedReference(BusDataSource.class).settings();
+            PgConnectOptions options = connectOptions(dataSource);
             // Tells the client's connections apart from the listener's in pg_stat_activity.
             options.getProperties().put("application_name", config.getValue().applicationName() + "-client");
-            DirectCredentials credentials = credentials(options);
+            DirectCredentials credentials = DirectCredentials.of(options, config.getValue(), dataSource);
             Pool pool = PgBuilder.pool()
                     .with(new PoolOptions()
                             .setName("imdispatcher-direct")
@@ -133,7 +123,9 @@ public class BusAltConnectionRecorder {
             boolean listenWithoutListeners, ShutdownContext shutdown) {
         return context -> {
             ImDispatcherConfig imdispatcher = config.getValue();
-            DirectCredentials credentials = credentials(connectOptions());
+            BusDataSource busDataSource = context.getInjectedReference(BusDataSource.class);
+            DataSourceSettings dataSource = busDataSource.settings();
+            DirectCredentials credentials = DirectCredentials.of(connectOptions(dataSource), imdispatcher, dataSource);
             BusTable table = new BusTable(imdispatcher.bus().table());
             // Always, even without listeners: senders need the table.
             BusStartup.Head head = BusStartup.prepare(vertx.getValue(),
@@ -144,7 +136,7 @@ public class BusAltConnectionRecorder {
                     imdispatcher.reconnect());
             Optional<ListenerProbe> probe = imdispatcher.probe().enabled()
                     ? Optional.of(new ListenerProbe(table.probeChannel(),
-                            context.getInjectedReference(BusDataSource.class).get(), imdispatcher.probe().timeout()))
+                            busDataSource.get(), imdispatcher.probe().timeout()))
                     : Optional.empty();
             ImDispatcherConfig.BusStore bus = imdispatcher.bus();
             if (bus.listenerPageSize() < 1 || bus.listenerPageBytes().asLongValue() < 1) {
@@ -160,7 +152,7 @@ public class BusAltConnectionRecorder {
                     table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),
                     bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout(),
-                    dataSourceSettings().jdbcUrlKey(), context.getInjectedReference(BusObservers.class)),
+                    dataSource.jdbcUrlKey(), context.getInjectedReference(BusObservers.class)),
                     imdispatcher.connectTimeout());
             shutdown.addShutdownTask(() -> {
                 BusNotRunning.stopped();
@@ -184,19 +176,10 @@ public class BusAltConnectionRecorder {
         return new SseHandler();
     }
 
-    private PgConnectOptions connectOptions() {
+    private PgConnectOptions connectOptions(DataSourceSettings dataSource) {
         ImDispatcherConfig imdispatcher = config.getValue();
-        return DirectConnectOptions.resolve(imdispatcher, dataSourceSettings(), imdispatcher.tlsConfigurationName()
+        return DirectConnectOptions.resolve(imdispatcher, dataSource, imdispatcher.tlsConfigurationName()
                 .map(BusAltConnectionRecorder::tlsConfiguration));
-    }
-
-    private DirectCredentials credentials(PgConnectOptions options) {
-        return DirectCredentials.of(options, config.getValue(), dataSourceSettings());
-    }
-
-    private DataSourceSettings dataSourceSettings() {
-        return DataSourceSettings.of(busDataSource.getValue().datasourceName(), dataSources.getValue(),
-                jdbcDataSources.getValue());
     }
 
     private static TlsConfiguration tlsConfiguration(String name) {

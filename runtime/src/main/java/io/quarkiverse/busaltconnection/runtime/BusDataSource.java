@@ -4,8 +4,11 @@ import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import io.agroal.api.AgroalDataSource;
+import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
 import io.quarkus.agroal.runtime.AgroalDataSourceUtil;
+import io.quarkus.agroal.runtime.DataSourcesJdbcRuntimeConfig;
+import io.quarkus.datasource.runtime.DataSourcesRuntimeConfig;
 
 /**
  * The Agroal datasource the bus goes through: the default one, or the one {@code quarkus.imdispatcher.datasource}
@@ -16,11 +19,14 @@ public class BusDataSource {
 
     private final String name;
     private final AgroalDataSource dataSource;
+    private final DataSourceSettings settings;
 
     @Inject
-    public BusDataSource(ImDispatcherDataSourceConfig config) {
+    public BusDataSource(ImDispatcherDataSourceConfig config, DataSourcesRuntimeConfig dataSources,
+            DataSourcesJdbcRuntimeConfig jdbc) {
         this.name = config.datasourceName();
         this.dataSource = AgroalDataSourceUtil.dataSourceInstance(name).get();
+        this.settings = DataSourceSettings.of(name, dataSources, jdbc);
     }
 
     public AgroalDataSource get() {
@@ -29,5 +35,10 @@ public class BusDataSource {
 
     public String name() {
         return name;
+    }
+
+    /** Its settings that the extension's other connections fall back to. */
+    public DataSourceSettings settings() {
+        return settings;
     }
 }

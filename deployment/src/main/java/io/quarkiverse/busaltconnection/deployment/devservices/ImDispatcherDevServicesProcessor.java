@@ -74,7 +74,8 @@ class ImDispatcherDevServicesProcessor {
                             : "no container runtime answers at " + trace.get())
                             + "); quarkus.imdispatcher.devservices.mode chooses");
         }
-        if (!containers && launchMode == LaunchMode.DEVELOPMENT && ContainerRuntimeTraces.find().isEmpty()) {
+        if (!containers && launchMode == LaunchMode.DEVELOPMENT
+                && (mode == Mode.AUTO ? trace : ContainerRuntimeTraces.find()).isEmpty()) {
             ContainerRuntimeTraces.quietenTestcontainersSearch();
         }
         if (containers) {

@@ -13,13 +13,11 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
-import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
+import io.quarkiverse.busaltconnection.runtime.BusDataSource;
+import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
-import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
-import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
@@ -48,17 +46,15 @@ public class PgBouncerConsole {
     private Vertx vertx;
 
     @Inject
-    public PgBouncerConsole(ImDispatcherConfig imdispatcher, ImDispatcherDataSourceConfig busDataSource) {
+    public PgBouncerConsole(ImDispatcherConfig imdispatcher, BusDataSource busDataSource) {
         this.config = imdispatcher.pgbouncer();
-        Config appConfig = ConfigProvider.getConfig();
-        String dataSource = busDataSource.datasourceName();
+        DataSourceSettings dataSource = busDataSource.settings();
         this.options = config.host().map(host -> new PgConnectOptions()
                 .setHost(host)
                 .setPort(config.port())
                 .setDatabase("pgbouncer")
-                .setUser(config.user().or(() -> dataSourceSetting(appConfig, dataSource, "username")).orElse(null))
-                .setPassword(config.password().or(() -> dataSourceSetting(appConfig, dataSource, "password"))
-                        .orElse(null))
+                .setUser(config.user().or(dataSource::username).orElse(null))
+                .setPassword(config.password().or(dataSource::password).orElse(null))
                 .setSslMode(SslMode.PREFER)
                 .setTrustAll(true)
                 .setProperties(Map.of("client_encoding", "UTF8", "application_name", imdispatcher.applicationName()
@@ -156,11 +152,5 @@ public class PgBouncerConsole {
             }
         }
         return Map.copyOf(numbers);
-    }
-
-    /** The bus's datasource's setting, under either form of its key ({@code quarkus.datasource."name".x} or not). */
-    private static Optional<String> dataSourceSetting(Config config, String dataSource, String radical) {
-        return DataSourceUtil.dataSourcePropertyKeys(dataSource, radical).stream()
-                .map(key -> config.getOptionalValue(key, String.class)).flatMap(Optional::stream).findFirst();
     }
 }

@@ -5,8 +5,12 @@ package io.quarkiverse.busaltconnection;
  * path, through PgBouncer) in the caller's transaction.
  * <p>
  * Inside a transaction ({@code @Transactional}) the messages are written just before it commits and delivered after
- * it commits, never if it rolls back; outside one they are written and delivered at once. Every instance's listeners
- * receive each committed message exactly once, in commit order.
+ * it commits, never if it rolls back; a write that fails rolls the transaction back. A send made while the
+ * transaction completes ({@code beforeCompletion}, a {@code BEFORE_COMPLETION} observer, an ORM callback at flush) is
+ * written in it too; one made after it completed ({@code afterCompletion}, an {@code AFTER_SUCCESS} observer) is
+ * written on its own, as outside a transaction, where messages are written and delivered at once. Every instance's
+ * listeners receive each committed message once, in position order (causal order). The whole contract: the bus page
+ * of the documentation, "Sending: the contract".
  * <p>
  * Channels are any non-empty text and payloads any text, of any size, without NUL characters; violations are an
  * {@link IllegalArgumentException} before anything reaches the database.
@@ -17,7 +21,8 @@ public interface Bus {
      * Sends {@code payload} as it is (no JSON encoding) on {@code channel}.
      *
      * @throws IllegalArgumentException for a null or empty channel, a null payload, or a NUL character
-     * @throws IllegalStateException if the current transaction is marked for rollback
+     * @throws IllegalStateException if the current transaction is marked for rollback or committing, or on a Vert.x
+     *         event loop ({@code BlockingOperationNotAllowedException}: the write blocks)
      * @throws BusException if the database refused the write
      */
     void send(String channel, String payload);
@@ -27,7 +32,8 @@ public interface Bus {
      *
      * @throws IllegalArgumentException for a null or empty channel, a null payload, a NUL character, or a payload that
      *         cannot be encoded as JSON
-     * @throws IllegalStateException if the current transaction is marked for rollback
+     * @throws IllegalStateException if the current transaction is marked for rollback or committing, or on a Vert.x
+     *         event loop
      * @throws BusException if the database refused the write
      */
     void send(String channel, Object payload);

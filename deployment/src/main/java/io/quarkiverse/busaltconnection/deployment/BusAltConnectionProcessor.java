@@ -6,7 +6,10 @@ import java.util.Set;
 
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
+import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
+import io.quarkiverse.busaltconnection.runtime.store.BusTableProducer;
+import io.quarkiverse.busaltconnection.runtime.store.UnnumberedMessages;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
@@ -51,7 +54,8 @@ public class BusAltConnectionProcessor {
         // The runtime jar is not a bean archive: add the Bus and the qualifier to the application's bean index.
         return AdditionalBeanBuildItem.builder()
                 .addBeanClasses(PooledBus.class, BusRetention.class, ListenerProbeJob.class, BusListener.class,
-                        BusDataSource.class, BusNotRunning.class, BusObservers.class, PgBouncerConsole.class)
+                        BusDataSource.class, BusLifecycle.class, BusNotRunning.class, BusObservers.class,
+                        PgBouncerConsole.class, BusTableProducer.class, UnnumberedMessages.class)
                 .build();
     }
 

@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
+import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
@@ -59,6 +61,8 @@ class DirectClientProcessor {
                 .addInjectionPoint(ClassType.create(ObjectMapper.class))
                 .addInjectionPoint(ClassType.create(BusDataSource.class))
                 .addInjectionPoint(ClassType.create(BusObservers.class))
+                .addInjectionPoint(ClassType.create(BusLifecycle.class))
+                .addInjectionPoint(ClassType.create(BusTable.class))
                 .setRuntimeInit()
                 // Listening must be established before the application serves anything, or a message committed
                 // right after startup could go unheard.

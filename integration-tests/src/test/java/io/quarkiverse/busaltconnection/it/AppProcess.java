@@ -80,6 +80,19 @@ public final class AppProcess implements AutoCloseable {
         throw new IllegalStateException("the application did not answer within a minute:\n" + output());
     }
 
+    /**
+     * Stops the application as an orchestrator does (SIGTERM) and waits for it to exit, at most 20 s.
+     *
+     * @return its exit code
+     */
+    int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the application did not stop within 20 s of SIGTERM");
+        }
+        return process.exitValue();
+    }
+
     @Override
     public void close() throws IOException {
         process.destroy();

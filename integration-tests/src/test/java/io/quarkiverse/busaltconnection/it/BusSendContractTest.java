@@ -89,13 +89,8 @@ class BusSendContractTest {
         String table = "caller_work_" + Long.toHexString(System.nanoTime());
         try (Connection direct = DurableBusTest.direct(); Statement statement = direct.createStatement()) {
             statement.execute("CREATE TABLE " + table + " (note text)");
-            // The database refuses the bus row of this channel, as a full disk or a lost connection would.
-            statement.execute("CREATE FUNCTION " + table + "_refuse() RETURNS trigger LANGUAGE plpgsql AS"
-                    + " $$BEGIN RAISE EXCEPTION 'refused by the test'; END$$");
-            statement.execute("CREATE TRIGGER " + table + "_refuse BEFORE INSERT ON imdispatcher_bus FOR EACH ROW"
-                    + " WHEN (NEW.channel = '" + channel + "') EXECUTE FUNCTION " + table + "_refuse()");
         }
-        try {
+        try (RefusedChannel refused = new RefusedChannel(channel)) {
             transactionManager.begin();
             try (Connection connection = dataSource.getConnection();
                     PreparedStatement work = connection.prepareStatement("INSERT INTO " + table + " VALUES (?)")) {
@@ -112,14 +107,12 @@ class BusSendContractTest {
             assertEquals(0, rowsOn(channel));
         } finally {
             try (Connection direct = DurableBusTest.direct(); Statement statement = direct.createStatement()) {
-                statement.execute("DROP TRIGGER " + table + "_refuse ON imdispatcher_bus");
-                statement.execute("DROP FUNCTION " + table + "_refuse()");
                 statement.execute("DROP TABLE " + table);
             }
         }
     }
 
-    private static int rowsOn(String channel) throws SQLException {
+    static int rowsOn(String channel) throws SQLException {
         try (Connection direct = DurableBusTest.direct();
                 PreparedStatement count = direct.prepareStatement("SELECT count(*) FROM imdispatcher_bus WHERE channel = ?")) {
             count.setString(1, channel);

@@ -159,7 +159,7 @@ class DurableBusTest {
 
     @Test
     void schemaCreationWaitsForTheSchemaLock() throws Exception {
-        BusTable table = new BusTable("locked_" + Long.toHexString(System.nanoTime()));
+        BusTable table = new BusTable("public", "locked_" + Long.toHexString(System.nanoTime()));
         PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
                 .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
         try (Connection other = direct(); PreparedStatement lock = other.prepareStatement(
@@ -180,7 +180,7 @@ class DurableBusTest {
 
     @Test
     void aTableWithoutTheTraceparentColumnGetsItOrIsRefusedSayingWhatIsMissing() throws Exception {
-        BusTable table = new BusTable("pretrace_" + Long.toHexString(System.nanoTime()));
+        BusTable table = new BusTable("public", "pretrace_" + Long.toHexString(System.nanoTime()));
         PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
                 .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
         BusStartup.prepare(vertx, options, table, true, Duration.ofSeconds(30));
@@ -207,7 +207,7 @@ class DurableBusTest {
     @Test
     void instancesStartingTogetherCreateTheSchemaOnce() throws Exception {
         // A fresh table, prepared by eight "instances" at the same moment.
-        BusTable table = new BusTable("concurrent_" + Long.toHexString(System.nanoTime()));
+        BusTable table = new BusTable("public", "concurrent_" + Long.toHexString(System.nanoTime()));
         PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
                 .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
         List<CompletableFuture<BusStartup.Head>> starts = IntStream.range(0, 8)
@@ -248,7 +248,7 @@ class DurableBusTest {
             statement.execute("INSERT INTO " + name + " (id, channel, payload) SELECT nextval('" + name + "_id_seq'),"
                     + " 'old', 'old-' || g FROM generate_series(1, 3) g");
         }
-        BusTable table = new BusTable(name);
+        BusTable table = new BusTable("public", name);
         PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
                 .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
         List<CompletableFuture<BusStartup.Head>> starts = IntStream.range(0, 4)

@@ -126,7 +126,7 @@ public class BusAltConnectionRecorder {
             BusDataSource busDataSource = context.getInjectedReference(BusDataSource.class);
             DataSourceSettings dataSource = busDataSource.settings();
             DirectCredentials credentials = DirectCredentials.of(connectOptions(dataSource), imdispatcher, dataSource);
-            BusTable table = new BusTable(imdispatcher.bus().table());
+            BusTable table = context.getInjectedReference(BusTable.class);
             // Always, even without listeners: senders need the table.
             BusStartup.Head head = BusStartup.prepare(vertx.getValue(),
                     credentials.await(imdispatcher.connectTimeout()), table,
@@ -154,11 +154,8 @@ public class BusAltConnectionRecorder {
                     bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout(),
                     dataSource.jdbcUrlKey(), context.getInjectedReference(BusObservers.class)),
                     imdispatcher.connectTimeout());
-            shutdown.addShutdownTask(() -> {
-                BusNotRunning.stopped();
-                dispatcher.close();
-            });
-            BusNotRunning.started();
+            shutdown.addShutdownTask(dispatcher::close);
+            context.getInjectedReference(BusLifecycle.class).started();
             return dispatcher;
         };
     }

@@ -281,6 +281,16 @@ public interface ImDispatcherConfig {
         String table();
 
         /**
+         * Schema of the bus table and its companions. By default the bus asks its datasource once at startup: the
+         * schema in which the datasource's `search_path` finds the table, or, for a table still to be created, the
+         * first schema of that `search_path` (`current_schema()`). Every statement then names the table with its
+         * schema, on the pooled and on the direct path alike. Set it when the datasource cannot be asked at startup, or
+         * to pin it: a `currentSchema` in the JDBC URL reaches PostgreSQL as a startup parameter, which PgBouncer 1.18
+         * refuses, or drops when it is in `ignore_startup_parameters`.
+         */
+        Optional<String> schema();
+
+        /**
          * `create`: create the table and its companions at startup if they are missing, or upgrade a table of an
          * earlier version (under an advisory lock on the direct connection, so that instances starting together do not
          * collide; nothing is locked when the schema is current). `none`: leave it to your migrations, with the SQL
@@ -336,6 +346,14 @@ public interface ImDispatcherConfig {
          */
         @WithDefault("10s")
         Duration sequencerStallTimeout();
+
+        /**
+         * Readiness is DOWN while a committed message has waited longer than this for its position: no instance
+         * sequences the bus (none with `@BusListener` methods or HTTP delivery runs), or the sequencer cannot write.
+         * Checked through the datasource, also by instances that only send.
+         */
+        @WithDefault("30s")
+        Duration unnumberedTimeout();
 
         /** Schema management of the bus table. */
         enum SchemaManagement {

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -77,7 +78,13 @@ public class BusDispatcher {
     public static BusDispatcher start(Setup setup, Duration timeout) {
         BusDispatcher dispatcher = new BusDispatcher(setup);
         if (setup.listeners().isEmpty() && !setup.listenWithoutListeners()) {
-            LOG.debug("No @BusListener methods and no HTTP delivery: the bus listener connection is not opened");
+            // Its messages wait for a sequencer elsewhere: say which, so that nobody waits in silence.
+            LOG.infof("This instance has no @BusListener methods and no HTTP delivery: it sends on the bus '%s' but"
+                    + " opens no listening connection and does not number messages. %s", setup.table().describe(),
+                    setup.head().sequencer().map(holder -> "The sequencer of the database numbers them: " + holder + ".")
+                            .orElse("No instance sequences the bus now: messages sent wait, unnumbered, until an"
+                                    + " instance with @BusListener methods or HTTP delivery runs; readiness is DOWN"
+                                    + " after quarkus.imdispatcher.bus.unnumbered-timeout."));
             return dispatcher;
         }
         setup.connection().start(timeout);
@@ -228,7 +235,7 @@ public class BusDispatcher {
                 // Once: the sweep comes every second, and the cure (a restart) is the same each time.
                 epochChangeReported = true;
                 LOG.errorf("The bus table '%s' changed its epoch while this instance ran (it was replaced by a"
-                        + " restored copy?); restart the application to deliver from the new epoch", table.name());
+                        + " restored copy?); restart the application to deliver from the new epoch", table.describe());
                 return;
             }
             if (row.getLong(1) > head) {
@@ -270,13 +277,18 @@ public class BusDispatcher {
      * not come back means the listener hears nothing although its connection looks alive: it is made again. A probe
      * that could not be sent says nothing about the listener (PgBouncer may be down): it is not reconnected.
      *
+     * @param stopping whether the application is stopping: then the datasource and the listener close under the probe,
+     *        and its outcome says nothing
      * @return empty if the probe came back, else why not
      */
-    public Optional<String> probe() {
+    public Optional<String> probe(BooleanSupplier stopping) {
         if (probe.isEmpty() || !active) {
             return Optional.empty();
         }
         ListenerProbe.Result result = probe.get().check();
+        if (stopping.getAsBoolean()) {
+            return Optional.empty();
+        }
         if (result.outcome() == ListenerProbe.Outcome.NOT_HEARD) {
             LOG.errorf("Bus listener at %s is deaf: %s; reconnecting it",
                     DirectConnectOptions.describe(connection.options()), result.reason().orElse(""));

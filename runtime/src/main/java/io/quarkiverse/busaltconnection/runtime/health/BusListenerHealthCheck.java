@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime.health;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -17,11 +18,13 @@ import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkiverse.busaltconnection.runtime.dispatch.LossLog;
 import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
+import io.quarkiverse.busaltconnection.runtime.store.UnnumberedMessages;
 import io.quarkus.runtime.configuration.DurationConverter;
 
 /**
- * Readiness of the notification path: DOWN while the listening connection is down, or while its last successful
- * probe is older than two probe intervals plus the probe timeout (a listener that went deaf). Registered only when
+ * Readiness of the notification path: DOWN while the listening connection is down, while its last successful probe
+ * is older than two probe intervals plus the probe timeout (a listener that went deaf), or while committed messages
+ * wait for a position longer than {@code quarkus.imdispatcher.bus.unnumbered-timeout} (nobody sequences the bus). Registered only when
  * the application has SmallRye Health.
  */
 @Readiness
@@ -33,10 +36,13 @@ public class BusListenerHealthCheck implements HealthCheck {
     private final BusDispatcher dispatcher;
     private final ImDispatcherConfig config;
     private final PgBouncerConsole pgbouncer;
+    private final UnnumberedMessages unnumbered;
 
     @Inject
-    public BusListenerHealthCheck(BusDispatcher dispatcher, ImDispatcherConfig config, PgBouncerConsole pgbouncer) {
+    public BusListenerHealthCheck(BusDispatcher dispatcher, ImDispatcherConfig config, PgBouncerConsole pgbouncer,
+            UnnumberedMessages unnumbered) {
         this.dispatcher = dispatcher;
+        this.unnumbered = unnumbered;
         this.config = config;
         this.pgbouncer = pgbouncer;
     }
@@ -44,12 +50,15 @@ public class BusListenerHealthCheck implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named(NAME);
+        Optional<String> unnumbered = unnumbered();
+        unnumbered.ifPresent(reason -> response.withData("unnumbered", reason));
         if (!dispatcher.active()) {
-            return response.up().withData("listening", "no: no @BusListener methods and no HTTP delivery").build();
+            return response.status(unnumbered.isEmpty())
+                    .withData("listening", "no: no @BusListener methods and no HTTP delivery").build();
         }
         boolean listening = dispatcher.listening();
         Optional<String> stale = staleProbe();
-        response.status(listening && stale.isEmpty())
+        response.status(listening && stale.isEmpty() && unnumbered.isEmpty())
                 .withData("server", dispatcher.server())
                 .withData("listening", listening)
                 .withData("backendPid", dispatcher.backendPid())
@@ -76,6 +85,20 @@ public class BusListenerHealthCheck implements HealthCheck {
                 .clientsWaiting()).withData("pgbouncer maxwait", statistics.longestWaitSeconds() + "s"));
         pgbouncer.failure().ifPresent(reason -> response.withData("pgbouncer", reason));
         return response.build();
+    }
+
+    /** Why committed messages wait too long for their positions, if they do. */
+    private Optional<String> unnumbered() {
+        Duration allowed = config.bus().unnumberedTimeout();
+        try {
+            return unnumbered.waiting().filter(waited -> waited.compareTo(allowed) > 0)
+                    .map(waited -> "committed messages have waited " + waited.toSeconds() + " s for a position (more"
+                            + " than quarkus.imdispatcher.bus.unnumbered-timeout): no instance with @BusListener"
+                            + " methods or HTTP delivery sequences the bus, or its sequencer cannot write");
+        } catch (SQLException e) {
+            // The datasource's own health check and the probe report an unreachable datasource.
+            return Optional.empty();
+        }
     }
 
     private Optional<String> staleProbe() {

@@ -35,6 +35,7 @@ public final class ListenerConnection {
 
     private final Vertx vertx;
     private final DirectCredentials connectOptions;
+    private final DirectConnector connector;
     private final ReconnectBackoff backoff;
     private final Map<String, Consumer<String>> channels = new LinkedHashMap<>();
     private final AtomicLong connections = new AtomicLong();
@@ -47,6 +48,7 @@ public final class ListenerConnection {
     public ListenerConnection(Vertx vertx, DirectCredentials connectOptions, ImDispatcherConfig.Reconnect reconnect) {
         this.vertx = vertx;
         this.connectOptions = connectOptions;
+        this.connector = new DirectConnector(vertx, connectOptions::get);
         this.backoff = new ReconnectBackoff(reconnect.initialDelay(), reconnect.maxDelay());
     }
 
@@ -100,8 +102,7 @@ public final class ListenerConnection {
     }
 
     private Future<PgConnection> connectAndListen() {
-        return connectOptions.get()
-                .compose(options -> PgConnection.connect(vertx, options))
+        return connector.connect()
                 .compose(connected -> {
                     connected.notificationHandler(this::dispatch);
                     return connected.query(listenStatement()).execute()
@@ -212,5 +213,6 @@ public final class ListenerConnection {
         if (current != null) {
             current.close();
         }
+        connector.close();
     }
 }

@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.listen;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.quarkus.scheduler.Scheduled;
@@ -15,10 +16,12 @@ import io.quarkus.scheduler.Scheduled;
 public class ListenerProbeJob {
 
     private final BusDispatcher dispatcher;
+    private final BusLifecycle lifecycle;
 
     @Inject
-    public ListenerProbeJob(BusDispatcher dispatcher) {
+    public ListenerProbeJob(BusDispatcher dispatcher, BusLifecycle lifecycle) {
         this.dispatcher = dispatcher;
+        this.lifecycle = lifecycle;
     }
 
     @Scheduled(identity = "imdispatcher-listener-probe", every = "${quarkus.imdispatcher.probe.interval:30s}",
@@ -27,7 +30,7 @@ public class ListenerProbeJob {
             skipExecutionIf = BusNotRunning.class)
     void probe() {
         if (dispatcher.listening()) {
-            dispatcher.probe();
+            dispatcher.probe(lifecycle::stopping);
         }
     }
 }

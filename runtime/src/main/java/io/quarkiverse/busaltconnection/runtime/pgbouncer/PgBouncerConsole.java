@@ -8,7 +8,6 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
@@ -18,10 +17,12 @@ import org.jboss.logging.Logger;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkiverse.busaltconnection.runtime.listen.DirectConnector;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.SslMode;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -44,6 +45,8 @@ public class PgBouncerConsole {
     private volatile String failure;
     private long timer = -1;
     private Vertx vertx;
+    private DirectConnector connector;
+    private volatile boolean stopped;
 
     @Inject
     public PgBouncerConsole(ImDispatcherConfig imdispatcher, BusDataSource busDataSource) {
@@ -66,14 +69,20 @@ public class PgBouncerConsole {
             return;
         }
         this.vertx = vertx;
+        PgConnectOptions connect = options.get();
+        this.connector = new DirectConnector(vertx, () -> Future.succeededFuture(connect));
         read();
         timer = vertx.setPeriodic(config.interval().toMillis(), id -> read());
     }
 
-    @PreDestroy
-    void stop() {
+    /** When the application stops, before Vert.x does: a reading under way ends without a word. */
+    void stop(@Observes ShutdownEvent stopping) {
+        stopped = true;
         if (vertx != null && timer >= 0) {
             vertx.cancelTimer(timer);
+        }
+        if (connector != null) {
+            connector.close();
         }
     }
 
@@ -99,13 +108,16 @@ public class PgBouncerConsole {
 
     private void read() {
         PgConnectOptions connect = options.get();
-        PgConnection.connect(vertx, connect)
+        connector.connect()
                 .compose(connection -> connection.query("SHOW POOLS").execute()
                         .compose(pools -> connection.query("SHOW STATS").execute()
                                 .map(stats -> new PoolStatistics(Instant.now(), pools(pools), stats(stats))))
                         .eventually(() -> connection.close()))
                 .onSuccess(this::read)
                 .onFailure(error -> {
+                    if (stopped) {
+                        return;
+                    }
                     if (failure == null) {
                         LOG.warnf("Cannot read PgBouncer's statistics at %s:%d as %s: %s. Check"
                                 + " quarkus.imdispatcher.pgbouncer.* (the user must be in PgBouncer's stats_users or"

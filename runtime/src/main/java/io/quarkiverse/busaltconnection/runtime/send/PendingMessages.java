@@ -16,9 +16,14 @@ import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
 import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
 
 /**
- * The messages a JTA transaction sent, written in one statement just before it commits, on its own connection; a
- * write that fails makes the transaction roll back, so a transaction never commits without its messages. After the
- * commit the sequencer is woken. A transaction that rolls back writes nothing.
+ * The messages a JTA transaction sent, written in one statement just before it commits, on its connection; a write
+ * that fails makes the transaction roll back, so a transaction never commits without its messages. After the commit
+ * the sequencer is woken. A transaction that rolls back writes nothing.
+ * <p>
+ * Synchronizations run one after the other before the commit, and those registered after this one (in the interposed
+ * group, where this one is, or by an observer of {@code TransactionPhase.BEFORE_COMPLETION}) may still send once the
+ * batch is written: such a message is written at once, while the transaction can still take it, and a failure marks
+ * the transaction for rollback even if the sender catches the exception.
  */
 final class PendingMessages implements Synchronization {
 
@@ -29,6 +34,9 @@ final class PendingMessages implements Synchronization {
     private final BusWriter writer;
     private final Consumer<List<Outgoing>> committed;
     private final List<Outgoing> messages = new ArrayList<>();
+    /** How many of {@link #messages} are written; all of them once the batch went out before completion. */
+    private int written;
+    private boolean completing;
 
     private PendingMessages(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
             BusWriter writer, Consumer<List<Outgoing>> committed) {
@@ -54,8 +62,12 @@ final class PendingMessages implements Synchronization {
         return pending;
     }
 
+    /** Adds a message; written with the others before completion, or at once if they already were. */
     void add(Outgoing message) {
         messages.add(message);
+        if (completing) {
+            writePending("Writing a bus message sent while its transaction completes failed");
+        }
     }
 
     @Override
@@ -63,11 +75,27 @@ final class PendingMessages implements Synchronization {
         if (transactions.getTransactionStatus() != Status.STATUS_ACTIVE) {
             return;
         }
+        completing = true;
+        writePending("Writing " + messages.size() + " bus message(s) before commit failed");
+    }
+
+    private void writePending(String failure) {
+        List<Outgoing> unwritten = messages.subList(written, messages.size());
         try (Connection connection = dataSource.getConnection()) {
-            writer.write(connection, messages);
+            writer.write(connection, unwritten);
         } catch (SQLException e) {
-            throw new BusException("Writing " + messages.size() + " bus message(s) before commit failed: "
-                    + e.getMessage() + "; the transaction rolls back", e);
+            // The sender may be another synchronization that catches this: the transaction must not commit anyway.
+            markRollbackOnly();
+            throw new BusException(failure + ": " + e.getMessage() + "; the transaction rolls back", e);
+        }
+        written = messages.size();
+    }
+
+    private void markRollbackOnly() {
+        try {
+            transactions.setRollbackOnly();
+        } catch (IllegalStateException e) {
+            // Already completing or without a transaction: the exception thrown to the caller is all there is.
         }
     }
 
@@ -79,12 +107,15 @@ final class PendingMessages implements Synchronization {
         }
     }
 
-    static String describe(int status) {
+    /** Why a send in a transaction of this status cannot be written, and what to do instead. */
+    static String refusal(int status) {
         return switch (status) {
-            case Status.STATUS_MARKED_ROLLBACK -> "marked for rollback";
-            case Status.STATUS_ROLLING_BACK, Status.STATUS_ROLLEDBACK -> "rolling back";
-            case Status.STATUS_COMMITTING, Status.STATUS_PREPARING, Status.STATUS_PREPARED -> "completing";
-            default -> "in status " + status;
+            case Status.STATUS_MARKED_ROLLBACK -> "is marked for rollback and will not commit";
+            case Status.STATUS_ROLLING_BACK -> "is rolling back";
+            case Status.STATUS_COMMITTING, Status.STATUS_PREPARING, Status.STATUS_PREPARED ->
+                "is committing and can take no more writes; send before the commit (in the transaction, or from"
+                        + " beforeCompletion), or after it (afterCompletion)";
+            default -> "is in JTA status " + status + " and can take no writes";
         };
     }
 }

@@ -3,6 +3,10 @@ package io.quarkiverse.busaltconnection.runtime.send;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -18,15 +22,17 @@ import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
-import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
 import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
+import io.quarkus.runtime.BlockingOperationControl;
+import io.quarkus.runtime.BlockingOperationNotAllowedException;
 
 /**
- * {@link Bus} over the default datasource, i.e. through PgBouncer. Inside a JTA transaction the messages are
- * collected and written just before it commits ({@link PendingMessages}); outside one, by one autocommitted INSERT.
+ * {@link Bus} over the bus's datasource, i.e. through PgBouncer. Inside a JTA transaction the messages are collected
+ * and written just before it commits ({@link PendingMessages}); outside one, by one autocommitted INSERT.
  * After each commit the sequencer is woken ({@link WrittenHint}). Channel and payload are always bind parameters.
  */
 @ApplicationScoped
@@ -38,22 +44,29 @@ public class PooledBus implements Bus {
     private final BusWriter writer;
     private final WrittenHint hint;
     private final BusObservers observers;
+    /** Writes the rare sends that come after their transaction completed: see {@link #writeAfterCompletion}. */
+    private final ExecutorService afterCompletion = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "imdispatcher-after-completion-send");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     @Inject
     public PooledBus(BusDataSource dataSource, ObjectMapper objectMapper,
-            TransactionSynchronizationRegistry transactions, ImDispatcherConfig config, BusObservers observers) {
+            TransactionSynchronizationRegistry transactions, BusTable table, BusObservers observers,
+            BusLifecycle lifecycle) {
         this.observers = observers;
         this.dataSource = dataSource.get();
         this.objectMapper = objectMapper;
         this.transactions = transactions;
-        BusTable table = new BusTable(config.bus().table());
         this.writer = new BusWriter(table);
-        this.hint = new WrittenHint(this.dataSource, table.writtenChannel());
+        this.hint = new WrittenHint(this.dataSource, table.writtenChannel(), lifecycle::stopping);
     }
 
     @PreDestroy
     void close() {
         hint.close();
+        afterCompletion.shutdown();
     }
 
     @Override
@@ -64,15 +77,22 @@ public class PooledBus implements Bus {
         NotifyLimits.busPayloadProblem(payload).ifPresent(problem -> {
             throw new IllegalArgumentException("Cannot send on channel '" + channel + "': " + problem);
         });
+        if (!BlockingOperationControl.isBlockingAllowed()) {
+            throw new BlockingOperationNotAllowedException("Cannot send on channel '" + channel + "' from the event loop"
+                    + " (thread " + Thread.currentThread().getName() + "): Bus.send writes through JDBC and blocks."
+                    + " Send from a worker or virtual thread (@Blocking, @RunOnVirtualThread, Vertx.executeBlocking)");
+        }
         Outgoing message = new Outgoing(channel, payload, observers.sending(channel));
         int status = transactions.getTransactionStatus();
         if (status == Status.STATUS_NO_TRANSACTION) {
             writeAlone(message);
+        } else if (status == Status.STATUS_COMMITTED || status == Status.STATUS_ROLLEDBACK) {
+            writeAfterCompletion(message);
         } else if (status == Status.STATUS_ACTIVE) {
             PendingMessages.of(transactions, dataSource, writer, this::committed).add(message);
         } else {
-            throw new IllegalStateException("Cannot send on channel '" + channel + "': the current transaction is "
-                    + PendingMessages.describe(status) + " and will not commit");
+            throw new IllegalStateException("Cannot send on channel '" + channel + "': the current transaction "
+                    + PendingMessages.refusal(status));
         }
     }
 
@@ -102,6 +122,19 @@ public class PooledBus implements Bus {
             throw new BusException("Sending on channel '" + message.channel() + "' failed: " + e.getMessage(), e);
         }
         committed(List.of(message));
+    }
+
+    /**
+     * A send from {@code afterCompletion} (a synchronization's, a {@code @TransactionScoped} bean's destruction): the
+     * thread's transaction has completed but is still associated with it, and the datasource would try to enlist in
+     * it. Written alone, as outside any transaction, on a thread without one.
+     */
+    private void writeAfterCompletion(Outgoing message) {
+        try {
+            CompletableFuture.runAsync(() -> writeAlone(message), afterCompletion).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException failure ? failure : e;
+        }
     }
 
     /** After the commit: the sequencer is woken, the observers told. */

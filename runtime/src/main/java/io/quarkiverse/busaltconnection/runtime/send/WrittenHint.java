@@ -8,6 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 import javax.sql.DataSource;
 
@@ -28,6 +29,7 @@ final class WrittenHint implements AutoCloseable {
 
     private final DataSource dataSource;
     private final String channel;
+    private final BooleanSupplier stopping;
     private final ExecutorService sender = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "imdispatcher-written-hint");
         thread.setDaemon(true);
@@ -40,9 +42,11 @@ final class WrittenHint implements AutoCloseable {
     private long nextAllowed;
     static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    WrittenHint(DataSource dataSource, String channel) {
+    /** @param stopping whether the application stops: the datasource closes then, and a failed wake-up is no news */
+    WrittenHint(DataSource dataSource, String channel, BooleanSupplier stopping) {
         this.dataSource = dataSource;
         this.channel = channel;
+        this.stopping = stopping;
     }
 
     /** Rows were committed: make sure one notification goes out after this call. Never blocks. */
@@ -87,7 +91,9 @@ final class WrittenHint implements AutoCloseable {
                 LOG.infof("Bus wake-ups go through again");
             }
         } catch (SQLException e) {
-            if (!failing) {
+            if (stopping.getAsBoolean()) {
+                LOG.debugf("A bus wake-up was not sent as the application stops: %s", e.getMessage());
+            } else if (!failing) {
                 failing = true;
                 LOG.warnf("A bus wake-up could not be sent through the datasource (%s); the sequencer's sweep numbers"
                         + " the messages instead, within quarkus.imdispatcher.bus.sweep-interval", e.getMessage());

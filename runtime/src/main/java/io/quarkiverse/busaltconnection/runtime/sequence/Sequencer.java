@@ -112,7 +112,7 @@ public final class Sequencer {
         if (client == null) {
             return;
         }
-        client.preparedQuery(table.sequencerProgress()).execute(Tuple.of(table.name()))
+        client.preparedQuery(table.sequencerProgress()).execute(Tuple.of(table.lockKey()))
                 .onComplete(result -> context.runOnContext(ignored -> {
                     if (result.failed()) {
                         return;
@@ -159,13 +159,13 @@ public final class Sequencer {
             return;
         }
         client.preparedQuery("SELECT pg_try_advisory_lock(" + BusTable.sequencerLockSql() + ")")
-                .execute(Tuple.of(table.name()))
+                .execute(Tuple.of(table.lockKey()))
                 .onComplete(result -> context.runOnContext(ignored -> {
                     if (result.succeeded() && result.result().iterator().next().getBoolean(0)
                             && client == connection.get()) {
                         held = client;
                         sequencing = true;
-                        LOG.infof("This instance sequences the bus '%s'", table.name());
+                        LOG.infof("This instance sequences the bus '%s'", table.describe());
                         run();
                     }
                 }));

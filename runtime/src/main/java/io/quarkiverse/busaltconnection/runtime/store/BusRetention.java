@@ -15,6 +15,7 @@ import org.jboss.logging.Logger;
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
+import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
@@ -35,16 +36,20 @@ public class BusRetention {
     private final AgroalDataSource dataSource;
     private final ImDispatcherConfig config;
     private final BusTable table;
+    private final BusLifecycle lifecycle;
+    private volatile boolean failing;
 
     /**
      * @param dispatcher not used here, but created first: it creates (or checks) the schema, so that the first run of
      *        this job, which may come as the application starts, never meets a missing table
      */
     @Inject
-    public BusRetention(BusDataSource dataSource, ImDispatcherConfig config, BusDispatcher dispatcher) {
+    public BusRetention(BusDataSource dataSource, ImDispatcherConfig config, BusTable table, BusDispatcher dispatcher,
+            BusLifecycle lifecycle) {
         this.dataSource = dataSource.get();
+        this.lifecycle = lifecycle;
         this.config = config;
-        this.table = new BusTable(config.bus().table());
+        this.table = table;
     }
 
     @Scheduled(identity = "imdispatcher-bus-retention", every = "${quarkus.imdispatcher.bus.cleanup-interval:5m}",
@@ -52,7 +57,23 @@ public class BusRetention {
             // Not before the application and its dispatcher (which prepares the schema) are up.
             skipExecutionIf = BusNotRunning.class)
     void deleteExpired() {
-        int deleted = deleteOlderThan(Instant.now().minus(config.bus().retention()));
+        int deleted;
+        try {
+            deleted = deleteOlderThan(Instant.now().minus(config.bus().retention()));
+        } catch (BusException e) {
+            if (lifecycle.stopping()) {
+                // The application stops and closed the datasource under the DELETE: the next start deletes them.
+                LOG.debugf("Retention stopped with the application: %s", e.getMessage());
+            } else if (!failing) {
+                failing = true;
+                LOG.warnf("%s; retention tries again every quarkus.imdispatcher.bus.cleanup-interval", e.getMessage());
+            }
+            return;
+        }
+        if (failing) {
+            failing = false;
+            LOG.infof("Bus retention deletes expired messages again");
+        }
         if (deleted > 0) {
             LOG.debugf("Deleted %d bus message(s) older than %s", deleted, config.bus().retention());
         }

@@ -2,6 +2,7 @@ package io.quarkiverse.busaltconnection.runtime.store;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -9,6 +10,7 @@ import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
+import io.quarkiverse.busaltconnection.runtime.listen.DirectConnector;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
@@ -29,8 +31,13 @@ public final class BusStartup {
     private BusStartup() {
     }
 
-    /** The bus's epoch and last position when the instance started. */
-    public record Head(long epoch, long position) {
+    /**
+     * The bus's epoch and last position when the instance started.
+     *
+     * @param sequencer who numbered messages then: the sequencer's backend, as far as {@code pg_stat_activity} shows
+     *        it, or empty if nobody did
+     */
+    public record Head(long epoch, long position, Optional<String> sequencer) {
     }
 
     /**
@@ -39,7 +46,14 @@ public final class BusStartup {
      */
     public static Head prepare(Vertx vertx, PgConnectOptions options, BusTable table, boolean createSchema,
             Duration timeout) {
-        Future<PgConnection> connected = PgConnection.connect(vertx, options);
+        try (DirectConnector connector = new DirectConnector(vertx, () -> Future.succeededFuture(options))) {
+            return prepare(connector, options, table, createSchema, timeout);
+        }
+    }
+
+    private static Head prepare(DirectConnector connector, PgConnectOptions options, BusTable table,
+            boolean createSchema, Duration timeout) {
+        Future<PgConnection> connected = connector.connect();
         try {
             connected.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -61,6 +75,8 @@ public final class BusStartup {
                                         + " traceparent, the tables " + table.name() + "_state and " + table.name()
                                         + "_purged, and the indexes)")))
                 .compose(v -> head(connection, table))
+                .compose(head -> sequencer(connection, table)
+                        .map(sequencer -> new Head(head.epoch(), head.position(), sequencer)))
                 .eventually(() -> connection.close()));
         try {
             return work.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -72,7 +88,7 @@ public final class BusStartup {
             if (cause instanceof WrongServer wrong) {
                 throw new IllegalStateException(wrong.getMessage(), wrong);
             }
-            throw new IllegalStateException("Bus Alt Connection cannot use its table '" + table.name() + "': "
+            throw new IllegalStateException("Bus Alt Connection cannot use its table '" + table.describe() + "': "
                     + cause.getMessage() + (createSchema ? ""
                             : ". quarkus.imdispatcher.bus.schema-management is none: create the table with the SQL"
                                     + " in the documentation, or set it to create"),
@@ -140,11 +156,25 @@ public final class BusStartup {
     }
 
     private static <T> Future<T> underSchemaLock(PgConnection connection, BusTable table, Supplier<Future<T>> work) {
-        Tuple key = Tuple.of(table.name());
+        Tuple key = Tuple.of(table.lockKey());
         return connection.preparedQuery("SELECT pg_advisory_lock(" + BusTable.schemaLockSql() + ")").execute(key)
                 .compose(locked -> work.get())
                 .eventually(() -> connection
                         .preparedQuery("SELECT pg_advisory_unlock(" + BusTable.schemaLockSql() + ")").execute(key));
+    }
+
+    private static Future<Optional<String>> sequencer(PgConnection connection, BusTable table) {
+        return connection.preparedQuery(table.sequencerHolder()).execute(Tuple.of(table.lockKey())).map(rows -> {
+            if (rows.size() == 0) {
+                return Optional.empty();
+            }
+            Row row = rows.iterator().next();
+            String application = row.getString(1);
+            String address = row.getString(2);
+            return Optional.of("backend pid " + row.getInteger(0)
+                    + (application == null ? "" : ", application_name '" + application + "'")
+                    + (address == null ? "" : ", client " + address));
+        });
     }
 
     /** Reads the head; in a copy of another database's bus (a restored dump), starts a new epoch first. */
@@ -152,7 +182,7 @@ public final class BusStartup {
         return connection.query(table.readState()).execute().compose(rows -> {
             Row state = rows.iterator().next();
             if (!state.getBoolean(2)) {
-                return Future.succeededFuture(new Head(state.getLong(0), state.getLong(1)));
+                return Future.succeededFuture(new Head(state.getLong(0), state.getLong(1), Optional.empty()));
             }
             return underSchemaLock(connection, table, () -> connection.query(table.readState()).execute()
                     .compose(again -> again.iterator().next().getBoolean(2)
@@ -163,8 +193,8 @@ public final class BusStartup {
                         Row row = head.iterator().next();
                         LOG.warnf("The bus table '%s' was copied from another database (a restored dump?): new epoch"
                                 + " %d from position %d. HTTP clients holding positions of the old epoch are told to"
-                                + " reload", table.name(), row.getLong(0), row.getLong(1));
-                        return new Head(row.getLong(0), row.getLong(1));
+                                + " reload", table.describe(), row.getLong(0), row.getLong(1));
+                        return new Head(row.getLong(0), row.getLong(1), Optional.empty());
                     }));
         });
     }

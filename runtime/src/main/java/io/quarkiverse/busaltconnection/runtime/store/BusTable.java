@@ -20,6 +20,10 @@ public final class BusTable {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,49}");
 
+    /** The schema whose tables keep the lock keys of versions that did not qualify the table with its schema. */
+    private static final String DEFAULT_SCHEMA = "public";
+
+    private final String schema;
     private final String table;
     private final String quotedTable;
     private final String quotedSequence;
@@ -27,24 +31,51 @@ public final class BusTable {
     private final String quotedPurged;
 
     /**
+     * @param schema the schema of the table and its companions (any name: it is quoted)
      * @throws IllegalArgumentException naming the key, for a name PostgreSQL would truncate or cannot hold
      */
-    public BusTable(String table) {
+    public BusTable(String schema, String table) {
         if (!NAME.matcher(table).matches()) {
             throw new IllegalArgumentException("quarkus.imdispatcher.bus.table '" + table + "' must be 1 to 50 letters,"
                     + " digits or underscores, starting with a letter or underscore (PostgreSQL identifiers hold 63"
                     + " bytes, and the names of the table's companions and indexes add a suffix)");
         }
+        if (schema.isEmpty() || schema.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 63
+                || schema.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("quarkus.imdispatcher.bus.schema '" + schema + "' must be 1 to 63 bytes"
+                    + " without NUL characters");
+        }
+        this.schema = schema;
         this.table = table;
-        this.quotedTable = quote(table);
-        this.quotedSequence = quote(table + "_id_seq");
-        this.quotedState = quote(table + "_state");
-        this.quotedPurged = quote(table + "_purged");
+        this.quotedTable = qualified(table);
+        this.quotedSequence = qualified(table + "_id_seq");
+        this.quotedState = qualified(table + "_state");
+        this.quotedPurged = qualified(table + "_purged");
     }
 
-    /** The table name, also the key of its advisory locks. */
+    /** The table name, without its schema. */
     public String name() {
         return table;
+    }
+
+    /** The schema of the table and its companions. */
+    public String schema() {
+        return schema;
+    }
+
+    /** Schema and table, for messages. */
+    public String describe() {
+        return schema + "." + table;
+    }
+
+    /**
+     * The key of the table's advisory locks ({@link #schemaLockSql()}, {@link #sequencerLockSql()}): schema and table,
+     * so that tables of the same name in two schemas are two buses with a sequencer each. In {@code public} it is the
+     * table name alone, as in versions that did not qualify it: an instance of such a version and one of this version
+     * running side by side during a rolling upgrade still share one sequencer.
+     */
+    public String lockKey() {
+        return DEFAULT_SCHEMA.equals(schema) ? table : schema + "." + table;
     }
 
     /** Channel of the senders' wake-ups: "rows were committed", heard by the sequencer. */
@@ -71,7 +102,7 @@ public final class BusTable {
         return List.of(
                 "CREATE SEQUENCE IF NOT EXISTS " + quotedSequence,
                 "CREATE TABLE IF NOT EXISTS " + quotedTable + " ("
-                        + "id bigint PRIMARY KEY DEFAULT nextval('" + quotedSequence + "'), "
+                        + "id bigint PRIMARY KEY DEFAULT nextval(" + literal(quotedSequence) + "), "
                         + "xid xid8 DEFAULT pg_current_xact_id(), "
                         + "channel text NOT NULL, "
                         + "payload text NOT NULL, "
@@ -80,8 +111,8 @@ public final class BusTable {
                         + "traceparent text)",
                 // Upgrade from the send-function version: its function took a lock and notified inside the sender's
                 // transaction; an instance of that version still running now fails loudly instead of serializing.
-                "DROP FUNCTION IF EXISTS " + quote(table + "_send") + "(text[], text[])",
-                "ALTER TABLE " + quotedTable + " ALTER COLUMN id SET DEFAULT nextval('" + quotedSequence + "')",
+                "DROP FUNCTION IF EXISTS " + qualified(table + "_send") + "(text[], text[])",
+                "ALTER TABLE " + quotedTable + " ALTER COLUMN id SET DEFAULT nextval(" + literal(quotedSequence) + ")",
                 "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS position bigint",
                 "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS xid xid8",
                 // The W3C trace context of a traced send (OpenTelemetry), for the listener's span to link to.
@@ -122,20 +153,20 @@ public final class BusTable {
 
     /** The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates. */
     public List<Object> lastSchemaObjects() {
-        return List.of(quotedPurged, quote(table + "_unpositioned_idx"), quotedTable);
+        return List.of(quotedPurged, qualified(table + "_unpositioned_idx"), quotedTable);
     }
 
     /** A random positive 52-bit number: safe in JavaScript, and two databases practically never share one. */
     private static final String NEW_EPOCH = "(floor(random() * 4503599627370495) + 1)::bigint";
 
-    /** The session advisory lock that orders schema changes, with the table name as parameter 1. */
+    /** The session advisory lock that orders schema changes, with the {@link #lockKey()} as parameter 1. */
     public static String schemaLockSql() {
         return "hashtext($1)";
     }
 
     /**
-     * The session advisory lock that makes one connection of the database its sequencer, with the table name as
-     * parameter 1 (the two-key form, apart from {@link #schemaLockSql()}'s keys).
+     * The session advisory lock that makes one connection of the database its sequencer, with the {@link #lockKey()}
+     * as parameter 1 (the two-key form, apart from {@link #schemaLockSql()}'s keys).
      */
     public static String sequencerLockSql() {
         return "hashtext($1), 1";
@@ -230,7 +261,8 @@ public final class BusTable {
 
     /**
      * For an instance that is not the sequencer, whether the sequencer keeps up (reactive parameter $1: the table
-     * name): the head, whether committed rows wait for a position (cheap: the partial index of unpositioned rows), and
+     * {@link #lockKey()}): the head, whether committed rows wait for a position (cheap: the partial index of
+     * unpositioned rows), and
      * the backend that holds the sequencer's lock (null if none).
      */
     public String sequencerProgress() {
@@ -238,6 +270,25 @@ public final class BusTable {
                 + " WHERE position IS NULL), (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
                 + " AND objsubid = 2 AND objid = 1 AND classid = (hashtext($1)::bigint & 4294967295)::oid"
                 + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1)";
+    }
+
+    /**
+     * The oldest committed row still waiting for a position (its id), or null: cheap, from the partial index of
+     * unpositioned rows. JDBC, no parameters.
+     */
+    String oldestUnnumbered() {
+        return "SELECT min(id) FROM " + quotedTable + " WHERE position IS NULL";
+    }
+
+    /**
+     * The backend that holds the sequencer's lock, with what {@code pg_stat_activity} shows of it (nulls where it
+     * shows nothing to this role); no row when nobody sequences. Reactive parameter $1: the {@link #lockKey()}.
+     */
+    public String sequencerHolder() {
+        return "SELECT l.pid, a.application_name, host(a.client_addr) FROM pg_locks l LEFT JOIN pg_stat_activity a"
+                + " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.objid = 1"
+                + " AND l.classid = (hashtext($1)::bigint & 4294967295)::oid"
+                + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1";
     }
 
     /** The epoch and the last position handed out. */
@@ -299,7 +350,16 @@ public final class BusTable {
                 + "SELECT count(*) FROM doomed";
     }
 
+    /** A name of the table's schema, quoted. */
+    private String qualified(String name) {
+        return quote(schema) + "." + quote(name);
+    }
+
     private static String quote(String identifier) {
         return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+
+    private static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
     }
 }

@@ -1,0 +1,130 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.postgresql.Driver;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/**
+ * The packaged application stopped (SIGTERM) while every scheduled job runs each second, retention is in the middle of
+ * a DELETE, and senders, listeners and an SSE client are busy: it exits normally, and its log holds no ERROR and no
+ * stack trace.
+ */
+@QuarkusIntegrationTest
+@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+class CleanStopIT {
+
+    private static final int SENDERS = 4;
+
+    @Test
+    void stoppingUnderLoadWhileTheJobsRunLogsNoError() throws Exception {
+        for (int round = 1; round <= 2; round++) {
+            stopUnderLoad(round);
+        }
+    }
+
+    private void stopUnderLoad(int round) throws Exception {
+        Map<String, String> dev = DevServicesProperties.get();
+        // A database of its own: retention of 2 s would otherwise delete the other tests' messages.
+        String database = "stop_" + Long.toHexString(System.nanoTime());
+        String direct = "jdbc:postgresql://127.0.0.1:" + dev.get("quarkus.imdispatcher.db-port") + "/";
+        String user = dev.get("quarkus.datasource.username");
+        String password = dev.get("quarkus.datasource.password");
+        try (Connection connection = DriverManager.getConnection(direct + "postgres", user, password);
+                Statement statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE " + database);
+        }
+        Properties pooled = Driver.parseURL(dev.get("quarkus.datasource.jdbc.url"), null);
+        int port = AppProcess.freePort();
+        Map<String, String> config = new HashMap<>(dev);
+        config.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://" + pooled.getProperty("PGHOST") + ":"
+                + pooled.getProperty("PGPORT") + "/" + database);
+        config.put("quarkus.imdispatcher.db-name", database);
+        config.put("quarkus.http.port", String.valueOf(port));
+        // Retention deletes something at every run, and every job runs each second.
+        config.put("quarkus.imdispatcher.bus.retention", "2s");
+        config.put("quarkus.imdispatcher.bus.cleanup-interval", "1s");
+        config.put("quarkus.imdispatcher.probe.interval", "1s");
+        config.put("quarkus.imdispatcher.pgbouncer.interval", "1s");
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        String base = "http://localhost:" + port;
+        AtomicBoolean sending = new AtomicBoolean(true);
+        AtomicInteger sent = new AtomicInteger();
+        ExecutorService senders = Executors.newFixedThreadPool(SENDERS + 1);
+        try (AppProcess app = AppProcess.start(config)) {
+            app.awaitHttp(port, "/q/health/ready");
+            // A Server-Sent Events client reading every channel it may read, until the application goes away.
+            senders.submit(() -> client.send(HttpRequest.newBuilder(URI.create(base
+                    + "/imdispatcher/sse?channel=public.news")).build(), HttpResponse.BodyHandlers.discarding()));
+            for (int s = 0; s < SENDERS; s++) {
+                senders.submit(() -> {
+                    while (sending.get()) {
+                        int n = sent.incrementAndGet();
+                        String channel = n % 2 == 0 ? "greetings" : "public.news";
+                        try {
+                            client.send(HttpRequest.newBuilder(URI.create(base + "/bus/send/" + channel))
+                                    .header("Content-Type", "text/plain")
+                                    .POST(HttpRequest.BodyPublishers.ofString("load-" + n))
+                                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+                        } catch (Exception stopped) {
+                            return null;
+                        }
+                    }
+                    return null;
+                });
+            }
+            // Retention's next DELETE meets rows that take a quarter of a second each to delete: the stop comes
+            // while it runs, and closes the datasource under it.
+            try (Connection connection = DriverManager.getConnection(direct + database, user, password);
+                    Statement statement = connection.createStatement()) {
+                statement.execute("CREATE FUNCTION slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+                        + " IF OLD.channel = 'slow-to-delete' THEN PERFORM pg_sleep(0.25); END IF; RETURN OLD; END$$");
+                statement.execute("CREATE TRIGGER slow_delete BEFORE DELETE ON imdispatcher_bus FOR EACH ROW"
+                        + " EXECUTE FUNCTION slow_delete()");
+                // Old, numbered rows of a channel nobody reads, at positions no real message takes.
+                statement.execute("INSERT INTO imdispatcher_bus (channel, payload, created_at, position)"
+                        + " SELECT 'slow-to-delete', '', now() - interval '1 hour', -g FROM generate_series(1, 24) g");
+            }
+            Thread.sleep(2_500);
+            assertTrue(sent.get() > 0, "no message was sent");
+            int exit = app.stop();
+            sending.set(false);
+            String output = app.output();
+            // The JVM's status after SIGTERM (128 + 15) is an orderly exit; the log says whether it was one.
+            assertEquals(143, exit, "round " + round + ": exit code " + exit + "\n" + output);
+            assertTrue(output.contains("stopped in"), "round " + round + ": no orderly stop:\n" + output);
+            assertFalse(output.contains(" ERROR "), "round " + round + ": an ERROR while stopping:\n" + output);
+            assertFalse(output.contains("\tat "), "round " + round + ": a stack trace while stopping:\n" + output);
+        } finally {
+            sending.set(false);
+            senders.shutdownNow();
+            senders.awaitTermination(10, TimeUnit.SECONDS);
+            try (Connection connection = DriverManager.getConnection(direct + "postgres", user, password);
+                    Statement statement = connection.createStatement()) {
+                statement.execute("DROP DATABASE " + database + " WITH (FORCE)");
+            }
+        }
+    }
+}

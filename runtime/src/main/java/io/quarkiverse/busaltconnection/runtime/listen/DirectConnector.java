@@ -1,0 +1,40 @@
+package io.quarkiverse.busaltconnection.runtime.listen;
+
+import java.util.function.Supplier;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.spi.PgDriver;
+import io.vertx.sqlclient.spi.ConnectionFactory;
+
+/**
+ * Opens single, unpooled connections with one Vert.x connection factory for its owner's lifetime, and closes that
+ * factory with it. {@code PgConnection.connect} makes a factory per call and closes it only with a connection that
+ * succeeded: each failed attempt (PostgreSQL or PgBouncer down, a refused password) would leave its client behind
+ * for the garbage collector, which closes it on a Vert.x that may already have stopped, logging an ERROR.
+ */
+public final class DirectConnector implements AutoCloseable {
+
+    private final Vertx vertx;
+    private final ConnectionFactory factory;
+
+    /** @param options asked again for every connection, so that rotated credentials are used */
+    public DirectConnector(Vertx vertx, Supplier<Future<PgConnectOptions>> options) {
+        this.vertx = vertx;
+        this.factory = PgDriver.INSTANCE.createConnectionFactory(vertx, options);
+    }
+
+    /** A connection for the caller alone; closing it leaves the factory open for the next one. */
+    public Future<PgConnection> connect() {
+        return factory.connect(vertx.getOrCreateContext()).map(PgConnection::cast);
+    }
+
+    /** Closes the factory, and with it every connection it opened that is still open. */
+    @Override
+    public void close() {
+        factory.close(Promise.promise());
+    }
+}

@@ -83,7 +83,7 @@ class StartupChecksIT {
     void schemaManagementNoneWithoutTheTableFailsStartupSayingWhatToCreate() throws Exception {
         String output = failedStartup(Map.of("quarkus.imdispatcher.bus.schema-management", "none",
                 "quarkus.imdispatcher.bus.table", "absent_" + Long.toHexString(System.nanoTime())));
-        assertTrue(output.contains("cannot use its table 'absent_"), output);
+        assertTrue(output.contains("cannot use its table 'public.absent_"), output);
         assertTrue(output.contains("quarkus.imdispatcher.bus.schema-management is none"), output);
     }
 

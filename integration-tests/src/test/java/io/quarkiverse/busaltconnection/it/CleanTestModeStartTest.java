@@ -60,7 +60,7 @@ class CleanTestModeStartTest {
         // Past several runs of each scheduled job.
         Thread.sleep(3_000);
         String log = Files.readString(LOG);
-        assertTrue(log.contains("This instance sequences the bus '" + TABLE + "'"), log);
+        assertTrue(log.contains("This instance sequences the bus 'public." + TABLE + "'"), log);
         assertFalse(log.contains(" ERROR "), "an ERROR on a clean start:\n" + log);
         assertFalse(log.contains("\tat "), "a stack trace on a clean start:\n" + log);
     }

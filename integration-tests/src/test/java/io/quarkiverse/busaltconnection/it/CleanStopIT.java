@@ -9,12 +9,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +19,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
-import org.postgresql.Driver;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
@@ -41,28 +37,16 @@ class CleanStopIT {
     @Test
     void stoppingUnderLoadWhileTheJobsRunLogsNoError() throws Exception {
         for (int round = 1; round <= 2; round++) {
-            stopUnderLoad(round);
+            // A database of its own: retention of 2 s would otherwise delete the other tests' messages.
+            try (FreshDatabase database = new FreshDatabase("stop")) {
+                stopUnderLoad(round, database);
+            }
         }
     }
 
-    private void stopUnderLoad(int round) throws Exception {
-        Map<String, String> dev = DevServicesProperties.get();
-        // A database of its own: retention of 2 s would otherwise delete the other tests' messages.
-        String database = "stop_" + Long.toHexString(System.nanoTime());
-        String direct = "jdbc:postgresql://127.0.0.1:" + dev.get("quarkus.imdispatcher.db-port") + "/";
-        String user = dev.get("quarkus.datasource.username");
-        String password = dev.get("quarkus.datasource.password");
-        try (Connection connection = DriverManager.getConnection(direct + "postgres", user, password);
-                Statement statement = connection.createStatement()) {
-            statement.execute("CREATE DATABASE " + database);
-        }
-        Properties pooled = Driver.parseURL(dev.get("quarkus.datasource.jdbc.url"), null);
+    private void stopUnderLoad(int round, FreshDatabase database) throws Exception {
         int port = AppProcess.freePort();
-        Map<String, String> config = new HashMap<>(dev);
-        config.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://" + pooled.getProperty("PGHOST") + ":"
-                + pooled.getProperty("PGPORT") + "/" + database);
-        config.put("quarkus.imdispatcher.db-name", database);
-        config.put("quarkus.http.port", String.valueOf(port));
+        Map<String, String> config = database.appConfig(port);
         // Retention deletes something at every run, and every job runs each second.
         config.put("quarkus.imdispatcher.bus.retention", "2s");
         config.put("quarkus.imdispatcher.bus.cleanup-interval", "1s");
@@ -97,8 +81,7 @@ class CleanStopIT {
             }
             // Retention's next DELETE meets rows that take a quarter of a second each to delete: the stop comes
             // while it runs, and closes the datasource under it.
-            try (Connection connection = DriverManager.getConnection(direct + database, user, password);
-                    Statement statement = connection.createStatement()) {
+            try (Connection connection = database.connect(); Statement statement = connection.createStatement()) {
                 statement.execute("CREATE FUNCTION slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
                         + " IF OLD.channel = 'slow-to-delete' THEN PERFORM pg_sleep(0.25); END IF; RETURN OLD; END$$");
                 statement.execute("CREATE TRIGGER slow_delete BEFORE DELETE ON imdispatcher_bus FOR EACH ROW"
@@ -121,10 +104,6 @@ class CleanStopIT {
             sending.set(false);
             senders.shutdownNow();
             senders.awaitTermination(10, TimeUnit.SECONDS);
-            try (Connection connection = DriverManager.getConnection(direct + "postgres", user, password);
-                    Statement statement = connection.createStatement()) {
-                statement.execute("DROP DATABASE " + database + " WITH (FORCE)");
-            }
         }
     }
 }

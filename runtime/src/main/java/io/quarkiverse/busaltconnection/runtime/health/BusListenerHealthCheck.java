@@ -1,6 +1,5 @@
 package io.quarkiverse.busaltconnection.runtime.health;
 
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -90,15 +89,10 @@ public class BusListenerHealthCheck implements HealthCheck {
     /** Why committed messages wait too long for their positions, if they do. */
     private Optional<String> unnumbered() {
         Duration allowed = config.bus().unnumberedTimeout();
-        try {
-            return unnumbered.waiting().filter(waited -> waited.compareTo(allowed) > 0)
-                    .map(waited -> "committed messages have waited " + waited.toSeconds() + " s for a position (more"
-                            + " than quarkus.imdispatcher.bus.unnumbered-timeout): no instance with @BusListener"
-                            + " methods or HTTP delivery sequences the bus, or its sequencer cannot write");
-        } catch (SQLException e) {
-            // The datasource's own health check and the probe report an unreachable datasource.
-            return Optional.empty();
-        }
+        return unnumbered.waiting().filter(waited -> waited.compareTo(allowed) > 0)
+                .map(waited -> "committed messages have waited " + waited.toSeconds() + " s for a position (more"
+                        + " than quarkus.imdispatcher.bus.unnumbered-timeout): no instance with @BusListener"
+                        + " methods or HTTP delivery sequences the bus, or its sequencer cannot write");
     }
 
     private Optional<String> staleProbe() {

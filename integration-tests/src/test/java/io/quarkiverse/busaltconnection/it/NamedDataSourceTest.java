@@ -33,6 +33,8 @@ class NamedDataSourceTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("quarkus.imdispatcher.datasource", "bus",
+                    // The tests' entity lives where the bus does: the default datasource leads nowhere.
+                    "quarkus.hibernate-orm.datasource", "bus",
                     "quarkus.datasource.bus.db-kind", "postgresql",
                     "quarkus.datasource.db-kind", "postgresql",
                     // Were the bus to use the default datasource, or take its database from it, nothing would work.

@@ -8,15 +8,15 @@ import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
-import io.quarkiverse.busaltconnection.runtime.store.BusTableProducer;
-import io.quarkiverse.busaltconnection.runtime.store.UnnumberedMessages;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
-import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
-import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
 import io.quarkiverse.busaltconnection.runtime.config.SeedEnvironmentVariables;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbeJob;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
 import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
 import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
+import io.quarkiverse.busaltconnection.runtime.store.BusTableProducer;
+import io.quarkiverse.busaltconnection.runtime.store.UnnumberedMessages;
 import io.quarkus.agroal.spi.JdbcDataSourceBuildItem;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.arc.deployment.ValidationPhaseBuildItem.ValidationErrorBuildItem;
@@ -85,10 +85,11 @@ public class BusAltConnectionProcessor {
         String name = busDataSource.datasourceName();
         if (dataSources.stream().noneMatch(dataSource -> dataSource.getName().equals(name))) {
             List<String> configured = dataSources.stream().map(JdbcDataSourceBuildItem::getName).sorted().toList();
-            errors.produce(new ValidationErrorBuildItem(new ConfigurationException("quarkus.imdispatcher.datasource is '" + name + "', but there is no JDBC"
-                    + " datasource of that name (configured: " + (configured.isEmpty() ? "none" : configured)
-                    + "): configure it (" + DataSourceUtil.dataSourcePropertyKey(name, "db-kind") + "=postgresql"
-                    + " and its JDBC URL), or name one of those")));
+            errors.produce(new ValidationErrorBuildItem(
+                    new ConfigurationException("quarkus.imdispatcher.datasource is '" + name + "', but there is no JDBC"
+                            + " datasource of that name (configured: " + (configured.isEmpty() ? "none" : configured)
+                            + "): configure it (" + DataSourceUtil.dataSourcePropertyKey(name, "db-kind") + "=postgresql"
+                            + " and its JDBC URL), or name one of those")));
         }
     }
 }

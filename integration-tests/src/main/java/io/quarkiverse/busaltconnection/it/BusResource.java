@@ -13,7 +13,6 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;

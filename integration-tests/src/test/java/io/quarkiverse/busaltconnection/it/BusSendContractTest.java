@@ -99,7 +99,8 @@ class BusSendContractTest {
             }
             bus.send(channel, "refused at commit");
             assertThrows(RollbackException.class, transactionManager::commit);
-            try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement();
+            try (Connection connection = dataSource.getConnection();
+                    Statement statement = connection.createStatement();
                     ResultSet count = statement.executeQuery("SELECT count(*) FROM " + table)) {
                 count.next();
                 assertEquals(0, count.getInt(1), "the caller's work committed without its message");

@@ -49,8 +49,9 @@ class CleanTestModeStartTest {
         DeliveryTest.send("greetings", text);
         await().atMost(Duration.ofSeconds(15))
                 .until(() -> DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith(text + "@")));
-        try (Connection connection = DurableBusTest.direct(); PreparedStatement count = connection.prepareStatement(
-                "SELECT count(*) FROM " + TABLE + " WHERE payload = ?")) {
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement count = connection.prepareStatement(
+                        "SELECT count(*) FROM " + TABLE + " WHERE payload = ?")) {
             count.setString(1, text);
             try (ResultSet result = count.executeQuery()) {
                 result.next();

@@ -88,7 +88,8 @@ class ConnectionTopologyTest {
     @Order(3)
     void aStatementRunMoreThanPrepareThresholdTimesWorksAcrossServerConnections() throws Exception {
         Set<Integer> servers = new HashSet<>();
-        try (Connection hopping = dataSource.getConnection(); Connection other = dataSource.getConnection();
+        try (Connection hopping = dataSource.getConnection();
+                Connection other = dataSource.getConnection();
                 PreparedStatement statement = hopping.prepareStatement("SELECT pg_backend_pid(), ?::int + 1")) {
             // pgjdbc names a statement after 5 executions by default; 12 executions, each a transaction of its own.
             for (int i = 0; i < 12; i++) {

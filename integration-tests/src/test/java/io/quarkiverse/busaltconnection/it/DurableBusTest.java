@@ -145,8 +145,9 @@ class DurableBusTest {
         String run = DeliveryTest.unique("batches");
         QuarkusTransaction.requiringNew().run(() -> IntStream.range(0, 1_000)
                 .forEach(i -> bus.send("retention", run + ":" + i)));
-        try (Connection connection = direct(); PreparedStatement backdate = connection.prepareStatement(
-                "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
+        try (Connection connection = direct();
+                PreparedStatement backdate = connection.prepareStatement(
+                        "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
             backdate.setString(1, run + ":%");
             assertEquals(1_000, backdate.executeUpdate());
         }
@@ -162,8 +163,10 @@ class DurableBusTest {
         BusTable table = new BusTable("public", "locked_" + Long.toHexString(System.nanoTime()));
         PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
                 .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
-        try (Connection other = direct(); PreparedStatement lock = other.prepareStatement(
-                "SELECT pg_advisory_lock(hashtext(?))"); PreparedStatement unlock = other.prepareStatement(
+        try (Connection other = direct();
+                PreparedStatement lock = other.prepareStatement(
+                        "SELECT pg_advisory_lock(hashtext(?))");
+                PreparedStatement unlock = other.prepareStatement(
                         "SELECT pg_advisory_unlock(hashtext(?))")) {
             // Another instance is in the middle of creating the schema.
             lock.setString(1, table.name());
@@ -196,7 +199,8 @@ class DurableBusTest {
                 && refused.getMessage().contains("schema-management is none"), refused.getMessage());
 
         assertEquals(1L, BusStartup.prepare(vertx, options, table, true, Duration.ofSeconds(30)).position());
-        try (Connection connection = direct(); var statement = connection.createStatement();
+        try (Connection connection = direct();
+                var statement = connection.createStatement();
                 ResultSet rows = statement.executeQuery("SELECT payload, traceparent FROM " + table.name())) {
             assertTrue(rows.next());
             assertEquals("old", rows.getString(1), "the upgrade kept the message");
@@ -220,8 +224,9 @@ class DurableBusTest {
             // One state row: every instance got the same epoch.
             assertEquals(first, start.get(60, TimeUnit.SECONDS));
         }
-        try (Connection connection = direct(); PreparedStatement count = connection.prepareStatement(
-                "SELECT count(*) FROM pg_class WHERE relname IN (?, ?, ?, ?, ?)")) {
+        try (Connection connection = direct();
+                PreparedStatement count = connection.prepareStatement(
+                        "SELECT count(*) FROM pg_class WHERE relname IN (?, ?, ?, ?, ?)")) {
             count.setString(1, table.name());
             count.setString(2, table.name() + "_id_seq");
             count.setString(3, table.name() + "_state");
@@ -285,8 +290,9 @@ class DurableBusTest {
         String run = DeliveryTest.unique("expired");
         QuarkusTransaction.requiringNew().run(() -> IntStream.range(0, 2_000)
                 .forEach(i -> bus.send("retention", run + ":" + i)));
-        try (Connection connection = direct(); PreparedStatement backdate = connection.prepareStatement(
-                "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
+        try (Connection connection = direct();
+                PreparedStatement backdate = connection.prepareStatement(
+                        "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
             backdate.setString(1, run + ":%");
             assertEquals(2_000, backdate.executeUpdate());
         }
@@ -310,8 +316,9 @@ class DurableBusTest {
         IllegalArgumentException nul = assertThrows(IllegalArgumentException.class, () -> bus.send(channel, "a\0b"));
         assertTrue(nul.getMessage().contains("NUL character"), nul.getMessage());
         // Refused before the database: not a row of it, not even a failed write.
-        try (Connection connection = direct(); PreparedStatement count = connection.prepareStatement(
-                "SELECT count(*) FROM imdispatcher_bus WHERE channel = ?")) {
+        try (Connection connection = direct();
+                PreparedStatement count = connection.prepareStatement(
+                        "SELECT count(*) FROM imdispatcher_bus WHERE channel = ?")) {
             count.setString(1, channel);
             try (ResultSet result = count.executeQuery()) {
                 result.next();
@@ -323,8 +330,9 @@ class DurableBusTest {
     /** Retention deletes only rows that have their position: wait for the sequencer. */
     static void awaitPositioned(String run) {
         await().atMost(Duration.ofSeconds(10)).until(() -> {
-            try (Connection connection = direct(); PreparedStatement unpositioned = connection.prepareStatement(
-                    "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL AND payload LIKE ?")) {
+            try (Connection connection = direct();
+                    PreparedStatement unpositioned = connection.prepareStatement(
+                            "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL AND payload LIKE ?")) {
                 unpositioned.setString(1, run + ":%");
                 try (ResultSet result = unpositioned.executeQuery()) {
                     result.next();

@@ -134,8 +134,9 @@ class FaultInjectionTest {
     /** The listeners received exactly what the table holds for this run, in id order. */
     private static void assertEveryCommittedMessageOnceInOrder(String name) throws SQLException {
         List<String> committed = new ArrayList<>();
-        try (Connection connection = direct(); PreparedStatement select = connection.prepareStatement(
-                "SELECT payload FROM imdispatcher_bus WHERE channel = ? AND payload LIKE ? ORDER BY position")) {
+        try (Connection connection = direct();
+                PreparedStatement select = connection.prepareStatement(
+                        "SELECT payload FROM imdispatcher_bus WHERE channel = ? AND payload LIKE ? ORDER BY position")) {
             select.setString(1, Channels.SEQUENCE);
             select.setString(2, Sender.prefix(name) + "%");
             try (ResultSet rows = select.executeQuery()) {
@@ -158,7 +159,8 @@ class FaultInjectionTest {
 
     /** The Dev Services run directory: the parent of PostgreSQL's data directory. */
     private static Path runDirectory() throws SQLException {
-        try (Connection connection = direct(); Statement statement = connection.createStatement();
+        try (Connection connection = direct();
+                Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery("SHOW data_directory")) {
             result.next();
             return Path.of(result.getString(1)).getParent();

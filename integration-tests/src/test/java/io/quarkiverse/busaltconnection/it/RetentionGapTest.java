@@ -167,8 +167,9 @@ class RetentionGapTest {
     /** Makes the matching rows two hours old and lets retention (one hour here) delete them. */
     private void backdateAndExpire(String pattern) throws Exception {
         await().atMost(Duration.ofSeconds(10)).until(() -> unpositioned(pattern) == 0);
-        try (Connection connection = DurableBusTest.direct(); PreparedStatement backdate = connection.prepareStatement(
-                "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement backdate = connection.prepareStatement(
+                        "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
             backdate.setString(1, pattern);
             assertTrue(backdate.executeUpdate() >= 2);
         }
@@ -176,8 +177,9 @@ class RetentionGapTest {
     }
 
     private static int unpositioned(String pattern) throws Exception {
-        try (Connection connection = DurableBusTest.direct(); PreparedStatement count = connection.prepareStatement(
-                "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL AND payload LIKE ?")) {
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement count = connection.prepareStatement(
+                        "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL AND payload LIKE ?")) {
             count.setString(1, pattern);
             try (var result = count.executeQuery()) {
                 result.next();

@@ -49,7 +49,8 @@ class StartupChecksIT {
         String primary = "jdbc:postgresql://127.0.0.1:" + dev.get("quarkus.imdispatcher.db-port") + "/postgres";
         Path primaryData;
         try (Connection connection = DriverManager.getConnection(primary, dev.get("quarkus.datasource.username"),
-                dev.get("quarkus.datasource.password")); Statement statement = connection.createStatement();
+                dev.get("quarkus.datasource.password"));
+                Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery("SHOW data_directory")) {
             result.next();
             primaryData = Path.of(result.getString(1));

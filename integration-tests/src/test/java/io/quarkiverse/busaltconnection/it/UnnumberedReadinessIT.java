@@ -56,7 +56,8 @@ class UnnumberedReadinessIT {
                 }
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                         .until(() -> readiness(client, port).statusCode() == 200);
-                try (Connection connection = database.connect(); Statement statement = connection.createStatement();
+                try (Connection connection = database.connect();
+                        Statement statement = connection.createStatement();
                         ResultSet unnumbered = statement.executeQuery(
                                 "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL")) {
                     unnumbered.next();

@@ -26,7 +26,8 @@ final class Apps {
         String name = stack.disk.key + "-sender";
         List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
         if (plan.profile()) {
-            jvm.addAll(Profiler.jvmOptions(plan.target(), plan.target().resolve("profile-" + name + "." + System.getProperty("bench.profile.format", "html"))));
+            jvm.addAll(Profiler.jvmOptions(plan.target(),
+                    plan.target().resolve("profile-" + name + "." + System.getProperty("bench.profile.format", "html"))));
         }
         return AppInstance.start(name, plan.senderApp(), jvm, config(stack, Map.of()), plan.logs());
     }

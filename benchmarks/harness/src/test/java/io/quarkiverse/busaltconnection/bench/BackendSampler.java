@@ -17,7 +17,8 @@ final class BackendSampler implements AutoCloseable {
     BackendSampler(Servers servers) {
         thread = new Thread(() -> {
             try (Connection connection = DriverManager.getConnection(servers.directUrl(), servers.user(),
-                    servers.password()); PreparedStatement count = connection.prepareStatement("SELECT count(*)"
+                    servers.password());
+                    PreparedStatement count = connection.prepareStatement("SELECT count(*)"
                             + " FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = ?"
                             + " AND pid <> pg_backend_pid()")) {
                 count.setString(1, servers.database());

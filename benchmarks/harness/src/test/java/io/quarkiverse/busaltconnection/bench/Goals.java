@@ -103,10 +103,11 @@ final class Goals {
         }
         boolean met = slow.peakAboveIdle() <= HEAP_LIMIT && slow.complete() && !slow.outOfMemory() && slow.alive();
         // A smaller backlog (a smoke run) says little about the goal's: figures shown, no verdict.
-        report.goal(goal, slow.messages() < SlowListenerScenario.MESSAGES ? null : met, String.format("%s above idle (-Xmx%s), %s of %s received, %s; %s messages of %s bytes"
-                + ", listener %s slower than the senders", Fmt.mib(slow.peakAboveIdle()), slow.heap(),
-                Fmt.number(slow.received()), Fmt.number(slow.messages()),
-                slow.outOfMemory() ? "OutOfMemoryError in its log" : "no OutOfMemoryError",
-                Fmt.number(slow.messages()), Fmt.number(slow.size()), Fmt.ratio(slow.slowdown())));
+        report.goal(goal, slow.messages() < SlowListenerScenario.MESSAGES ? null : met,
+                String.format("%s above idle (-Xmx%s), %s of %s received, %s; %s messages of %s bytes"
+                        + ", listener %s slower than the senders", Fmt.mib(slow.peakAboveIdle()), slow.heap(),
+                        Fmt.number(slow.received()), Fmt.number(slow.messages()),
+                        slow.outOfMemory() ? "OutOfMemoryError in its log" : "no OutOfMemoryError",
+                        Fmt.number(slow.messages()), Fmt.number(slow.size()), Fmt.ratio(slow.slowdown())));
     }
 }

@@ -9,7 +9,8 @@ import javax.sql.DataSource;
 
 /**
  * One sender, the application against the bare statement: {@code Bus.send} in autocommit versus raw pgjdbc running
- * the same statement the extension runs for one message outside a transaction ({@link JdbcSends#BUS_INSERT}), into a table of the bus table's shape, through the
+ * the same statement the extension runs for one message outside a transaction ({@link JdbcSends#BUS_INSERT}), into a table of
+ * the bus table's shape, through the
  * same PgBouncer, borrowing a pooled connection per send. What the extension adds per send on the sender's path.
  */
 final class SingleSenderScenario {

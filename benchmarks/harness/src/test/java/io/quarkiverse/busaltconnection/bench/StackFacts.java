@@ -49,8 +49,9 @@ record StackFacts(Map<String, String> postgres, Map<String, String> pgbouncer, b
             if (f.flushDelayMicros() > 0) {
                 words.append(String.format(" (the shim adds %d µs to every fdatasync and fsync of the PostgreSQL"
                         + " server process and its children%s)", f.flushDelayMicros(),
-                        f.shimLoaded() ? "; /proc shows it mapped into the server" : "; **it was not mapped into the"
-                                + " server**"));
+                        f.shimLoaded() ? "; /proc shows it mapped into the server"
+                                : "; **it was not mapped into the"
+                                        + " server**"));
             }
             words.append('.');
         }

@@ -106,8 +106,9 @@ final class ThroughputScenario {
                 List<String> row = new ArrayList<>(List.of(String.valueOf(senders)));
                 for (String column : COLUMNS) {
                     Cell cell = table.cell(column, senders);
-                    row.add(Fmt.rate(cell.rate()) + (column.equals(INSERT) ? "" : " (" + Fmt.ratio(cell.rate() / insert)
-                            + ")"));
+                    row.add(Fmt.rate(cell.rate()) + (column.equals(INSERT) ? ""
+                            : " (" + Fmt.ratio(cell.rate() / insert)
+                                    + ")"));
                     if (column.equals(ExtensionContender.LABEL)) {
                         row.add(Fmt.rate(cell.commitRate()));
                     }
@@ -171,7 +172,8 @@ final class ThroughputScenario {
             words.append(String.format("From %s to %s the extension went from %s to %s messages per second (%s),"
                     + " with its best, %s, at %s. ", Fmt.senders(first), Fmt.senders(last), Fmt.rate(extFirst),
                     Fmt.rate(extLast), Fmt.ratio(extLast / extFirst), Fmt.rate(table.rate(ExtensionContender.LABEL,
-                            bestAt)), Fmt.senders(bestAt)));
+                            bestAt)),
+                    Fmt.senders(bestAt)));
         }
         words.append(String.format("INSERT-only pgbench went from %s to %s transactions per second, and INSERT +"
                 + " pg_notify in one transaction from %s to %s (%s of INSERT-only at %s).",

@@ -1,6 +1,5 @@
 package io.quarkiverse.busaltconnection.deployment.devservices;
 
-import java.util.Optional;
 import java.util.OptionalInt;
 
 import io.quarkus.runtime.annotations.ConfigPhase;

@@ -54,7 +54,8 @@ class ImDispatcherDevServicesProcessor {
         DataSourceKeys keys = new DataSourceKeys(busDataSource.datasourceName());
         if (!provides(config, keys.name())) {
             LOG.debugf("Not starting Dev Services for Bus Alt Connection: %s", config.enabled()
-                    ? keys.jdbcUrl() + " is set" : "quarkus.imdispatcher.devservices.enabled is false");
+                    ? keys.jdbcUrl() + " is set"
+                    : "quarkus.imdispatcher.devservices.enabled is false");
             return null;
         }
         StackSettings settings = StackSettings.of(config);

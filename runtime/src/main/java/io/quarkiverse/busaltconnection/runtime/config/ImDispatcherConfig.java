@@ -272,10 +272,24 @@ public interface ImDispatcherConfig {
 
         /**
          * Name of the bus table: 1 to 50 letters, digits or underscores, starting with a letter or underscore. Its
-         * companions are named after it: the sequence `<table>_id_seq`, the tables `<table>_state` (epoch and head)
-         * and `<table>_purged` (what retention deleted), indexes `<table>_*_idx`; its wake-up notifications use the
-         * PostgreSQL channels `<table>` (rows written) and `<table>_head` (positions handed out), the self-probe
-         * `<table>_probe`.
+         * companions are named after it: the sequence `
+         * <table>
+         * _id_seq`, the tables `
+         * <table>
+         * _state` (epoch and head)
+         * and `
+         * <table>
+         * _purged` (what retention deleted), indexes `
+         * <table>
+         * _*_idx`; its wake-up notifications use the
+         * PostgreSQL channels `
+         * <table>
+         * ` (rows written) and `
+         * <table>
+         * _head` (positions handed out), the self-probe
+         * `
+         * <table>
+         * _probe`.
          */
         @WithDefault("imdispatcher_bus")
         String table();

@@ -128,7 +128,8 @@ public class BusDispatcher {
         for (ListenerMethod listener : setup.listeners()) {
             ListenerCursor cursor = new ListenerCursor(
                     new ListenerInvoker(listener, setup.json(), setup.vertx(), setup.virtualThreads(),
-                            setup.observers()), pages, sql,
+                            setup.observers()),
+                    pages, sql,
                     losses, this::headSeen, head);
             cursors.add(cursor);
             cursorsByChannel.computeIfAbsent(listener.channel, c -> new ArrayList<>()).add(cursor);

@@ -23,7 +23,8 @@ import io.quarkus.runtime.configuration.DurationConverter;
 /**
  * Readiness of the notification path: DOWN while the listening connection is down, while its last successful probe
  * is older than two probe intervals plus the probe timeout (a listener that went deaf), or while committed messages
- * wait for a position longer than {@code quarkus.imdispatcher.bus.unnumbered-timeout} (nobody sequences the bus). Registered only when
+ * wait for a position longer than {@code quarkus.imdispatcher.bus.unnumbered-timeout} (nobody sequences the bus). Registered
+ * only when
  * the application has SmallRye Health.
  */
 @Readiness

@@ -42,7 +42,8 @@ final class HttpDelivery {
         this.json = container.instance(ObjectMapper.class).get();
         this.observers = container.instance(BusObservers.class).get();
         this.authorizer = container.instance(BusChannelAuthorizer.class).get();
-        this.reader = new BusReader(container.instance(BusDataSource.class).get().get(), container.instance(BusTable.class).get());
+        this.reader = new BusReader(container.instance(BusDataSource.class).get().get(),
+                container.instance(BusTable.class).get());
         this.pageBytes = all.bus().listenerPageBytes().asLongValue();
     }
 

@@ -69,6 +69,7 @@ public final class DirectConnectOptions {
         DirectTls.configure(options, config.sslMode(), jdbc, tls);
         return options;
     }
+
     /**
      * What the logs may say about a connection: never the password.
      */

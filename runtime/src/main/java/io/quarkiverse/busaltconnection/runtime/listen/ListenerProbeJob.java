@@ -24,8 +24,7 @@ public class ListenerProbeJob {
         this.lifecycle = lifecycle;
     }
 
-    @Scheduled(identity = "imdispatcher-listener-probe", every = "${quarkus.imdispatcher.probe.interval:30s}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+    @Scheduled(identity = "imdispatcher-listener-probe", every = "${quarkus.imdispatcher.probe.interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
             // Not before the application and its dispatcher (which prepares the schema) are up.
             skipExecutionIf = BusNotRunning.class)
     void probe() {

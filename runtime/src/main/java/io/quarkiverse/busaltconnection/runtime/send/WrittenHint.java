@@ -20,7 +20,8 @@ import org.jboss.logging.Logger;
  * microseconds (inside the data transaction it would hold it through the flush and serialize every sender).
  * <p>
  * Coalesced and off the caller's thread: one thread sends, at most one notification per millisecond; requests that
- * arrive meanwhile make one more notification, however many there were. A notification that cannot be sent loses nothing: the sequencer also sweeps
+ * arrive meanwhile make one more notification, however many there were. A notification that cannot be sent loses nothing: the
+ * sequencer also sweeps
  * for unnumbered rows every {@code quarkus.imdispatcher.bus.sweep-interval}.
  */
 final class WrittenHint implements AutoCloseable {

@@ -52,8 +52,7 @@ public class BusRetention {
         this.table = table;
     }
 
-    @Scheduled(identity = "imdispatcher-bus-retention", every = "${quarkus.imdispatcher.bus.cleanup-interval:5m}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+    @Scheduled(identity = "imdispatcher-bus-retention", every = "${quarkus.imdispatcher.bus.cleanup-interval:5m}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
             // Not before the application and its dispatcher (which prepares the schema) are up.
             skipExecutionIf = BusNotRunning.class)
     void deleteExpired() {

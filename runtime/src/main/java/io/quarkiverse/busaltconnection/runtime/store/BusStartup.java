@@ -3,9 +3,9 @@ package io.quarkiverse.busaltconnection.runtime.store;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -69,7 +69,8 @@ public final class BusStartup {
         Future<Head> work = connected.compose(connection -> checkServer(connection, options)
                 .compose(v -> schemaIsCurrent(connection, table))
                 .compose(current -> current ? Future.succeededFuture()
-                        : createSchema ? underSchemaLock(connection, table, () -> run(connection, quietly(table.createSchema())))
+                        : createSchema
+                                ? underSchemaLock(connection, table, () -> run(connection, quietly(table.createSchema())))
                                 : Future.failedFuture(new IllegalStateException("the table or its companions are missing"
                                         + " or of an older version (this version needs the columns xid, position and"
                                         + " traceparent, the tables " + table.name() + "_state and " + table.name()

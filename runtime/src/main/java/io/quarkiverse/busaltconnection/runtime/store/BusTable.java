@@ -13,7 +13,11 @@ import java.util.regex.Pattern;
  * rows their {@code position}: a number without gaps, in the order they became visible, and by transaction id and
  * then row id among rows that became visible together (see {@link #sequence()}).
  * <p>
- * Companions: {@code <table>_state}, one row with the epoch and the last position handed out; {@code <table>_purged},
+ * Companions: {@code
+ * <table>
+ * _state}, one row with the epoch and the last position handed out; {@code
+ * <table>
+ * _purged},
  * per channel the highest position retention deleted, so that a reader behind it learns what it lost.
  */
 public final class BusTable {
@@ -189,13 +193,13 @@ public final class BusTable {
      */
     public String startNewEpoch() {
         return "WITH fresh AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM " + quotedTable
-                        + " WHERE position IS NULL), "
-                        + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn FROM fresh, "
-                        + quotedState + " s WHERE t.id = fresh.id RETURNING 1) "
-                        + "UPDATE " + quotedState + " SET epoch = " + NEW_EPOCH + ", "
-                        + "last_position = last_position + (SELECT count(*) FROM numbered), "
-                        + "database_oid = (SELECT oid FROM pg_database WHERE datname = current_database()), "
-                        + "xid_horizon = pg_current_xact_id()";
+                + " WHERE position IS NULL), "
+                + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn FROM fresh, "
+                + quotedState + " s WHERE t.id = fresh.id RETURNING 1) "
+                + "UPDATE " + quotedState + " SET epoch = " + NEW_EPOCH + ", "
+                + "last_position = last_position + (SELECT count(*) FROM numbered), "
+                + "database_oid = (SELECT oid FROM pg_database WHERE datname = current_database()), "
+                + "xid_horizon = pg_current_xact_id()";
     }
 
     /**

@@ -77,7 +77,8 @@ public class UnnumberedMessages {
     }
 
     private void read() {
-        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement();
+        try (Connection connection = dataSource.getConnection();
+                Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery(table.oldestUnnumbered())) {
             result.next();
             long oldest = result.getObject(1) == null ? -1 : result.getLong(1);

@@ -17,14 +17,15 @@ import jakarta.inject.Qualifier;
  * Two uses, one name: the listening side of the bus.
  * <p>
  * <b>On a bean method</b>, {@code @BusListener("orders")} makes the method receive every message committed on bus
- * channel {@code orders} with {@link Bus#send} after the application started, exactly once, in position order (see
- * {@link BusMessage#position()}). With {@link #plainNotifications()} it also receives plain notifications sent on the
+ * channel {@code orders} with {@link Bus#send} after the application started, once per running instance, in position
+ * order (see {@link BusMessage#position()}); a method that throws is not called again with that message. With
+ * {@link #plainNotifications()} it also receives plain notifications sent on the
  * PostgreSQL channel of that name by anything else ({@code NOTIFY orders, '...'} from psql, a trigger calling
  * {@code pg_notify}). All listeners of an application instance share one direct LISTEN connection to PostgreSQL,
  * opened at startup.
  * <p>
  * The method takes up to two parameters, in any order: the payload ({@code String} for the raw text, or any type
- * Jackson can read the payload's JSON into) and a {@link BusMessage} (channel, id, time, raw payload). It returns
+ * Jackson can read the payload's JSON into) and a {@link BusMessage} (channel, position, time, raw payload). It returns
  * {@code void}, {@code Uni<?>} or {@code CompletionStage<?>}. It runs on a worker thread unless annotated
  * {@code @NonBlocking} (event loop) or {@code @RunOnVirtualThread}. Each listener receives the messages of its
  * channel one at a time: the next call waits until the previous one returned and, for a {@code Uni} or

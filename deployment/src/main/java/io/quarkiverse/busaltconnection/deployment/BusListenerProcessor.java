@@ -20,7 +20,7 @@ import org.jboss.jandex.Type;
 
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
-import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
+import io.quarkiverse.busaltconnection.runtime.MessageChecks;
 import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ExecutionModel;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
@@ -166,12 +166,12 @@ class BusListenerProcessor {
             problems.add(where + " names no channel: write @BusListener(\"channel\")");
         } else if (!ChannelExpressions.isExpression(channel)) {
             // An expression is checked once resolved, at startup.
-            NotifyLimits.busChannelProblem(channel).ifPresent(problem -> problems.add(where + ": " + problem));
+            MessageChecks.busChannelProblem(channel).ifPresent(problem -> problems.add(where + ": " + problem));
         }
         AnnotationValue plainValue = annotation.value("plainNotifications");
         boolean plain = plainValue != null && plainValue.asBoolean();
         if (plain && !channel.isEmpty() && !ChannelExpressions.isExpression(channel)) {
-            NotifyLimits.channelProblem(channel).ifPresent(problem -> problems.add(where + " asks for plain"
+            MessageChecks.channelProblem(channel).ifPresent(problem -> problems.add(where + " asks for plain"
                     + " notifications, but " + problem + ": rename the channel or drop plainNotifications"));
         }
         if (java.lang.reflect.Modifier.isStatic(method.flags())) {

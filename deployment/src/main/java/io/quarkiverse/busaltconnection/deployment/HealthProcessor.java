@@ -7,7 +7,7 @@ import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
 
 /**
- * The listener's readiness check, for applications with SmallRye Health.
+ * The bus's readiness, liveness and startup checks, for applications with SmallRye Health.
  */
 class HealthProcessor {
 

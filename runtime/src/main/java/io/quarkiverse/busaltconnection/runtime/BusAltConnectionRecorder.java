@@ -101,12 +101,12 @@ public class BusAltConnectionRecorder {
             return listener;
         }
         String channel = ChannelExpressions.resolve(listener.channel, config, listener.description);
-        NotifyLimits.busChannelProblem(channel).ifPresent(problem -> {
+        MessageChecks.busChannelProblem(channel).ifPresent(problem -> {
             throw new IllegalStateException("@BusListener " + listener.description + " names its channel "
                     + listener.channel + ", which resolves to an invalid channel: " + problem);
         });
         if (listener.plainNotifications) {
-            NotifyLimits.channelProblem(channel).ifPresent(problem -> {
+            MessageChecks.channelProblem(channel).ifPresent(problem -> {
                 throw new IllegalStateException("@BusListener " + listener.description + " asks for plain"
                         + " notifications, but its channel " + listener.channel + " resolves to '" + channel + "': "
                         + problem);

@@ -164,7 +164,7 @@ public interface ImDispatcherConfig {
      * HTTP delivery (long-poll and Server-Sent Events), enabled with `quarkus.imdispatcher.http.enabled`.
      */
     @ConfigDocSection
-    HttpDelivery http();
+    Http http();
 
     /**
      * PgBouncer's pool statistics (`SHOW POOLS`, `SHOW STATS` on its admin console), read on an interval when `host`
@@ -172,9 +172,9 @@ public interface ImDispatcherConfig {
      * readiness check's details. Dev Services set them.
      */
     @ConfigDocSection
-    PgBouncerConsole pgbouncer();
+    PgBouncer pgbouncer();
 
-    interface PgBouncerConsole {
+    interface PgBouncer {
 
         /**
          * Host of PgBouncer. Setting it turns the statistics on.
@@ -227,7 +227,7 @@ public interface ImDispatcherConfig {
         int maxChannelTags();
     }
 
-    interface HttpDelivery {
+    interface Http {
 
         /**
          * How long a long-poll request waits for a message before it returns an empty list (Odoo's default).

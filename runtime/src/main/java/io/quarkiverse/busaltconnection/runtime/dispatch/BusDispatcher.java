@@ -19,7 +19,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.busaltconnection.BusMessage;
-import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
+import io.quarkiverse.busaltconnection.runtime.MessageChecks;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
@@ -56,7 +56,6 @@ public class BusDispatcher {
     private final LossLog losses = new LossLog();
     private final Optional<ListenerProbe> probe;
     private final Vertx vertx;
-    private final Duration sweepInterval;
     private volatile long head;
     private long sweepTimer = -1;
     private volatile boolean active;
@@ -122,7 +121,6 @@ public class BusDispatcher {
         this.epoch = setup.head().epoch();
         this.head = setup.head().position();
         this.vertx = setup.vertx();
-        this.sweepInterval = setup.sweepInterval();
         Supplier<SqlClient> sql = connection::sqlClient;
         PageReader pages = new PageReader(table, setup.pageSize(), setup.pageBytes());
         for (ListenerMethod listener : setup.listeners()) {
@@ -152,7 +150,7 @@ public class BusDispatcher {
         cursorsByChannel.forEach((channel, listeners) -> {
             List<ListenerCursor> plain = listeners.stream().filter(c -> c.method().plainNotifications).toList();
             // Plain NOTIFY interop, opt-in per listener, for channels PostgreSQL can carry.
-            if (!plain.isEmpty() && NotifyLimits.channelProblem(channel).isEmpty() && !reserved(channel)) {
+            if (!plain.isEmpty() && MessageChecks.channelProblem(channel).isEmpty() && !reserved(channel)) {
                 connection.listen(channel, payload -> {
                     noticed();
                     BusMessage message = new BusMessage(channel, 0, Instant.now(), payload == null ? "" : payload);
@@ -384,11 +382,6 @@ public class BusDispatcher {
      */
     public boolean epochChanged() {
         return epochChangeReported;
-    }
-
-    /** How often the sweep runs. */
-    public Duration sweepInterval() {
-        return sweepInterval;
     }
 
     /** Closes the listening connection; no listener is invoked afterwards. */

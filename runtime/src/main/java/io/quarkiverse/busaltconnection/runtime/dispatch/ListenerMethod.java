@@ -12,7 +12,7 @@ import io.quarkus.runtime.annotations.RecordableConstructor;
  */
 public final class ListenerMethod {
 
-    /** The PostgreSQL channel. */
+    /** The bus channel (a PostgreSQL channel too, for plain notifications). */
     public final String channel;
     /** {@code declaring.Class#method(ParamTypes)}, for logs. */
     public final String description;

@@ -2,7 +2,7 @@ package io.quarkiverse.busaltconnection.runtime.dispatch;
 
 /** What the dispatcher passes to one parameter of a listener method. */
 public enum ParameterKind {
-    /** The payload text as PostgreSQL delivered it. */
+    /** The payload text, as stored. */
     PAYLOAD_TEXT,
     /** The payload read as JSON into the parameter's type. */
     PAYLOAD_JSON,

@@ -25,7 +25,7 @@ import io.vertx.core.http.HttpServerRequest;
  */
 final class HttpDelivery {
 
-    final ImDispatcherConfig.HttpDelivery config;
+    final ImDispatcherConfig.Http config;
     final BusDispatcher dispatcher;
     final ObjectMapper json;
     final BusObservers observers;

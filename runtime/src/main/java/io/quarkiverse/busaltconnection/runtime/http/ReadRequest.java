@@ -9,7 +9,7 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
+import io.quarkiverse.busaltconnection.runtime.MessageChecks;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.vertx.core.http.HttpServerRequest;
 
@@ -21,7 +21,7 @@ import io.vertx.core.http.HttpServerRequest;
 record ReadRequest(Set<String> channels, Optional<Cursor> last) {
 
     /** {@code {"channels": ["a", "b"], "last": "<epoch>-<position>"}}; {@code last} optional. */
-    static ReadRequest fromPollBody(ObjectMapper json, String body, ImDispatcherConfig.HttpDelivery limits)
+    static ReadRequest fromPollBody(ObjectMapper json, String body, ImDispatcherConfig.Http limits)
             throws BadRequest {
         JsonNode node;
         try {
@@ -52,7 +52,7 @@ record ReadRequest(Set<String> channels, Optional<Cursor> last) {
     }
 
     /** {@code ?channel=a&channel=b&last=<cursor>}, or the {@code Last-Event-ID} header of a reconnecting EventSource. */
-    static ReadRequest fromQuery(HttpServerRequest request, ImDispatcherConfig.HttpDelivery limits)
+    static ReadRequest fromQuery(HttpServerRequest request, ImDispatcherConfig.Http limits)
             throws BadRequest {
         List<String> names = request.params().getAll("channel");
         String last = request.getHeader("Last-Event-ID");
@@ -69,7 +69,7 @@ record ReadRequest(Set<String> channels, Optional<Cursor> last) {
     }
 
     private static ReadRequest validated(List<String> names, Optional<Cursor> last,
-            ImDispatcherConfig.HttpDelivery limits) throws BadRequest {
+            ImDispatcherConfig.Http limits) throws BadRequest {
         if (names.isEmpty()) {
             throw BadRequest.invalid("no channel given: name at least one channel to read");
         }
@@ -84,7 +84,7 @@ record ReadRequest(Set<String> channels, Optional<Cursor> last) {
                         + " characters long; at most " + limits.maxChannelLength()
                         + " (quarkus.imdispatcher.http.max-channel-length)");
             }
-            var problem = NotifyLimits.busChannelProblem(channel);
+            var problem = MessageChecks.busChannelProblem(channel);
             if (problem.isPresent()) {
                 throw BadRequest.invalid(problem.get());
             }

@@ -71,15 +71,6 @@ public final class ListenerProbe {
         }
     }
 
-    /**
-     * Sends a probe and waits for it. Blocking.
-     *
-     * @return empty if it came back in time, else why not
-     */
-    public Optional<String> probe() {
-        return check().reason();
-    }
-
     /** Sends a probe and waits for it, telling a probe that could not be sent from one that was not heard. Blocking. */
     public Result check() {
         String nonce = instance + ":" + sequence.incrementAndGet();

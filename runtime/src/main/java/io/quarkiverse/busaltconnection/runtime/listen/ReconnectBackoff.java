@@ -5,8 +5,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
- * Exponential backoff with jitter, never giving up, in the shape {@code PgSubscriber.reconnectPolicy} expects:
- * attempt number (from 0) to delay in milliseconds. The delay of attempt n is drawn from [d/2, d] with
+ * Exponential backoff with jitter, never giving up, for the listening connection's reconnections: attempt number
+ * (from 0) to delay in milliseconds. The delay of attempt n is drawn from [d/2, d] with
  * d = min(max, initial * 2^n), so instances that lost PostgreSQL together do not hammer it together.
  */
 final class ReconnectBackoff implements Function<Integer, Long> {

@@ -5,7 +5,8 @@ import java.time.Duration;
 import io.quarkiverse.busaltconnection.BusMessage;
 
 /**
- * What the bus tells the integrations that watch it (metrics, later traces). Implementations are beans, present only
+ * What the bus tells the integrations that watch it (Micrometer meters, OpenTelemetry traces, the Dev UI). Implementations are
+ * beans, present only
  * when the application has the capability; each method is called on the thread where the event happens and must not
  * block.
  */

@@ -39,7 +39,7 @@ public class PgBouncerConsole {
     private static final Logger LOG = Logger.getLogger(PgBouncerConsole.class);
 
     private final Optional<PgConnectOptions> options;
-    private final ImDispatcherConfig.PgBouncerConsole config;
+    private final ImDispatcherConfig.PgBouncer config;
     private final List<Consumer<PoolStatistics>> readers = new CopyOnWriteArrayList<>();
     private volatile PoolStatistics last;
     private volatile String failure;

@@ -22,7 +22,7 @@ import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
-import io.quarkiverse.busaltconnection.runtime.NotifyLimits;
+import io.quarkiverse.busaltconnection.runtime.MessageChecks;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
@@ -71,10 +71,10 @@ public class PooledBus implements Bus {
 
     @Override
     public void send(String channel, String payload) {
-        NotifyLimits.busChannelProblem(channel).ifPresent(problem -> {
+        MessageChecks.busChannelProblem(channel).ifPresent(problem -> {
             throw new IllegalArgumentException("Cannot send on the bus: " + problem);
         });
-        NotifyLimits.busPayloadProblem(payload).ifPresent(problem -> {
+        MessageChecks.busPayloadProblem(payload).ifPresent(problem -> {
             throw new IllegalArgumentException("Cannot send on channel '" + channel + "': " + problem);
         });
         if (!BlockingOperationControl.isBlockingAllowed()) {

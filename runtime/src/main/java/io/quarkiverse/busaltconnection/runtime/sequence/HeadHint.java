@@ -9,12 +9,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * What the sequencer's wake-up says: the new head and, when few, the channels whose messages it numbered, so that
- * only their readers read. Only a hint: anyone can NOTIFY, so a reader never takes a position from it, and a
+ * What the sequencer's wake-up says: when few, the channels whose messages it numbered, so that only their readers
+ * read. The payload also carries the new head ({@code "h"}), for people watching the channel with psql; no reader
+ * uses it. Only a hint: anyone can NOTIFY, so a reader never takes a position from it, and a
  * notification it cannot read wakes every reader (a read that finds nothing is the worst a forgery can cause; a
  * forgery cannot suppress the real notification that follows every run).
  */
-public record HeadHint(long head, Optional<Set<String>> channels) {
+public record HeadHint(Optional<Set<String>> channels) {
 
     /** Under PostgreSQL's 8000-byte NOTIFY payload limit, with room to spare. */
     private static final int MAX_BYTES = 7000;
@@ -38,15 +39,13 @@ public record HeadHint(long head, Optional<Set<String>> channels) {
     /** Reads a notification's payload; anything unreadable means "something may have moved, on any channel". */
     public static HeadHint decode(String payload) {
         try {
-            JsonObject hint = new JsonObject(payload);
-            long head = hint.getLong("h", 0L);
-            JsonArray names = hint.getJsonArray("c");
+            JsonArray names = new JsonObject(payload).getJsonArray("c");
             if (names == null) {
-                return new HeadHint(head, Optional.empty());
+                return new HeadHint(Optional.empty());
             }
-            return new HeadHint(head, Optional.of(Set.copyOf(names.stream().map(String::valueOf).toList())));
+            return new HeadHint(Optional.of(Set.copyOf(names.stream().map(String::valueOf).toList())));
         } catch (RuntimeException e) {
-            return new HeadHint(0, Optional.empty());
+            return new HeadHint(Optional.empty());
         }
     }
 }

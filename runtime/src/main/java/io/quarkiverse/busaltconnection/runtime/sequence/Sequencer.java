@@ -53,7 +53,6 @@ public final class Sequencer {
     private boolean again;
     private int failures;
     private volatile boolean sequencing;
-    private volatile long runs;
 
     /**
      * @param connection the listening connection, null while it is down
@@ -73,11 +72,6 @@ public final class Sequencer {
     /** Whether this instance is the database's sequencer right now. */
     public boolean sequencing() {
         return sequencing;
-    }
-
-    /** How many runs numbered rows since startup. */
-    public long runs() {
-        return runs;
     }
 
     /** A sender's wake-up: rows were committed. */
@@ -212,7 +206,6 @@ public final class Sequencer {
                     long numbered = row.getLong(1);
                     long ended = System.nanoTime();
                     if (numbered > 0) {
-                        runs++;
                         String hint = HeadHint.encode(head, row.getArrayOfStrings(2));
                         client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(table.headChannel(), hint));
                         onAdvanced.accept(Numbered.of(row));

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * Messages after a position, read in one snapshot together with the bus's state (see {@link BusTable#page()}).
+ * Messages after a position, read in one snapshot together with the bus's state (see {@link BusTable#pageOnChannels()}).
  *
  * @param epoch the bus's epoch: positions of different epochs say nothing about each other
  * @param head the last position handed out when the page was read

@@ -31,15 +31,15 @@ public final class PageReader {
     /** The messages of {@code channels} after {@code after}. */
     public Future<Page> onChannels(SqlClient client, String[] channels, long after) {
         return client.preparedQuery(table.pageOnChannels()).execute(Tuple.of(channels, after, most, bytes))
-                .map(rows -> page(rows, 2));
+                .map(this::page);
     }
 
     /** The messages of every channel after {@code after}. */
     public Future<Page> ofAll(SqlClient client, long after) {
-        return client.preparedQuery(table.pageOfAll()).execute(Tuple.of(after, most, bytes)).map(rows -> page(rows, 2));
+        return client.preparedQuery(table.pageOfAll()).execute(Tuple.of(after, most, bytes)).map(this::page);
     }
 
-    private Page page(RowSet<Row> rows, int purgedColumn) {
+    private Page page(RowSet<Row> rows) {
         long epoch = 0;
         long head = 0;
         OptionalLong purged = OptionalLong.empty();
@@ -48,7 +48,7 @@ public final class PageReader {
         for (Row row : rows) {
             epoch = row.getLong(0);
             head = row.getLong(1);
-            Long through = row.getLong(purgedColumn);
+            Long through = row.getLong(2);
             purged = through == null ? OptionalLong.empty() : OptionalLong.of(through);
             Long position = row.getLong(3);
             if (position != null) {

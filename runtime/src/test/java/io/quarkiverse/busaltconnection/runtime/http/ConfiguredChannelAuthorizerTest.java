@@ -30,8 +30,8 @@ class ConfiguredChannelAuthorizerTest {
     }
 
     private static ImDispatcherConfig config(Optional<List<String>> publicChannels) {
-        ImDispatcherConfig.HttpDelivery http = (ImDispatcherConfig.HttpDelivery) Proxy.newProxyInstance(
-                ImDispatcherConfig.class.getClassLoader(), new Class<?>[] { ImDispatcherConfig.HttpDelivery.class },
+        ImDispatcherConfig.Http http = (ImDispatcherConfig.Http) Proxy.newProxyInstance(
+                ImDispatcherConfig.class.getClassLoader(), new Class<?>[] { ImDispatcherConfig.Http.class },
                 (proxy, method, args) -> {
                     if (method.getName().equals("publicChannels")) {
                         return publicChannels;

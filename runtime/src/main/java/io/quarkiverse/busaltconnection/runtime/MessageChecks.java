@@ -9,12 +9,12 @@ import java.util.Optional;
  * only have to be text; a listener's channel also receives plain NOTIFYs when it is a valid PostgreSQL channel name
  * (a longer one would be truncated by LISTEN and never match).
  */
-public final class NotifyLimits {
+public final class MessageChecks {
 
     /** PostgreSQL identifiers are at most NAMEDATALEN - 1 = 63 bytes; longer LISTEN channel names are truncated. */
     public static final int MAX_CHANNEL_BYTES = 63;
 
-    private NotifyLimits() {
+    private MessageChecks() {
     }
 
     /**

@@ -1,22 +1,14 @@
 package io.quarkiverse.busaltconnection;
 
-import static java.lang.annotation.ElementType.FIELD;
 import static java.lang.annotation.ElementType.METHOD;
-import static java.lang.annotation.ElementType.PARAMETER;
 import static java.lang.annotation.RetentionPolicy.RUNTIME;
 
 import java.lang.annotation.Documented;
 import java.lang.annotation.Retention;
 import java.lang.annotation.Target;
 
-import jakarta.enterprise.util.AnnotationLiteral;
-import jakarta.enterprise.util.Nonbinding;
-import jakarta.inject.Qualifier;
-
 /**
- * Two uses, one name: the listening side of the bus.
- * <p>
- * <b>On a bean method</b>, {@code @BusListener("orders")} makes the method receive every message committed on bus
+ * On a bean method, {@code @BusListener("orders")} makes the method receive every message committed on bus
  * channel {@code orders} with {@link Bus#send} after the application started, once per running instance, in position
  * order (see {@link BusMessage#position()}); a method that throws is not called again with that message. With
  * {@link #plainNotifications()} it also receives plain notifications sent on the
@@ -33,24 +25,18 @@ import jakarta.inject.Qualifier;
  * drains; only a bounded page of messages is held in memory for it. A listener that throws is logged and skipped; the
  * dispatcher and the other listeners go on.
  * <p>
- * <b>On an injection point</b>, {@code @Inject @BusListener Pool client} (or the Mutiny
- * {@code io.vertx.mutiny.sqlclient.Pool}) gives the reactive client of the direct path: connections to PostgreSQL
- * itself, never through the pooler, for the rare work that needs a session (session advisory locks, schema
- * migrations). The {@link #value()} is ignored there.
+ * The reactive client of the direct path is {@link BusDirect}.
  */
-@Qualifier
 @Documented
 @Retention(RUNTIME)
-@Target({ METHOD, FIELD, PARAMETER })
+@Target(METHOD)
 public @interface BusListener {
 
     /**
      * The bus channel to listen on: any non-empty text without NUL characters, case-sensitive; {@code ${key}} or
      * {@code ${key:default}} takes it from configuration at startup. When it is also a
-     * valid PostgreSQL channel name (63 bytes or less in UTF-8), plain NOTIFYs on it are delivered too. Required on a
-     * method; ignored on an injection point.
+     * valid PostgreSQL channel name (63 bytes or less in UTF-8), plain NOTIFYs on it are delivered too. Required.
      */
-    @Nonbinding
     String value() default "";
 
     /**
@@ -59,26 +45,5 @@ public @interface BusListener {
      * NOTIFY on any channel, so a plain notification is unauthenticated input, never a bus message. Plain
      * notifications are not stored: one sent while the listener's connection is down is lost.
      */
-    @Nonbinding
     boolean plainNotifications() default false;
-
-    /**
-     * Supports inline instantiation of the qualifier, e.g. {@code Arc.container().select(Pool.class, Literal.INSTANCE)}.
-     */
-    final class Literal extends AnnotationLiteral<BusListener> implements BusListener {
-
-        public static final Literal INSTANCE = new Literal();
-
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String value() {
-            return "";
-        }
-
-        @Override
-        public boolean plainNotifications() {
-            return false;
-        }
-    }
 }

@@ -4,7 +4,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
-import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.BusDirect;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
@@ -53,7 +53,7 @@ public class BusAltConnectionProcessor {
     AdditionalBeanBuildItem beanArchive() {
         // The runtime jar is not a bean archive: add the Bus and the qualifier to the application's bean index.
         return AdditionalBeanBuildItem.builder()
-                .addBeanClasses(PooledBus.class, BusRetention.class, ListenerProbeJob.class, BusListener.class,
+                .addBeanClasses(PooledBus.class, BusRetention.class, ListenerProbeJob.class, BusDirect.class,
                         BusDataSource.class, BusLifecycle.class, BusNotRunning.class, BusObservers.class,
                         PgBouncerConsole.class, BusTableProducer.class, UnnumberedMessages.class)
                 .build();

@@ -11,13 +11,13 @@ import jakarta.enterprise.inject.spi.DeploymentException;
 
 import org.jboss.jandex.AnnotationInstance;
 import org.jboss.jandex.AnnotationTarget;
-import org.jboss.jandex.AnnotationTransformation;
 import org.jboss.jandex.AnnotationValue;
 import org.jboss.jandex.DotName;
 import org.jboss.jandex.IndexView;
 import org.jboss.jandex.MethodInfo;
 import org.jboss.jandex.Type;
 
+import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.MessageChecks;
@@ -25,7 +25,6 @@ import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ExecutionModel;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ParameterKind;
-import io.quarkus.arc.deployment.AnnotationsTransformerBuildItem;
 import io.quarkus.arc.deployment.AutoAddScopeBuildItem;
 import io.quarkus.arc.deployment.BeanRegistrationPhaseBuildItem;
 import io.quarkus.arc.deployment.InvokerFactoryBuildItem;
@@ -52,7 +51,7 @@ import io.smallrye.mutiny.Uni;
  */
 class BusListenerProcessor {
 
-    private static final DotName BUS_LISTENER = DirectClientProcessor.BUS_LISTENER;
+    private static final DotName BUS_LISTENER = DotName.createSimple(BusListener.class);
     private static final DotName BUS_MESSAGE = DotName.createSimple(BusMessage.class);
     private static final DotName STRING = DotName.createSimple(String.class);
     private static final DotName UNI = DotName.createSimple(Uni.class);
@@ -72,19 +71,6 @@ class BusListenerProcessor {
                 .unremovable()
                 .reason("Found @BusListener methods")
                 .build();
-    }
-
-    /**
-     * ArC takes a non-void method that carries a qualifier for a producer (Quarkus's simplified producer
-     * declaration), and {@code @BusListener} doubles as the direct client's qualifier: hide it on methods from ArC.
-     * Listener methods are then read from the index, where the annotation stays.
-     */
-    @BuildStep
-    AnnotationsTransformerBuildItem listenerMethodsAreNotProducers() {
-        return new AnnotationsTransformerBuildItem(AnnotationTransformation.forMethods()
-                .whenMethod(BusListenerProcessor::isListenerMethod)
-                .transform(context -> context.remove(annotation -> annotation.name().equals(BUS_LISTENER)
-                        && annotation.target().kind() == AnnotationTarget.Kind.METHOD)));
     }
 
     @BuildStep

@@ -5,11 +5,10 @@ import jakarta.inject.Singleton;
 
 import org.jboss.jandex.AnnotationInstance;
 import org.jboss.jandex.ClassType;
-import org.jboss.jandex.DotName;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.BusDirect;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
@@ -32,13 +31,11 @@ import io.vertx.sqlclient.Pool;
  */
 class DirectClientProcessor {
 
-    static final DotName BUS_LISTENER = DotName.createSimple(BusListener.class);
-
     @BuildStep
     @Record(ExecutionTime.RUNTIME_INIT)
     void directBeans(BusAltConnectionRecorder recorder, VertxBuildItem vertx, ShutdownContextBuildItem shutdown,
             ImDispatcherHttpBuildConfig http, BuildProducer<SyntheticBeanBuildItem> syntheticBeans) {
-        AnnotationInstance qualifier = AnnotationInstance.builder(BUS_LISTENER).build();
+        AnnotationInstance qualifier = AnnotationInstance.builder(BusDirect.class).build();
 
         syntheticBeans.produce(SyntheticBeanBuildItem.configure(Pool.class)
                 .scope(ApplicationScoped.class)

@@ -14,7 +14,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 import io.quarkiverse.busaltconnection.Bus;
-import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.BusDirect;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -38,7 +38,7 @@ public class BusResource {
     Drain drain;
 
     @Inject
-    @BusListener
+    @BusDirect
     Pool directClient;
 
     @POST

@@ -11,7 +11,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.quarkiverse.busaltconnection.BusListener;
+import io.quarkiverse.busaltconnection.BusDirect;
 import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
 import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
@@ -45,7 +45,7 @@ import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlConnectOptions;
 
 /**
- * Creates the beans of the direct path from runtime configuration: the {@code @BusListener} reactive client and the
+ * Creates the beans of the direct path from runtime configuration: the {@code @BusDirect} reactive client and the
  * dispatcher with its listening connection.
  */
 @Recorder
@@ -83,7 +83,7 @@ public class BusAltConnectionRecorder {
 
     public Function<SyntheticCreationalContext<io.vertx.mutiny.sqlclient.Pool>, io.vertx.mutiny.sqlclient.Pool> mutinyDirectPool() {
         return context -> io.vertx.mutiny.sqlclient.Pool
-                .newInstance(context.getInjectedReference(Pool.class, BusListener.Literal.INSTANCE));
+                .newInstance(context.getInjectedReference(Pool.class, BusDirect.Literal.INSTANCE));
     }
 
     /**

@@ -15,7 +15,7 @@ import io.vertx.pgclient.SslMode;
 
 /**
  * The direct path: where the one listening connection of each application instance (and the
- * {@code @BusListener}-qualified reactive client) connects, bypassing the pooler.
+ * {@code @BusDirect} reactive client) connects, bypassing the pooler.
  * <p>
  * Every connection setting left unset falls back to the bus's datasource's (the default datasource, or the one
  * {@code quarkus.imdispatcher.datasource} names): its JDBC URL, username, password and credentials provider. When the
@@ -149,7 +149,7 @@ public interface ImDispatcherConfig {
     Reconnect reconnect();
 
     /**
-     * The reactive client of the direct path, injected with `@Inject @BusListener Pool`.
+     * The reactive client of the direct path, injected with `@Inject @BusDirect Pool`.
      */
     @ConfigDocSection
     DirectClient client();
@@ -272,24 +272,10 @@ public interface ImDispatcherConfig {
 
         /**
          * Name of the bus table: 1 to 50 letters, digits or underscores, starting with a letter or underscore. Its
-         * companions are named after it: the sequence `
-         * <table>
-         * _id_seq`, the tables `
-         * <table>
-         * _state` (epoch and head)
-         * and `
-         * <table>
-         * _purged` (what retention deleted), indexes `
-         * <table>
-         * _*_idx`; its wake-up notifications use the
-         * PostgreSQL channels `
-         * <table>
-         * ` (rows written) and `
-         * <table>
-         * _head` (positions handed out), the self-probe
-         * `
-         * <table>
-         * _probe`.
+         * companions are named after it (TABLE standing for this name): the sequence `TABLE_id_seq`, the tables
+         * `TABLE_state` (epoch and head) and `TABLE_purged` (what retention deleted), indexes `TABLE_*_idx`; its
+         * wake-up notifications use the PostgreSQL channels `TABLE` (rows written) and `TABLE_head` (positions handed
+         * out), the self-probe `TABLE_probe`.
          */
         @WithDefault("imdispatcher_bus")
         String table();

@@ -13,12 +13,9 @@ import java.util.regex.Pattern;
  * rows their {@code position}: a number without gaps, in the order they became visible, and by transaction id and
  * then row id among rows that became visible together (see {@link #sequence()}).
  * <p>
- * Companions: {@code
- * <table>
- * _state}, one row with the epoch and the last position handed out; {@code
- * <table>
- * _purged},
- * per channel the highest position retention deleted, so that a reader behind it learns what it lost.
+ * Companions, named after the table with a suffix: {@code _state}, one row with the epoch and the last position handed
+ * out; {@code _purged}, per channel the highest position retention deleted, so that a reader behind it learns what
+ * it lost.
  */
 public final class BusTable {
 

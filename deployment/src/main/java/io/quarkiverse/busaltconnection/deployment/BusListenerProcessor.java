@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import jakarta.enterprise.inject.spi.DeploymentException;
+import jakarta.inject.Singleton;
 
 import org.jboss.jandex.AnnotationInstance;
 import org.jboss.jandex.AnnotationTarget;
@@ -22,16 +23,18 @@ import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.MessageChecks;
 import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusListeners;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ExecutionModel;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ParameterKind;
 import io.quarkus.arc.deployment.AutoAddScopeBuildItem;
-import io.quarkus.arc.deployment.BeanRegistrationPhaseBuildItem;
+import io.quarkus.arc.deployment.BeanArchiveIndexBuildItem;
+import io.quarkus.arc.deployment.BeanDiscoveryFinishedBuildItem;
 import io.quarkus.arc.deployment.InvokerFactoryBuildItem;
+import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
+import io.quarkus.arc.deployment.TransformedAnnotationsBuildItem;
 import io.quarkus.arc.deployment.UnremovableBeanBuildItem;
-import io.quarkus.arc.processor.AnnotationStore;
 import io.quarkus.arc.processor.BeanInfo;
-import io.quarkus.arc.processor.BuildExtension;
 import io.quarkus.arc.processor.BuiltinScope;
 import io.quarkus.arc.processor.InvokerBuilder;
 import io.quarkus.deployment.annotations.BuildProducer;
@@ -85,14 +88,14 @@ class BusListenerProcessor {
     }
 
     @BuildStep
-    void collectListeners(BeanRegistrationPhaseBuildItem registration, InvokerFactoryBuildItem invokerFactory,
+    void collectListeners(BeanDiscoveryFinishedBuildItem discovery, TransformedAnnotationsBuildItem annotations,
+            BeanArchiveIndexBuildItem beanArchive, InvokerFactoryBuildItem invokerFactory,
             BuildProducer<BusListenerMethodBuildItem> listeners) {
-        AnnotationStore annotations = registration.getContext().get(BuildExtension.Key.ANNOTATION_STORE);
-        IndexView index = registration.getContext().get(BuildExtension.Key.INDEX);
+        IndexView index = beanArchive.getIndex();
         List<String> problems = new ArrayList<>();
         Set<MethodInfo> onBeans = new HashSet<>();
 
-        for (BeanInfo bean : registration.getContext().beans().classBeans()) {
+        for (BeanInfo bean : discovery.beanStream().classBeans()) {
             for (MethodInfo method : bean.getTarget().get().asClass().methods()) {
                 AnnotationInstance annotation = method.isSynthetic() ? null : method.declaredAnnotation(BUS_LISTENER);
                 if (annotation == null) {
@@ -123,9 +126,10 @@ class BusListenerProcessor {
         }
     }
 
+    /** The listener methods, handed to the runtime as a synthetic bean that the dispatcher injects. */
     @BuildStep
     @Record(ExecutionTime.RUNTIME_INIT)
-    void registerListeners(BusAltConnectionRecorder recorder, List<BusListenerMethodBuildItem> listeners,
+    SyntheticBeanBuildItem listenersBean(BusAltConnectionRecorder recorder, List<BusListenerMethodBuildItem> listeners,
             RecorderContext recorderContext) {
         List<ListenerMethod> methods = new ArrayList<>();
         for (BusListenerMethodBuildItem listener : listeners) {
@@ -134,7 +138,12 @@ class BusListenerProcessor {
                     recorderContext.newInstance(listener.getInvoker().getClassName()),
                     listener.isPlainNotifications()));
         }
-        recorder.registerListeners(methods);
+        return SyntheticBeanBuildItem.configure(BusListeners.class)
+                .scope(Singleton.class)
+                .setRuntimeInit()
+                .unremovable()
+                .createWith(recorder.listeners(methods))
+                .done();
     }
 
     private record ListenerSpec(String channel, ExecutionModel executionModel, List<ParameterKind> parameters,
@@ -142,7 +151,7 @@ class BusListenerProcessor {
     }
 
     private static Optional<ListenerSpec> validate(MethodInfo method, AnnotationInstance annotation,
-            AnnotationStore annotations, List<String> problems) {
+            TransformedAnnotationsBuildItem annotations, List<String> problems) {
         int before = problems.size();
         String where = describe(method);
 

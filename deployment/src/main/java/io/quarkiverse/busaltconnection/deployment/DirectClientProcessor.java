@@ -13,6 +13,7 @@ import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusListeners;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
@@ -60,6 +61,7 @@ class DirectClientProcessor {
                 .addInjectionPoint(ClassType.create(BusObservers.class))
                 .addInjectionPoint(ClassType.create(BusLifecycle.class))
                 .addInjectionPoint(ClassType.create(BusTable.class))
+                .addInjectionPoint(ClassType.create(BusListeners.class))
                 .setRuntimeInit()
                 // Listening must be established before the application serves anything, or a message committed
                 // right after startup could go unheard.

@@ -16,6 +16,7 @@ import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
 import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusListeners;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
 import io.quarkiverse.busaltconnection.runtime.http.LongPollHandler;
 import io.quarkiverse.busaltconnection.runtime.http.SseHandler;
@@ -86,13 +87,13 @@ public class BusAltConnectionRecorder {
                 .newInstance(context.getInjectedReference(Pool.class, BusDirect.Literal.INSTANCE));
     }
 
-    /**
-     * Hands the build-time list of listener methods to the dispatcher bean. A separate step because the list is
-     * known only during bean registration, after the dispatcher's synthetic bean had to be declared.
-     */
-    public void registerListeners(List<ListenerMethod> listeners) {
-        var appConfig = ConfigProvider.getConfig();
-        ListenerRegistry.set(listeners.stream().map(listener -> withResolvedChannel(listener, appConfig)).toList());
+    /** The build-time list of listener methods as a bean, their channel expressions resolved now. */
+    public Function<SyntheticCreationalContext<BusListeners>, BusListeners> listeners(List<ListenerMethod> listeners) {
+        return context -> {
+            Config appConfig = ConfigProvider.getConfig();
+            return new BusListeners(listeners.stream().map(listener -> withResolvedChannel(listener, appConfig))
+                    .toList());
+        };
     }
 
     /** A channel with {@code ${...}} gets its value from configuration, and the checks the build made of literals. */
@@ -148,7 +149,8 @@ public class BusAltConnectionRecorder {
                 throw new IllegalArgumentException("quarkus.imdispatcher.bus.sweep-interval must be at least 1ms; it is "
                         + bus.sweepInterval());
             }
-            BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection, ListenerRegistry.get(),
+            BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection,
+                    context.getInjectedReference(BusListeners.class).methods(),
                     table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),
                     bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout(),

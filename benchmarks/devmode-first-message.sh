@@ -33,10 +33,12 @@ for run in $(seq 1 "$runs"); do
     sleep 0.02
   done
   delivered=$(now)
+  # This run's own servers: Dev Services name their directory in the log.
+  rundir=$(grep -o '/tmp/quarkus-imdispatcher-run-[A-Za-z0-9_-]*' "$log" | head -1 || true)
   kill -- -"$devmode" 2>/dev/null || true
   wait "$devmode" 2>/dev/null || true
-  # The next run starts from nothing: wait until this one's servers are gone.
-  while pgrep -x pgbouncer >/dev/null || pgrep -f "quarkus-imdispatcher-run-" >/dev/null; do sleep 0.2; done
+  # The next run starts from nothing: wait until this run's servers are gone (not anyone else's PgBouncer).
+  while [ -n "$rundir" ] && pgrep -f "$rundir" >/dev/null; do sleep 0.2; done
   up_times+=("$(seconds "$start" "$up")")
   delivered_times+=("$(seconds "$start" "$delivered")")
   rm -f "$log"

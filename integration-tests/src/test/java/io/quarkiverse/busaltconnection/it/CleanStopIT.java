@@ -36,11 +36,10 @@ class CleanStopIT {
 
     @Test
     void stoppingUnderLoadWhileTheJobsRunLogsNoError() throws Exception {
-        for (int round = 1; round <= 2; round++) {
-            // A database of its own: retention of 2 s would otherwise delete the other tests' messages.
-            try (FreshDatabase database = new FreshDatabase("stop")) {
-                stopUnderLoad(round, database);
-            }
+        // A database of its own: retention of 2 s would otherwise delete the other tests' messages. One round: the
+        // slow DELETE makes the stop fall inside a retention run every time.
+        try (FreshDatabase database = new FreshDatabase("stop")) {
+            stopUnderLoad(1, database);
         }
     }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks to build, test and run the demo: PgBouncer, and Chromium with its driver for the
-# demo page's browser test (Debian packages).
+# Installs what a fresh machine lacks to build, test and run the demo: PgBouncer, pg_config, and Chromium with its
+# driver for the demo page's browser test (Debian packages).
 # PostgreSQL's server binaries (initdb, postgres) must be present too; they are looked up on PATH,
 # via `pg_config --bindir`, and under /usr/lib/postgresql/*/bin.
 set -euo pipefail
@@ -19,6 +19,14 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# The tests that restart PostgreSQL or start a standby find its binaries with pg_config (Debian: libpq-dev).
+if ! command -v pg_config >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libpq-dev >/dev/null
 fi
 
 bindir=$(pg_config --bindir 2>/dev/null || true)

@@ -5,10 +5,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
+import java.sql.Timestamp;
 import java.util.Collection;
-import java.util.List;
-import java.util.OptionalLong;
 
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.BusException;
@@ -37,26 +35,16 @@ public final class BusReader {
             select.setLong(3, after);
             select.setInt(4, most);
             select.setLong(5, bytes);
-            long epoch = 0;
-            long head = 0;
-            OptionalLong purged = OptionalLong.empty();
-            long fetched = 0;
-            List<StoredMessage> messages = new ArrayList<>();
+            PageRows page = new PageRows(most);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    epoch = rows.getLong(1);
-                    head = rows.getLong(2);
-                    long through = rows.getLong(3);
-                    purged = rows.wasNull() ? OptionalLong.empty() : OptionalLong.of(through);
-                    long position = rows.getLong(4);
-                    if (!rows.wasNull()) {
-                        messages.add(new StoredMessage(position, rows.getString(5), rows.getString(6),
-                                rows.getTimestamp(7).toInstant(), rows.getString(9)));
-                        fetched = rows.getLong(8);
-                    }
+                    Timestamp created = rows.getTimestamp(7);
+                    page.add(rows.getLong(1), rows.getLong(2), rows.getObject(3, Long.class),
+                            rows.getObject(4, Long.class), rows.getString(5), rows.getString(6),
+                            created == null ? null : created.toInstant(), rows.getLong(8), rows.getString(9));
                 }
             }
-            return Page.of(epoch, head, purged, messages, fetched, most);
+            return page.page();
         } catch (SQLException e) {
             throw new BusException("Reading bus messages after position " + after + " failed: " + e.getMessage(), e);
         }

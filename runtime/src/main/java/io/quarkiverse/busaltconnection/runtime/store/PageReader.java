@@ -1,9 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime.store;
 
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.OptionalLong;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
@@ -40,24 +37,14 @@ public final class PageReader {
     }
 
     private Page page(RowSet<Row> rows) {
-        long epoch = 0;
-        long head = 0;
-        OptionalLong purged = OptionalLong.empty();
-        long fetched = 0;
-        List<StoredMessage> messages = new ArrayList<>();
+        PageRows page = new PageRows(most);
         for (Row row : rows) {
-            epoch = row.getLong(0);
-            head = row.getLong(1);
-            Long through = row.getLong(2);
-            purged = through == null ? OptionalLong.empty() : OptionalLong.of(through);
-            Long position = row.getLong(3);
-            if (position != null) {
-                OffsetDateTime created = row.getOffsetDateTime(6);
-                messages.add(new StoredMessage(position, row.getString(4), row.getString(5), created.toInstant(),
-                        row.getString(8)));
-                fetched = row.getLong(7);
-            }
+            OffsetDateTime created = row.getOffsetDateTime(6);
+            Long fetched = row.getLong(7);
+            page.add(row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3), row.getString(4),
+                    row.getString(5), created == null ? null : created.toInstant(), fetched == null ? 0 : fetched,
+                    row.getString(8));
         }
-        return Page.of(epoch, head, purged, messages, fetched, most);
+        return page.page();
     }
 }

@@ -1,5 +1,7 @@
 import { LitElement, html, css } from 'lit';
 import { JsonRpc } from 'jsonrpc';
+import '@vaadin/button';
+import '@vaadin/text-field';
 
 /**
  * Bus Alt Connection: the listening connection, the @BusListener methods, a live feed of messages with a channel
@@ -19,8 +21,9 @@ export class QwcBusAltConnection extends LitElement {
         .state span:nth-child(odd) { color: var(--lumo-contrast-60pct); }
         .up { color: var(--lumo-success-text-color); }
         .down { color: var(--lumo-error-text-color); }
-        form { display: flex; gap: 0.5rem; align-items: center; }
-        input { font: inherit; padding: 0.3rem; }
+        form { display: flex; gap: 0.5rem; align-items: baseline; }
+        form .payload-field { flex: 1; }
+        .channel { max-width: 16rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
         .payload { font-family: var(--lumo-font-family-monospace, monospace); word-break: break-all; }
     `;
 
@@ -93,8 +96,10 @@ export class QwcBusAltConnection extends LitElement {
     _renderListeners() {
         const listeners = this._listeners ?? [];
         return html`<section><h3>@BusListener methods</h3><table>
-            <tr><th>Channel</th><th>Method</th><th>Position</th><th>Lag</th><th>Delivered</th><th>Failed</th></tr>
-            ${listeners.map(l => html`<tr><td>${l.channel}</td><td>${l.method}</td><td>${l.position}</td>
+            <tr><th>Channel</th><th>Method</th><th>Position</th><th>Lag</th>
+                <th title="Calls that returned normally (outcome=success in imdispatcher.messages.delivered)">Delivered</th>
+                <th title="Calls that threw, failed, or could not read the payload (outcome=failure)">Failed</th></tr>
+            ${listeners.map(l => html`<tr><td class="channel" title="${l.channel}">${l.channel}</td><td>${l.method}</td><td>${l.position}</td>
                 <td>${l.lag}</td><td>${l.delivered}</td><td class="${l.failed > 0 ? 'down' : ''}">${l.failed}</td></tr>`)}
         </table></section>`;
     }
@@ -102,9 +107,9 @@ export class QwcBusAltConnection extends LitElement {
     _renderSend() {
         return html`<section><h3>Send a test message</h3>
             <form @submit=${this._send}>
-                <input id="channel" placeholder="channel" required>
-                <input id="payload" placeholder="payload" size="40">
-                <button type="submit">Send</button>
+                <vaadin-text-field id="channel" label="Channel" required></vaadin-text-field>
+                <vaadin-text-field id="payload" class="payload-field" label="Payload"></vaadin-text-field>
+                <vaadin-button theme="primary" @click=${this._send}>Send</vaadin-button>
                 <span>${this._sendResult ?? ''}</span>
             </form></section>`;
     }
@@ -121,10 +126,11 @@ export class QwcBusAltConnection extends LitElement {
     _renderFeed() {
         const shown = this._messages.filter(m => !this._filter || m.channel.includes(this._filter));
         return html`<section><h3>Messages</h3>
-            <input placeholder="filter by channel" @input=${e => this._filter = e.target.value}>
+            <vaadin-text-field placeholder="filter by channel" clear-button-visible
+                @value-changed=${e => this._filter = e.detail.value}></vaadin-text-field>
             <table>
                 <tr><th>Position</th><th>Channel</th><th>Time</th><th>Payload</th></tr>
-                ${shown.map(m => html`<tr><td>${m.position}</td><td>${m.channel}</td><td>${m.time}</td>
+                ${shown.map(m => html`<tr><td>${m.position}</td><td class="channel" title="${m.channel}">${m.channel}</td><td>${m.time}</td>
                     <td class="payload">${m.payload}</td></tr>`)}
             </table></section>`;
     }

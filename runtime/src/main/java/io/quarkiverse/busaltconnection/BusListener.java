@@ -23,7 +23,7 @@ import java.lang.annotation.Target;
  * channel one at a time: the next call waits until the previous one returned and, for a {@code Uni} or
  * {@code CompletionStage}, completed. A slow listener falls behind and reads its backlog from the bus table as it
  * drains; only a bounded page of messages is held in memory for it. A listener that throws is logged and skipped; the
- * dispatcher and the other listeners go on.
+ * bus and the other listeners go on.
  * <p>
  * The reactive client of the direct path is {@link BusDirect}.
  */

@@ -11,7 +11,7 @@ import java.util.Objects;
  *        all instances, in the order the messages' transactions became visible, and are the same on every instance;
  *        0 for a plain NOTIFY sent by anything else
  * @param time for a bus message, when its transaction started writing it (PostgreSQL's {@code now()}); for a plain
- *        NOTIFY, when the dispatcher received it
+ *        NOTIFY, when this instance received it
  * @param payload the payload as sent (empty string for a {@code NOTIFY} without payload)
  * @param traceparent the W3C trace context of the send, when it happened in a traced request of an application with
  *        OpenTelemetry; else null

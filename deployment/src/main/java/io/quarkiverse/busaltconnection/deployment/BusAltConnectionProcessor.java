@@ -8,8 +8,9 @@ import io.quarkiverse.busaltconnection.BusDirect;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
-import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig;
 import io.quarkiverse.busaltconnection.runtime.config.SeedEnvironmentVariables;
+import io.quarkiverse.busaltconnection.runtime.dispatch.EngineBeans;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbeJob;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
@@ -55,7 +56,7 @@ public class BusAltConnectionProcessor {
         return AdditionalBeanBuildItem.builder()
                 .addBeanClasses(PooledBus.class, BusRetention.class, ListenerProbeJob.class, BusDirect.class,
                         BusDataSource.class, BusLifecycle.class, BusNotRunning.class, BusObservers.class,
-                        PgBouncerConsole.class, BusTableProducer.class, UnnumberedMessages.class)
+                        PgBouncerConsole.class, BusTableProducer.class, UnnumberedMessages.class, EngineBeans.class)
                 .build();
     }
 
@@ -68,7 +69,7 @@ public class BusAltConnectionProcessor {
 
     /** For the bus's datasource, which goes through PgBouncer, and for the default one, which usually does too. */
     @BuildStep
-    void poolerSafePreparedStatements(ImDispatcherDataSourceConfig busDataSource,
+    void poolerSafePreparedStatements(ImDispatcherBuildTimeConfig busDataSource,
             BuildProducer<RunTimeConfigurationDefaultBuildItem> defaults) {
         Set<String> names = new LinkedHashSet<>(List.of(DataSourceUtil.DEFAULT_DATASOURCE_NAME,
                 busDataSource.datasourceName()));
@@ -80,7 +81,7 @@ public class BusAltConnectionProcessor {
 
     /** The bus's datasource must be one the application configures: say so at build time, naming both keys. */
     @BuildStep
-    void busDataSourceExists(ImDispatcherDataSourceConfig busDataSource, List<JdbcDataSourceBuildItem> dataSources,
+    void busDataSourceExists(ImDispatcherBuildTimeConfig busDataSource, List<JdbcDataSourceBuildItem> dataSources,
             BuildProducer<ValidationErrorBuildItem> errors) {
         String name = busDataSource.datasourceName();
         if (dataSources.stream().noneMatch(dataSource -> dataSource.getName().equals(name))) {

@@ -50,7 +50,7 @@ import io.smallrye.mutiny.Uni;
 
 /**
  * Finds the {@code @BusListener} methods, validates them (failing the build with every problem, each naming its
- * method), and generates an invoker for each, so the dispatcher calls them without reflection.
+ * method), and generates an invoker for each, so the bus calls them without reflection.
  */
 class BusListenerProcessor {
 
@@ -102,14 +102,12 @@ class BusListenerProcessor {
                     continue;
                 }
                 onBeans.add(method);
-                validate(method, annotation, annotations, problems).ifPresent(spec -> {
+                validate(method, annotation, annotations, problems).ifPresent(listener -> {
                     InvokerBuilder invoker = invokerFactory.createInvoker(bean, method).withInstanceLookup();
                     if (method.returnType().name().equals(UNI)) {
                         invoker.withReturnValueTransformer(Uni.class, "subscribeAsCompletionStage");
                     }
-                    listeners.produce(new BusListenerMethodBuildItem(spec.channel, describe(method),
-                            spec.executionModel, spec.parameters, spec.payloadType, invoker.build(),
-                            spec.plainNotifications));
+                    listeners.produce(new BusListenerMethodBuildItem(listener, invoker.build()));
                 });
             }
         }
@@ -126,17 +124,14 @@ class BusListenerProcessor {
         }
     }
 
-    /** The listener methods, handed to the runtime as a synthetic bean that the dispatcher injects. */
+    /** The listener methods, handed to the runtime as a synthetic bean that the bus engine injects. */
     @BuildStep
     @Record(ExecutionTime.RUNTIME_INIT)
     SyntheticBeanBuildItem listenersBean(BusAltConnectionRecorder recorder, List<BusListenerMethodBuildItem> listeners,
             RecorderContext recorderContext) {
         List<ListenerMethod> methods = new ArrayList<>();
         for (BusListenerMethodBuildItem listener : listeners) {
-            methods.add(new ListenerMethod(listener.getChannel(), listener.getDescription(),
-                    listener.getExecutionModel(), listener.getParameters(), listener.getPayloadType(),
-                    recorderContext.newInstance(listener.getInvoker().getClassName()),
-                    listener.isPlainNotifications()));
+            methods.add(listener.method().withInvoker(recorderContext.newInstance(listener.invoker().getClassName())));
         }
         return SyntheticBeanBuildItem.configure(BusListeners.class)
                 .scope(Singleton.class)
@@ -146,11 +141,7 @@ class BusListenerProcessor {
                 .done();
     }
 
-    private record ListenerSpec(String channel, ExecutionModel executionModel, List<ParameterKind> parameters,
-            String payloadType, boolean plainNotifications) {
-    }
-
-    private static Optional<ListenerSpec> validate(MethodInfo method, AnnotationInstance annotation,
+    private static Optional<ListenerMethod> validate(MethodInfo method, AnnotationInstance annotation,
             TransformedAnnotationsBuildItem annotations, List<String> problems) {
         int before = problems.size();
         String where = describe(method);
@@ -226,7 +217,8 @@ class BusListenerProcessor {
         if (problems.size() > before) {
             return Optional.empty();
         }
-        return Optional.of(new ListenerSpec(channel, model, List.copyOf(parameters), payloadType, plain));
+        return Optional.of(new ListenerMethod(channel, describe(method), model, List.copyOf(parameters), payloadType, null,
+                plain));
     }
 
     static boolean isListenerMethod(MethodInfo method) {

@@ -12,7 +12,8 @@ import io.quarkiverse.busaltconnection.BusDirect;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusEngine;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusListeners;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
@@ -27,7 +28,7 @@ import io.vertx.sqlclient.Pool;
 
 /**
  * The direct path's beans, created at runtime init from {@code quarkus.imdispatcher.*}: the reactive client
- * qualified {@code @BusListener} (Vert.x and Mutiny flavours, lazily connecting) and the dispatcher, which opens the
+ * qualified {@code @BusDirect} (Vert.x and Mutiny flavours, lazily connecting) and the bus engine, which opens the
  * instance's one listening connection at startup.
  */
 class DirectClientProcessor {
@@ -35,7 +36,7 @@ class DirectClientProcessor {
     @BuildStep
     @Record(ExecutionTime.RUNTIME_INIT)
     void directBeans(BusAltConnectionRecorder recorder, VertxBuildItem vertx, ShutdownContextBuildItem shutdown,
-            ImDispatcherHttpBuildConfig http, BuildProducer<SyntheticBeanBuildItem> syntheticBeans) {
+            ImDispatcherBuildTimeConfig config, BuildProducer<SyntheticBeanBuildItem> syntheticBeans) {
         AnnotationInstance qualifier = AnnotationInstance.builder(BusDirect.class).build();
 
         syntheticBeans.produce(SyntheticBeanBuildItem.configure(Pool.class)
@@ -54,7 +55,7 @@ class DirectClientProcessor {
                 .createWith(recorder.mutinyDirectPool())
                 .done());
 
-        syntheticBeans.produce(SyntheticBeanBuildItem.configure(BusDispatcher.class)
+        syntheticBeans.produce(SyntheticBeanBuildItem.configure(BusEngine.class)
                 .scope(Singleton.class)
                 .addInjectionPoint(ClassType.create(ObjectMapper.class))
                 .addInjectionPoint(ClassType.create(BusDataSource.class))
@@ -67,7 +68,7 @@ class DirectClientProcessor {
                 // right after startup could go unheard.
                 .startup()
                 .unremovable()
-                .createWith(recorder.dispatcher(vertx.getVertx(), http.enabled(), shutdown))
+                .createWith(recorder.engine(vertx.getVertx(), config.http().enabled(), shutdown))
                 .done());
     }
 }

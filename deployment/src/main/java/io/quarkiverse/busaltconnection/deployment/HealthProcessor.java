@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.deployment;
 
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig;
 import io.quarkiverse.busaltconnection.runtime.health.BusListenerHealthCheck;
 import io.quarkiverse.busaltconnection.runtime.health.BusLivenessCheck;
 import io.quarkiverse.busaltconnection.runtime.health.BusStartupCheck;
@@ -12,17 +13,17 @@ import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
 class HealthProcessor {
 
     @BuildStep
-    HealthBuildItem listenerReadiness(ImDispatcherHealthBuildConfig config) {
-        return new HealthBuildItem(BusListenerHealthCheck.class.getName(), config.enabled());
+    HealthBuildItem listenerReadiness(ImDispatcherBuildTimeConfig config) {
+        return new HealthBuildItem(BusListenerHealthCheck.class.getName(), config.health().enabled());
     }
 
     @BuildStep
-    HealthBuildItem dispatcherLiveness(ImDispatcherHealthBuildConfig config) {
-        return new HealthBuildItem(BusLivenessCheck.class.getName(), config.enabled());
+    HealthBuildItem dispatcherLiveness(ImDispatcherBuildTimeConfig config) {
+        return new HealthBuildItem(BusLivenessCheck.class.getName(), config.health().enabled());
     }
 
     @BuildStep
-    HealthBuildItem firstListenStartup(ImDispatcherHealthBuildConfig config) {
-        return new HealthBuildItem(BusStartupCheck.class.getName(), config.enabled());
+    HealthBuildItem firstListenStartup(ImDispatcherBuildTimeConfig config) {
+        return new HealthBuildItem(BusStartupCheck.class.getName(), config.health().enabled());
     }
 }

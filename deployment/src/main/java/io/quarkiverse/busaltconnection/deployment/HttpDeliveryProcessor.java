@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.BusChannelAuthorizer;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig;
+import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.LiveFeed;
 import io.quarkiverse.busaltconnection.runtime.http.ConfiguredChannelAuthorizer;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.arc.deployment.UnremovableBeanBuildItem;
@@ -21,26 +24,27 @@ import io.quarkus.vertx.http.deployment.RouteBuildItem;
 class HttpDeliveryProcessor {
 
     @BuildStep
-    AdditionalBeanBuildItem defaultAuthorizer(ImDispatcherHttpBuildConfig config) {
-        return config.enabled() ? AdditionalBeanBuildItem.unremovableOf(ConfiguredChannelAuthorizer.class) : null;
+    AdditionalBeanBuildItem defaultAuthorizer(ImDispatcherBuildTimeConfig all) {
+        return all.http().enabled() ? AdditionalBeanBuildItem.unremovableOf(ConfiguredChannelAuthorizer.class) : null;
     }
 
     /** The handlers look these up when a request comes; nothing injects them, so ArC would remove them. */
     @BuildStep
-    UnremovableBeanBuildItem lookedUpBeans(ImDispatcherHttpBuildConfig config) {
-        return config.enabled()
+    UnremovableBeanBuildItem lookedUpBeans(ImDispatcherBuildTimeConfig all) {
+        return all.http().enabled()
                 ? UnremovableBeanBuildItem.beanTypes(BusChannelAuthorizer.class, ObjectMapper.class,
-                        AgroalDataSource.class)
+                        AgroalDataSource.class, LiveFeed.class, EngineStatus.class)
                 : null;
     }
 
     @BuildStep
     @Record(ExecutionTime.RUNTIME_INIT)
-    void routes(ImDispatcherHttpBuildConfig config, BusAltConnectionRecorder recorder, BodyHandlerBuildItem body,
+    void routes(ImDispatcherBuildTimeConfig all, BusAltConnectionRecorder recorder, BodyHandlerBuildItem body,
             BuildProducer<RouteBuildItem> routes) {
-        if (!config.enabled()) {
+        if (!all.http().enabled()) {
             return;
         }
+        ImDispatcherBuildTimeConfig.HttpEndpoints config = all.http();
         String root = config.rootPath().endsWith("/") ? config.rootPath().substring(0, config.rootPath().length() - 1)
                 : config.rootPath();
         routes.produce(RouteBuildItem.builder()

@@ -7,7 +7,7 @@ import org.jboss.jandex.Type;
 
 /**
  * Writes a Jandex type as a Jackson canonical type name ({@code TypeFactory.constructFromCanonical}), so that the
- * dispatcher can build the full generic payload type at run time without reflection on the listener method.
+ * runtime can build the full generic payload type at run time without reflection on the listener method.
  */
 final class JacksonTypeNames {
 

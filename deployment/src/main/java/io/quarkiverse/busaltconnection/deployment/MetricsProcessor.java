@@ -2,8 +2,9 @@ package io.quarkiverse.busaltconnection.deployment;
 
 import java.util.Optional;
 
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig;
 import io.quarkiverse.busaltconnection.runtime.metrics.BusMetrics;
-import io.quarkiverse.busaltconnection.runtime.metrics.DispatcherMeters;
+import io.quarkiverse.busaltconnection.runtime.metrics.EngineMeters;
 import io.quarkiverse.busaltconnection.runtime.metrics.PgBouncerMeters;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildStep;
@@ -18,13 +19,13 @@ class MetricsProcessor {
 
     @BuildStep
     AdditionalBeanBuildItem meters(Optional<MetricsCapabilityBuildItem> metricsCapability,
-            ImDispatcherMetricsBuildConfig metrics) {
+            ImDispatcherBuildTimeConfig config) {
         boolean micrometer = metricsCapability.map(capability -> capability.metricsSupported(MetricsFactory.MICROMETER))
                 .orElse(false);
-        if (!metrics.enabled() || !micrometer) {
+        if (!config.metrics().enabled() || !micrometer) {
             return null;
         }
-        return AdditionalBeanBuildItem.builder().addBeanClasses(BusMetrics.class, DispatcherMeters.class, PgBouncerMeters.class)
+        return AdditionalBeanBuildItem.builder().addBeanClasses(BusMetrics.class, EngineMeters.class, PgBouncerMeters.class)
                 .setUnremovable().build();
     }
 }

@@ -15,7 +15,7 @@ import jakarta.ws.rs.core.MediaType;
 
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusDirect;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 
@@ -32,10 +32,13 @@ public class BusResource {
     Inbox inbox;
 
     @Inject
-    BusDispatcher dispatcher;
+    BusStatus status;
 
     @Inject
     Drain drain;
+
+    @Inject
+    JobRuns jobRuns;
 
     @Inject
     @BusDirect
@@ -90,6 +93,14 @@ public class BusResource {
         SlowGate.open();
     }
 
+    /** The scheduled jobs' runs so far, as {"identity outcome": count}. */
+    @GET
+    @Path("/jobs")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Long> jobs() {
+        return jobRuns.counts();
+    }
+
     @GET
     @Path("/received/{listener}")
     @Produces(MediaType.APPLICATION_JSON)
@@ -120,10 +131,10 @@ public class BusResource {
     @Path("/listener")
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> listener() {
-        return Map.of("listening", dispatcher.listening(), "backendPid", dispatcher.backendPid(),
-                "channels", dispatcher.channels(), "head", dispatcher.head(), "epoch", dispatcher.epoch(),
-                "sequencing", dispatcher.sequencing(), "listeners", dispatcher.listenerStates(),
-                "reconnections", dispatcher.reconnections());
+        return Map.of("listening", status.listening(), "backendPid", status.backendPid(),
+                "channels", status.channels(), "head", status.head(), "epoch", status.epoch(),
+                "sequencing", status.sequencing(), "listeners", status.listeners(),
+                "reconnections", status.reconnections());
     }
 
     /** The pooled path's pgjdbc prepareThreshold, after more executions of one statement than pgjdbc's default. */

@@ -119,7 +119,7 @@ public class Listeners {
         inbox.add("expressed", message.channel() + ":" + payload);
     }
 
-    /** Throws on payloads starting with "boom": the dispatcher must carry on. */
+    /** Throws on payloads starting with "boom": the bus must carry on. */
     @BusListener("fragile")
     void fragile(String text) {
         inbox.add("fragile", text);

@@ -33,7 +33,7 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.quarkiverse.busaltconnection.Bus;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -51,7 +51,7 @@ class BusEngineTest {
     Bus bus;
 
     @Inject
-    BusDispatcher dispatcher;
+    BusStatus status;
 
     /** One committed (or rolled-back) transaction of the test's senders. */
     record Sent(List<String> payloads, long begin, long commit, boolean committed) {
@@ -85,8 +85,8 @@ class BusEngineTest {
             int kills = 0;
             while (running.stream().anyMatch(f -> !f.isDone())) {
                 Thread.sleep(250);
-                int pid = dispatcher.backendPid();
-                if (pid > 0 && dispatcher.sequencing() && terminate(pid)) {
+                int pid = status.backendPid();
+                if (pid > 0 && status.sequencing() && terminate(pid)) {
                     kills++;
                 }
             }
@@ -176,7 +176,7 @@ class BusEngineTest {
 
     @Test
     void forgedNotificationsOfEveryShapeDeliverNothingAndLoseNothing() throws Exception {
-        long head = dispatcher.head();
+        long head = status.head();
         List<String> shapes = List.of("", "garbage", "{}", "[]", "null", "0", "-1", "1e400", "9223372036854775807",
                 String.valueOf(head + 1_000_000),
                 "{\"f\":1,\"l\":999999999,\"m\":[{\"i\":999999999,\"c\":\"greetings\",\"p\":\"forged\",\"t\":0}]}",
@@ -207,8 +207,8 @@ class BusEngineTest {
             assertFalse(got.stream().anyMatch(e -> e.contains("forged") || e.contains("garbage")),
                     listener + " received a forged notification");
         }
-        assertTrue(dispatcher.listening());
-        assertTrue(dispatcher.head() < head + 1_000, "a forged head moved the instance's head to " + dispatcher.head());
+        assertTrue(status.listening());
+        assertTrue(status.head() < head + 1_000, "a forged head moved the instance's head to " + status.head());
     }
 
     @Test
@@ -224,18 +224,18 @@ class BusEngineTest {
                     throw new IllegalStateException(e);
                 }
             });
-            await().atMost(Duration.ofSeconds(10)).until(() -> dispatcher.sequencing());
+            await().atMost(Duration.ofSeconds(10)).until(() -> status.sequencing());
             Thread.sleep(200);
-            assertTrue(terminate(dispatcher.backendPid()));
+            assertTrue(terminate(status.backendPid()));
             locked.get(10, java.util.concurrent.TimeUnit.SECONDS);
-            await().atMost(Duration.ofSeconds(10)).until(() -> dispatcher.listening());
-            assertFalse(dispatcher.sequencing(), "the instance took the lock the wedged session holds");
+            await().atMost(Duration.ofSeconds(10)).until(() -> status.listening());
+            assertFalse(status.sequencing(), "the instance took the lock the wedged session holds");
 
             String run = DeliveryTest.unique("wedged");
             bus.send(Channels.SEQUENCE, run + ":0");
             // Replaced after the stall timeout (3 s in the demo), then numbered and delivered.
             await().atMost(Duration.ofSeconds(20)).until(() -> mine("sequence", run).size() == 1);
-            assertTrue(dispatcher.sequencing());
+            assertTrue(status.sequencing());
             assertThrows(SQLException.class, () -> wedged.createStatement().execute("SELECT 1"),
                     "the wedged session's connection should have been ended");
         } finally {

@@ -10,6 +10,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -42,13 +44,27 @@ class CleanFirstStartIT {
                 await().atMost(Duration.ofSeconds(15)).until(() -> client.send(HttpRequest.newBuilder(
                         URI.create(base + "/bus/received/greetings")).build(), HttpResponse.BodyHandlers.ofString())
                         .body().contains("first@greetings#"));
-                // Past several runs of each scheduled job.
-                Thread.sleep(3_000);
+                // Several runs of each scheduled job, counted by the scheduler's events: none failed.
+                await().atMost(Duration.ofSeconds(15)).until(() -> {
+                    String runs = client.send(HttpRequest.newBuilder(URI.create(base + "/bus/jobs")).build(),
+                            HttpResponse.BodyHandlers.ofString()).body();
+                    return runs(runs, "imdispatcher-bus-retention succeeded") >= 3
+                            && runs(runs, "imdispatcher-listener-probe succeeded") >= 3;
+                });
+                String jobs = client.send(HttpRequest.newBuilder(URI.create(base + "/bus/jobs")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertFalse(jobs.contains(" failed\""), "a job failed: " + jobs);
                 String output = app.output();
                 assertTrue(output.contains("Bus listener connected"), output);
                 assertFalse(output.contains(" ERROR "), "an ERROR on a clean first start:\n" + output);
                 assertFalse(output.contains("\tat "), "a stack trace on a clean first start:\n" + output);
             }
         }
+    }
+
+    /** The count of {@code key} in the /bus/jobs answer ({"identity outcome": count, ...}), 0 if absent. */
+    private static long runs(String json, String key) {
+        Matcher count = Pattern.compile("\"" + key + "\":(\\d+)").matcher(json);
+        return count.find() ? Long.parseLong(count.group(1)) : 0;
     }
 }

@@ -13,6 +13,8 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.Map;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
@@ -43,6 +45,9 @@ class CleanTestModeStartTest {
         }
     }
 
+    @Inject
+    JobRuns jobRuns;
+
     @Test
     void aNewSchemaGivesAQuietStartAndTheCustomTableCarriesTheBus() throws Exception {
         String text = DeliveryTest.unique("clean-start");
@@ -58,8 +63,12 @@ class CleanTestModeStartTest {
                 assertEquals(1, result.getInt(1), "the message is not in the configured table");
             }
         }
-        // Past several runs of each scheduled job.
-        Thread.sleep(3_000);
+        // Several runs of each scheduled job, counted by the scheduler's events: none failed.
+        await().atMost(Duration.ofSeconds(15)).until(() -> jobRuns.counts().getOrDefault(
+                "imdispatcher-bus-retention succeeded", 0L) >= 3
+                && jobRuns.counts().getOrDefault("imdispatcher-listener-probe succeeded", 0L) >= 3);
+        assertFalse(jobRuns.counts().keySet().stream().anyMatch(key -> key.endsWith(" failed")),
+                "a job failed: " + jobRuns.counts());
         String log = Files.readString(LOG);
         assertTrue(log.contains("This instance sequences the bus 'public." + TABLE + "'"), log);
         assertFalse(log.contains(" ERROR "), "an ERROR on a clean start:\n" + log);

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import io.agroal.api.AgroalDataSource;
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Vertx;
 
@@ -45,6 +46,9 @@ class ConnectionTopologyTest {
 
     @Inject
     AgroalDataSource dataSource;
+
+    @Inject
+    BusStatus status;
 
     @Test
     @Order(1)
@@ -81,7 +85,10 @@ class ConnectionTopologyTest {
         assertEquals("transaction", pool.getString("pool_mode"));
         assertTrue(Integer.parseInt(pool.getValue("cl_active").toString()) >= 1,
                 "PgBouncer's pool for the application's database has no client");
-        assertTrue(Servers.postgresPort() != Servers.pgbouncerPort(), "the listener points at PgBouncer");
+        // Where the extension says its listener is connected: PostgreSQL's port, which Dev Services set apart from
+        // PgBouncer's, not the datasource's.
+        assertTrue(status.server().contains(":" + Servers.postgresPort() + "/"), status.server());
+        assertFalse(status.server().contains(":" + Servers.pgbouncerPort() + "/"), status.server());
     }
 
     @Test

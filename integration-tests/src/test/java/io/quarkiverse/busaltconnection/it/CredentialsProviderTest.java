@@ -14,7 +14,7 @@ import jakarta.inject.Inject;
 import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
 
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -42,19 +42,19 @@ class CredentialsProviderTest {
     CountingCredentialsProvider provider;
 
     @Inject
-    BusDispatcher dispatcher;
+    BusStatus status;
 
     @Test
     void theListenerLogsInWithTheProvidersCredentialsAndAsksAgainOnReconnection() throws Exception {
-        assertTrue(dispatcher.listening());
+        assertTrue(status.listening());
         assertEquals("bus-listener", provider.lastCredentialsName);
         int askedBefore = provider.asked.get();
         assertTrue(askedBefore >= 1, "asked " + askedBefore + " times");
 
-        int pid = dispatcher.backendPid();
+        int pid = status.backendPid();
         assertTrue(BusEngineTest.terminate(pid), "the listener's backend " + pid + " was not found");
         await().atMost(Duration.ofSeconds(20))
-                .until(() -> dispatcher.listening() && dispatcher.backendPid() != pid);
+                .until(() -> status.listening() && status.backendPid() != pid);
         assertTrue(provider.asked.get() > askedBefore, "the provider was not asked again on reconnection");
 
         String payload = "credentials-" + UUID.randomUUID();

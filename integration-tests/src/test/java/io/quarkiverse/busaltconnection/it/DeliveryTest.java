@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
@@ -14,8 +15,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.scheduler.Scheduler;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 
@@ -24,6 +28,16 @@ import io.restassured.http.ContentType;
  */
 @QuarkusTest
 class DeliveryTest {
+
+    @Inject
+    Scheduler scheduler;
+
+    /** The counterpart of ProbeIntervalDisabledTest: unless turned off, both jobs exist. */
+    @Test
+    void theBusJobsAreScheduledUnlessTurnedOff() {
+        assertNotNull(scheduler.getScheduledJob("imdispatcher-listener-probe"), "the probe job is not scheduled");
+        assertNotNull(scheduler.getScheduledJob("imdispatcher-bus-retention"), "the retention job is not scheduled");
+    }
 
     private static final Duration DELIVERY = Duration.ofSeconds(10);
 

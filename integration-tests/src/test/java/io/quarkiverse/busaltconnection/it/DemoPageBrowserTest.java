@@ -74,4 +74,20 @@ class DemoPageBrowserTest {
         Path screenshots = Files.createDirectories(Path.of("target", "screenshots"));
         Files.write(screenshots.resolve("demo-page.png"), browser.getScreenshotAs(OutputType.BYTES));
     }
+
+    @Test
+    void aChannelThePageMayNotReadIsShownAsRefused() {
+        browser.get(page.toString());
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        wait.until(ExpectedConditions.textToBe(By.id("status"), "live on public.demo"));
+
+        browser.findElement(By.id("channel")).clear();
+        browser.findElement(By.id("channel")).sendKeys("greetings");
+        browser.findElement(By.id("watch")).click();
+
+        // A refusal, with the server's reason, instead of "reconnecting…" forever.
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "refused:"));
+        String status = browser.findElement(By.id("status")).getText();
+        assertTrue(status.contains("'greetings'") && status.contains("BusChannelAuthorizer"), status);
+    }
 }

@@ -25,7 +25,7 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.quarkiverse.busaltconnection.Bus;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
@@ -46,7 +46,7 @@ class DurableBusTest {
     Bus bus;
 
     @Inject
-    BusDispatcher dispatcher;
+    BusStatus status;
 
     @Inject
     BusRetention retention;
@@ -91,19 +91,19 @@ class DurableBusTest {
         int kills = 0;
         List<String> sentWhileDown = new ArrayList<>();
         while (!sending.isDone()) {
-            int pid = dispatcher.backendPid();
+            int pid = status.backendPid();
             if (pid > 0 && terminate(pid)) {
                 kills++;
                 // A message committed while the listener is away must come by replay, not by a notification.
-                await().atMost(Duration.ofSeconds(10)).until(() -> !dispatcher.listening());
+                await().atMost(Duration.ofSeconds(10)).until(() -> !status.listening());
                 String marker = run + ":down-" + kills;
                 bus.send("greetings", marker);
-                if (!dispatcher.listening()) {
+                if (!status.listening()) {
                     sentWhileDown.add(marker);
                 }
                 // Let the listener come back before the next kill.
-                await().atMost(Duration.ofSeconds(30)).until(() -> dispatcher.backendPid() > 0
-                        && dispatcher.backendPid() != pid && dispatcher.listening());
+                await().atMost(Duration.ofSeconds(30)).until(() -> status.backendPid() > 0
+                        && status.backendPid() != pid && status.listening());
             }
             pause(150);
         }

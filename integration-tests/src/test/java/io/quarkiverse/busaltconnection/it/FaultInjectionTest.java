@@ -16,6 +16,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import io.quarkiverse.busaltconnection.Bus;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Vertx;
 
@@ -51,22 +52,31 @@ class FaultInjectionTest {
     Vertx vertx;
 
     @Inject
-    BusDispatcher dispatcher;
+    BusStatus status;
 
     @Test
     @Order(1)
     void pgbouncerPausedAndResumed() throws Exception {
-        try (Sender sender = new Sender(bus, "pause")) {
+        Sender sender = new Sender(bus, "pause");
+        try (sender) {
             sender.awaitSent(20);
             PgBouncerAdmin.command(vertx, "PAUSE " + Servers.database());
+            // PAUSE returned once the transactions in flight ended: from here on a send waits, it does not fail.
+            int paused = sender.sent();
+            int failedBefore = sender.failed();
             Thread.sleep(2_000);
+            assertTrue(sender.sent() <= paused + 1, "sends completed while PgBouncer was paused: "
+                    + (sender.sent() - paused));
+            assertEquals(failedBefore, sender.failed(), "a send failed while PgBouncer was paused instead of waiting");
+            assertTrue(sender.waiting().compareTo(Duration.ofSeconds(1)) >= 0, "no send was waiting for PgBouncer: "
+                    + sender.waiting());
             int beforeResume = sender.sent();
             Instant resumed = Instant.now();
             PgBouncerAdmin.command(vertx, "RESUME " + Servers.database());
             sender.awaitSent(beforeResume + 20);
             report("PgBouncer resumed", resumed, sender);
         }
-        assertEveryCommittedMessageOnceInOrder("pause");
+        assertEveryCommittedMessageOnceInOrder("pause", sender);
     }
 
     @Test
@@ -74,7 +84,8 @@ class FaultInjectionTest {
     void pgbouncerRestarted() throws Exception {
         Path run = runDirectory();
         Process restarted;
-        try (Sender sender = new Sender(bus, "pgbouncer")) {
+        Sender sender = new Sender(bus, "pgbouncer");
+        try (sender) {
             sender.awaitSent(20);
             try {
                 PgBouncerAdmin.command(vertx, "SHUTDOWN");
@@ -82,11 +93,11 @@ class FaultInjectionTest {
                 // PgBouncer closes the admin connection as it exits.
             }
             awaitGone(run.resolve("pgbouncer.pid"));
-            long reconnections = dispatcher.reconnections();
+            long reconnections = status.reconnections();
             // Long enough for the periodic probe (every 2 s in the demo) to fail to send through the datasource:
             // that is the pooled path's problem, not the listener's, which stays connected.
-            await().atMost(Duration.ofSeconds(15)).until(() -> dispatcher.probeSendFailure().isPresent());
-            assertEquals(reconnections, dispatcher.reconnections(), "a probe that could not be sent reconnected the"
+            await().atMost(Duration.ofSeconds(15)).until(() -> status.probeFailure().isPresent());
+            assertEquals(reconnections, status.reconnections(), "a probe that could not be sent reconnected the"
                     + " listener");
             int before = sender.sent();
             Instant start = Instant.now();
@@ -96,7 +107,7 @@ class FaultInjectionTest {
             report("PgBouncer restarted", start, sender);
         }
         assertTrue(restarted.isAlive(), "the restarted PgBouncer exited");
-        assertEveryCommittedMessageOnceInOrder("pgbouncer");
+        assertEveryCommittedMessageOnceInOrder("pgbouncer", sender);
     }
 
     @Test
@@ -104,7 +115,8 @@ class FaultInjectionTest {
     void postgresqlStoppedAndStarted() throws Exception {
         Path data = runDirectory().resolve("data");
         List<String> command = postmasterCommand(data);
-        try (Sender sender = new Sender(bus, "postgres")) {
+        Sender sender = new Sender(bus, "postgres");
+        try (sender) {
             sender.awaitSent(20);
             ServerProcesses.runAs(data, List.of(ServerProcesses.bindir().resolve("pg_ctl").toString(), "-D",
                     data.toString(), "-m", "fast", "-w", "stop"), java.util.Map.of());
@@ -119,7 +131,7 @@ class FaultInjectionTest {
             sender.awaitSent(before + 20);
             report("PostgreSQL started", start, sender);
         }
-        assertEveryCommittedMessageOnceInOrder("postgres");
+        assertEveryCommittedMessageOnceInOrder("postgres", sender);
     }
 
     private static int readiness() {
@@ -131,8 +143,11 @@ class FaultInjectionTest {
                 Duration.between(start, sender.lastSuccessAfter(start)).toMillis(), sender.sent(), sender.failed());
     }
 
-    /** The listeners received exactly what the table holds for this run, in id order. */
-    private static void assertEveryCommittedMessageOnceInOrder(String name) throws SQLException {
+    /**
+     * Every send that returned is in the table, in the order the one sender sent them; the listeners received exactly
+     * what the table holds for this run, in position order.
+     */
+    private static void assertEveryCommittedMessageOnceInOrder(String name, Sender sender) throws SQLException {
         List<String> committed = new ArrayList<>();
         try (Connection connection = direct();
                 PreparedStatement select = connection.prepareStatement(
@@ -146,6 +161,15 @@ class FaultInjectionTest {
             }
         }
         assertTrue(committed.size() >= 40, "only " + committed.size() + " messages committed");
+        List<String> missing = sender.accepted().stream().filter(payload -> !committed.contains(payload)).toList();
+        assertTrue(missing.isEmpty(), "accepted sends missing from the table: " + missing);
+        // A failed send may still have committed (the answer was lost): the sender's indexes may skip, never go back.
+        int previous = -1;
+        for (String payload : committed) {
+            int index = Integer.parseInt(payload.substring(Sender.prefix(name).length()));
+            assertTrue(index > previous, "position order differs from the sender's order at " + payload);
+            previous = index;
+        }
         for (String listener : List.of("sequence", "sequence-event-loop", "sequence-virtual-thread")) {
             await().atMost(Duration.ofSeconds(30)).until(() -> mine(listener, name).size() >= committed.size());
             assertEquals(committed, mine(listener, name), listener + ": lost, doubled or out of order");
@@ -196,6 +220,9 @@ class FaultInjectionTest {
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final AtomicInteger sent = new AtomicInteger();
         private final AtomicInteger failed = new AtomicInteger();
+        private final List<String> accepted = Collections.synchronizedList(new ArrayList<>());
+        /** When the send in progress started (System.nanoTime()), or 0 between sends. */
+        private volatile long sending;
         private volatile Instant lastSuccess = Instant.EPOCH;
         private final CompletableFuture<Void> loop;
 
@@ -204,13 +231,18 @@ class FaultInjectionTest {
             loop = CompletableFuture.runAsync(() -> {
                 int i = 0;
                 while (running.get()) {
+                    String payload = prefix + i++;
                     try {
-                        bus.send(Channels.SEQUENCE, prefix + i++);
+                        sending = System.nanoTime();
+                        bus.send(Channels.SEQUENCE, payload);
+                        accepted.add(payload);
                         sent.incrementAndGet();
                         lastSuccess = Instant.now();
                     } catch (RuntimeException e) {
                         failed.incrementAndGet();
                         pause(100);
+                    } finally {
+                        sending = 0;
                     }
                     pause(10);
                 }
@@ -227,6 +259,17 @@ class FaultInjectionTest {
 
         int failed() {
             return failed.get();
+        }
+
+        /** The payloads of the sends that returned. */
+        List<String> accepted() {
+            return List.copyOf(accepted);
+        }
+
+        /** How long the send in progress has been waiting; zero between sends. */
+        Duration waiting() {
+            long started = sending;
+            return started == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - started);
         }
 
         Instant lastSuccessAfter(Instant start) {

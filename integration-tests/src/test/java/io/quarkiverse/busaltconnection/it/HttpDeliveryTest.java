@@ -28,7 +28,7 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.quarkiverse.busaltconnection.Bus;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -44,7 +44,7 @@ class HttpDeliveryTest {
     Bus bus;
 
     @Inject
-    BusDispatcher dispatcher;
+    BusStatus status;
 
     @TestHTTPResource("/imdispatcher/sse")
     URI sse;
@@ -69,12 +69,12 @@ class HttpDeliveryTest {
     @Test
     void longPollWaitsAndAnswersWhenAMessageArrives() throws Exception {
         String channel = DeliveryTest.unique("public.wait");
-        int subscribers = dispatcher.subscribers();
+        int subscribers = status.httpClients();
         // Without "last", the poll starts from now; the message is sent once the poll waits (is subscribed).
         CompletableFuture<JsonPath> waiting = CompletableFuture
                 .supplyAsync(() -> poll(Map.of("channels", List.of(channel))));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
-                .until(() -> dispatcher.subscribers() > subscribers);
+                .until(() -> status.httpClients() > subscribers);
         assertFalse(waiting.isDone(), "the poll answered before anything was sent");
         bus.send(channel, "arrived");
         assertEquals(List.of("arrived"), waiting.get(10, TimeUnit.SECONDS).getList("messages.payload"));
@@ -107,12 +107,12 @@ class HttpDeliveryTest {
         List<String> received = new ArrayList<>();
         List<Long> ids = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            take(events, received, ids, dispatcher.epoch());
+            take(events, received, ids, status.epoch());
         }
         bus.send(channel, "m6");
         bus.send(channel, "m7");
-        take(events, received, ids, dispatcher.epoch());
-        take(events, received, ids, dispatcher.epoch());
+        take(events, received, ids, status.epoch());
+        take(events, received, ids, status.epoch());
         response.join().body().close();
         assertEquals(List.of("m3", "m4", "m5", "m6", "m7"), received);
         for (int i = 1; i < ids.size(); i++) {
@@ -205,7 +205,7 @@ class HttpDeliveryTest {
 
     /** The cursor of a position on this bus: "from the start" is position 0. */
     private String cursor(long position) {
-        return dispatcher.epoch() + "-" + position;
+        return status.epoch() + "-" + position;
     }
 
     private static String encode(String value) {

@@ -34,7 +34,14 @@ final class PrometheusScrape {
         return OptionalDouble.empty();
     }
 
+    /** For a counter read before anything was counted: a series that does not exist yet counts 0. */
     static double valueOrZero(String name, String... labels) {
         return value(name, labels).orElse(0);
+    }
+
+    /** The value of a series that must exist; fails naming it if it does not. */
+    static double required(String name, String... labels) {
+        return value(name, labels).orElseThrow(() -> new AssertionError("no series " + name + " with labels "
+                + Arrays.toString(labels) + " in /q/metrics"));
     }
 }

@@ -26,7 +26,7 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.quarkiverse.busaltconnection.Bus;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
 import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -45,7 +45,7 @@ class RetentionGapTest {
     Bus bus;
 
     @Inject
-    BusDispatcher dispatcher;
+    EngineStatus status;
 
     @Inject
     BusRetention retention;
@@ -56,7 +56,7 @@ class RetentionGapTest {
     @Test
     void aListenerBehindRetentionReportsTheLostRangeAndGoesOn() throws Exception {
         String run = DeliveryTest.unique("gap");
-        long lossesBefore = dispatcher.losses().count();
+        long lossesBefore = status.lossLog().count();
         // The slow listener blocks inside the first message, so the next two wait in the table.
         bus.send("slow", run + ":first");
         await().atMost(Duration.ofSeconds(10)).until(() -> DeliveryTest.received("slow-started").contains(run + ":first"));
@@ -71,8 +71,8 @@ class RetentionGapTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> DeliveryTest.received("slow").contains(run + ":after"));
         List<String> got = DeliveryTest.received("slow").stream().filter(e -> e.startsWith(run)).toList();
         assertEquals(List.of(run + ":first", run + ":after"), got);
-        assertTrue(dispatcher.losses().count() > lossesBefore, "the loss was not reported");
-        var loss = dispatcher.losses().recent().get(dispatcher.losses().recent().size() - 1);
+        assertTrue(status.lossLog().count() > lossesBefore, "the loss was not reported");
+        var loss = status.lossLog().recent().get(status.lossLog().recent().size() - 1);
         assertTrue(loss.reader().contains("Listeners#slow"), loss.toString());
         given().get("/q/health/ready").then().body(containsString("lost messages of slow"));
     }
@@ -80,7 +80,7 @@ class RetentionGapTest {
     @Test
     void anHttpClientBehindRetentionIsToldToReload() throws Exception {
         String channel = DeliveryTest.unique("public.retained");
-        long before = dispatcher.head();
+        long before = status.head();
         bus.send(channel, "gone-1");
         bus.send(channel, "gone-2");
         bus.send(channel, "kept");
@@ -107,21 +107,21 @@ class RetentionGapTest {
     @Test
     void aCursorOfAnotherBusIsToldToReload() {
         String channel = DeliveryTest.unique("public.other");
-        JsonPath answer = poll(Map.of("channels", List.of(channel), "last", (dispatcher.epoch() + 1) + "-5"));
+        JsonPath answer = poll(Map.of("channels", List.of(channel), "last", (status.epoch() + 1) + "-5"));
         assertTrue(answer.getBoolean("reload"));
         assertTrue(answer.getString("reason").contains("belongs to another bus"), answer.getString("reason"));
-        assertEquals(cursor(dispatcher.head()), answer.getString("last"));
+        assertEquals(cursor(status.head()), answer.getString("last"));
     }
 
     @Test
     void longPollPagesThroughABacklogLargerThanOneAnswerWithoutAGap() {
         String channel = DeliveryTest.unique("public.page");
-        long before = dispatcher.head();
+        long before = status.head();
         List<String> payloads = IntStream.range(0, 510).mapToObj(i -> "p" + i).toList();
         QuarkusTransaction.requiringNew().run(() -> payloads.forEach(p -> bus.send(channel, p)));
         // One more, in a later transaction, while the first page is read.
         bus.send(channel, "late");
-        await().atMost(Duration.ofSeconds(10)).until(() -> dispatcher.head() >= before + 511);
+        await().atMost(Duration.ofSeconds(10)).until(() -> status.head() >= before + 511);
         JsonPath first = poll(Map.of("channels", List.of(channel), "last", cursor(before)));
         List<String> got = new java.util.ArrayList<>(first.getList("messages.payload"));
         assertEquals(500, got.size());
@@ -134,7 +134,7 @@ class RetentionGapTest {
 
     @Test
     void anSseClientThatLeavesDuringAuthorizationLeavesNothingBehind() throws Exception {
-        int before = Subscribers.none(dispatcher);
+        int before = Subscribers.none(status);
         for (int i = 0; i < 3; i++) {
             try (Socket socket = new Socket(root.getHost(), root.getPort())) {
                 // The demo's authorizer takes a second for this channel; the client is gone long before.
@@ -143,14 +143,14 @@ class RetentionGapTest {
             }
         }
         Thread.sleep(1_500);
-        await().atMost(Duration.ofSeconds(5)).until(() -> dispatcher.subscribers() == before);
+        await().atMost(Duration.ofSeconds(5)).until(() -> status.httpClients() == before);
         // And one that stays is subscribed.
         try (Socket socket = new Socket(root.getHost(), root.getPort())) {
             get(socket, "/imdispatcher/sse?channel=public.slow-auth", null);
-            await().atMost(Duration.ofSeconds(5)).until(() -> dispatcher.subscribers() == before + 1);
+            await().atMost(Duration.ofSeconds(5)).until(() -> status.httpClients() == before + 1);
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> dispatcher.subscribers() == before);
-        assertFalse(dispatcher.subscribers() > before);
+        await().atMost(Duration.ofSeconds(5)).until(() -> status.httpClients() == before);
+        assertFalse(status.httpClients() > before);
     }
 
     private static void openGate() {
@@ -189,7 +189,7 @@ class RetentionGapTest {
     }
 
     private String cursor(long position) {
-        return dispatcher.epoch() + "-" + position;
+        return status.epoch() + "-" + position;
     }
 
     private static JsonPath poll(Map<String, Object> body) {

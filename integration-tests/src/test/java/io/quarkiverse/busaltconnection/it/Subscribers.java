@@ -4,7 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.BusStatus;
 
 /** The live feed's subscribers, for tests that count their own HTTP clients. */
 final class Subscribers {
@@ -16,8 +16,8 @@ final class Subscribers {
      * Waits until the HTTP clients of earlier tests are gone (a closed stream or a long-poll that timed out leaves a
      * moment later), so that a test's own clients are the only ones it counts.
      */
-    static int none(BusDispatcher dispatcher) {
-        await().atMost(Duration.ofSeconds(15)).until(() -> dispatcher.subscribers() == 0);
+    static int none(BusStatus status) {
+        await().atMost(Duration.ofSeconds(15)).until(() -> status.httpClients() == 0);
         return 0;
     }
 }

@@ -18,7 +18,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 
@@ -34,7 +34,7 @@ class TracingTest {
     InMemorySpanExporter spans;
 
     @Inject
-    BusDispatcher dispatcher;
+    BusStatus status;
 
     @Test
     void theListenersSpanLinksToTheSendersSpan() {
@@ -66,11 +66,11 @@ class TracingTest {
     @Test
     void httpClientsGetTheSendersTraceContext() {
         String channel = DeliveryTest.unique("public.traced");
-        long before = dispatcher.head();
+        long before = status.head();
         DeliveryTest.send(channel, "traced for the browser");
         List<Map<String, Object>> messages = await().atMost(Duration.ofSeconds(10)).until(() -> given()
                 .contentType(ContentType.JSON)
-                .body(Map.of("channels", List.of(channel), "last", dispatcher.epoch() + "-" + before))
+                .body(Map.of("channels", List.of(channel), "last", status.epoch() + "-" + before))
                 .post("/imdispatcher/poll").then().statusCode(200).extract().jsonPath()
                 .<Map<String, Object>> getList("messages"), list -> !list.isEmpty());
         String traceparent = (String) messages.get(0).get("traceparent");

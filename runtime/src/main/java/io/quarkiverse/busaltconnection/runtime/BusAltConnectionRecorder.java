@@ -15,15 +15,15 @@ import io.quarkiverse.busaltconnection.BusDirect;
 import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
 import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusEngine;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusListeners;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
 import io.quarkiverse.busaltconnection.runtime.http.LongPollHandler;
 import io.quarkiverse.busaltconnection.runtime.http.SseHandler;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
+import io.quarkiverse.busaltconnection.runtime.listen.DirectConnector;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectCredentials;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
-import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
@@ -47,7 +47,7 @@ import io.vertx.sqlclient.SqlConnectOptions;
 
 /**
  * Creates the beans of the direct path from runtime configuration: the {@code @BusDirect} reactive client and the
- * dispatcher with its listening connection.
+ * engine with its listening connection.
  */
 @Recorder
 public class BusAltConnectionRecorder {
@@ -66,6 +66,7 @@ public class BusAltConnectionRecorder {
             PgConnectOptions options = connectOptions(dataSource);
             // Tells the client's connections apart from the listener's in pg_stat_activity.
             options.getProperties().put("application_name", config.getValue().applicationName() + "-client");
+            options.setMetricsName(DirectConnector.metricsName("client"));
             DirectCredentials credentials = DirectCredentials.of(options, config.getValue(), dataSource);
             Pool pool = PgBuilder.pool()
                     .with(new PoolOptions()
@@ -113,14 +114,13 @@ public class BusAltConnectionRecorder {
                         + problem);
             });
         }
-        return new ListenerMethod(channel, listener.description, listener.executionModel, listener.parameters,
-                listener.payloadType, listener.invoker, listener.plainNotifications);
+        return listener.withChannel(channel);
     }
 
     /**
      * @param listenWithoutListeners whether to listen even without {@code @BusListener} methods (HTTP delivery)
      */
-    public Function<SyntheticCreationalContext<BusDispatcher>, BusDispatcher> dispatcher(RuntimeValue<Vertx> vertx,
+    public Function<SyntheticCreationalContext<BusEngine>, BusEngine> engine(RuntimeValue<Vertx> vertx,
             boolean listenWithoutListeners, ShutdownContext shutdown) {
         return context -> {
             ImDispatcherConfig imdispatcher = config.getValue();
@@ -135,9 +135,8 @@ public class BusAltConnectionRecorder {
                     imdispatcher.connectTimeout());
             ListenerConnection connection = new ListenerConnection(vertx.getValue(), credentials,
                     imdispatcher.reconnect());
-            Optional<ListenerProbe> probe = imdispatcher.probe().enabled()
-                    ? Optional.of(new ListenerProbe(table.probeChannel(),
-                            busDataSource.get(), imdispatcher.probe().timeout()))
+            Optional<BusEngine.ProbeSettings> probe = imdispatcher.probe().enabled()
+                    ? Optional.of(new BusEngine.ProbeSettings(busDataSource.get(), imdispatcher.probe().timeout()))
                     : Optional.empty();
             ImDispatcherConfig.BusStore bus = imdispatcher.bus();
             if (bus.listenerPageSize() < 1 || bus.listenerPageBytes().asLongValue() < 1) {
@@ -149,16 +148,16 @@ public class BusAltConnectionRecorder {
                 throw new IllegalArgumentException("quarkus.imdispatcher.bus.sweep-interval must be at least 1ms; it is "
                         + bus.sweepInterval());
             }
-            BusDispatcher dispatcher = BusDispatcher.start(new BusDispatcher.Setup(connection,
+            BusEngine engine = BusEngine.start(new BusEngine.Setup(connection,
                     context.getInjectedReference(BusListeners.class).methods(),
                     table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),
                     bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout(),
                     dataSource.jdbcUrlKey(), context.getInjectedReference(BusObservers.class)),
                     imdispatcher.connectTimeout());
-            shutdown.addShutdownTask(dispatcher::close);
+            shutdown.addShutdownTask(engine::close);
             context.getInjectedReference(BusLifecycle.class).started();
-            return dispatcher;
+            return engine;
         };
     }
 

@@ -5,7 +5,7 @@ import jakarta.inject.Singleton;
 
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
-import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig;
 import io.quarkus.agroal.runtime.AgroalDataSourceUtil;
 import io.quarkus.agroal.runtime.DataSourcesJdbcRuntimeConfig;
 import io.quarkus.datasource.runtime.DataSourcesRuntimeConfig;
@@ -22,7 +22,7 @@ public class BusDataSource {
     private final DataSourceSettings settings;
 
     @Inject
-    public BusDataSource(ImDispatcherDataSourceConfig config, DataSourcesRuntimeConfig dataSources,
+    public BusDataSource(ImDispatcherBuildTimeConfig config, DataSourcesRuntimeConfig dataSources,
             DataSourcesJdbcRuntimeConfig jdbc) {
         this.name = config.datasourceName();
         this.dataSource = AgroalDataSourceUtil.dataSourceInstance(name).get();

@@ -8,7 +8,7 @@ import jakarta.interceptor.Interceptor;
 import io.quarkus.runtime.ShutdownEvent;
 
 /**
- * Whether the bus is up: from the dispatcher's start (schema prepared, listener connected) until the application
+ * Whether the bus is up: from the bus engine's start (schema prepared, listener connected) until the application
  * begins to stop. Scheduled jobs skip outside it, and work already under way when the application stops ends quietly:
  * the datasource and the direct connections close under it, and that is no failure worth an ERROR.
  */
@@ -18,7 +18,7 @@ public class BusLifecycle {
     private volatile boolean running;
     private volatile boolean stopping;
 
-    /** The dispatcher is up; from the recorder. */
+    /** The bus engine is up; from the recorder. */
     void started() {
         running = true;
     }
@@ -29,7 +29,7 @@ public class BusLifecycle {
         running = false;
     }
 
-    /** Between the dispatcher's start and the application's stop. */
+    /** Between the bus engine's start and the application's stop. */
     public boolean running() {
         return running;
     }

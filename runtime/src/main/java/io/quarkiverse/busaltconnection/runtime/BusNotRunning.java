@@ -7,8 +7,8 @@ import io.quarkus.scheduler.Scheduled;
 import io.quarkus.scheduler.ScheduledExecution;
 
 /**
- * Skips the extension's scheduled jobs while the bus is not up ({@link BusLifecycle}): before the dispatcher started,
- * a job firing during a startup that fails would try to create the dispatcher again on a scheduler thread and log the
+ * Skips the extension's scheduled jobs while the bus is not up ({@link BusLifecycle}): before the bus engine started,
+ * a job firing during a startup that fails would try to create the bus engine again on a scheduler thread and log the
  * failure a second time; once the application stops, it would run on a closing datasource.
  */
 @Singleton

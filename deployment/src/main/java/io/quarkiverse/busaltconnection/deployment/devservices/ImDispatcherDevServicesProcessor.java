@@ -9,8 +9,8 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.deployment.BusAltConnectionProcessor;
-import io.quarkiverse.busaltconnection.deployment.devservices.ImDispatcherDevServicesConfig.Mode;
-import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherDataSourceConfig;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig.DevServices.Mode;
 import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.datasource.common.runtime.DatabaseKind;
 import io.quarkus.datasource.deployment.spi.DevServicesDatasourceConfigurationHandlerBuildItem;
@@ -41,17 +41,19 @@ class ImDispatcherDevServicesProcessor {
      */
     @BuildStep
     DevServicesDatasourceConfigurationHandlerBuildItem datasourceDevServiceStandsDown(
-            ImDispatcherDevServicesConfig config, ImDispatcherDataSourceConfig busDataSource) {
-        String bus = busDataSource.datasourceName();
+            ImDispatcherBuildTimeConfig buildConfig) {
+        String bus = buildConfig.datasourceName();
+        ImDispatcherBuildTimeConfig.DevServices config = buildConfig.devServices();
         boolean ours = provides(config, bus);
         return new DevServicesDatasourceConfigurationHandlerBuildItem(DatabaseKind.POSTGRESQL,
                 (name, running) -> Map.of(), name -> Map.of(), name -> ours && name.equals(bus));
     }
 
     @BuildStep
-    DevServicesResultBuildItem devServices(ImDispatcherDevServicesConfig config, ImDispatcherDataSourceConfig busDataSource,
+    DevServicesResultBuildItem devServices(ImDispatcherBuildTimeConfig buildConfig,
             DevServicesConfig devServices, DockerStatusBuildItem containerRuntime, LaunchModeBuildItem launchModeItem) {
-        DataSourceKeys keys = new DataSourceKeys(busDataSource.datasourceName());
+        DataSourceKeys keys = new DataSourceKeys(buildConfig.datasourceName());
+        ImDispatcherBuildTimeConfig.DevServices config = buildConfig.devServices();
         if (!provides(config, keys.name())) {
             LOG.debugf("Not starting Dev Services for Bus Alt Connection: %s", config.enabled()
                     ? keys.jdbcUrl() + " is set"
@@ -104,7 +106,7 @@ class ImDispatcherDevServicesProcessor {
     }
 
     /** Not when the bus's datasource has a URL: then the application brings its own servers. */
-    private static boolean provides(ImDispatcherDevServicesConfig config, String dataSource) {
+    private static boolean provides(ImDispatcherBuildTimeConfig.DevServices config, String dataSource) {
         return config.enabled() && DataSourceUtil.dataSourcePropertyKeys(dataSource, "jdbc.url").stream()
                 .noneMatch(ConfigUtils::isPropertyNonEmpty);
     }

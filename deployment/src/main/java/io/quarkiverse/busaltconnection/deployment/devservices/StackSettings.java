@@ -3,6 +3,8 @@ package io.quarkiverse.busaltconnection.deployment.devservices;
 import java.util.Locale;
 import java.util.OptionalInt;
 
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig;
+
 /**
  * What a started PostgreSQL + PgBouncer must look like. A value: Quarkus keeps running Dev Services across live
  * reloads as long as this stays equal.
@@ -11,7 +13,7 @@ record StackSettings(String dbName, String username, String password, String poo
         int maxClientConn, OptionalInt postgresPort, OptionalInt pgbouncerPort, String postgresImage,
         String pgbouncerImage, boolean shared, String serviceName) {
 
-    static StackSettings of(ImDispatcherDevServicesConfig config) {
+    static StackSettings of(ImDispatcherBuildTimeConfig.DevServices config) {
         return new StackSettings(config.dbName(), config.username(), config.password(),
                 config.poolMode().name().toLowerCase(Locale.ROOT), config.defaultPoolSize(), config.maxClientConn(),
                 config.postgresPort(), config.pgbouncerPort(), config.postgresImageName(),

@@ -4,8 +4,6 @@ import java.util.List;
 
 import io.quarkiverse.busaltconnection.deployment.BusListenerMethodBuildItem;
 import io.quarkiverse.busaltconnection.runtime.dev.BusJsonRpcService;
-import io.quarkiverse.busaltconnection.runtime.dev.ListenerFailures;
-import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.deployment.IsDevelopment;
 import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.devui.spi.JsonRPCProvidersBuildItem;
@@ -33,10 +31,5 @@ class BusDevUiProcessor {
     @BuildStep(onlyIf = IsDevelopment.class)
     JsonRPCProvidersBuildItem jsonRpc() {
         return new JsonRPCProvidersBuildItem(BusJsonRpcService.class);
-    }
-
-    @BuildStep(onlyIf = IsDevelopment.class)
-    AdditionalBeanBuildItem failureCounter() {
-        return AdditionalBeanBuildItem.unremovableOf(ListenerFailures.class);
     }
 }

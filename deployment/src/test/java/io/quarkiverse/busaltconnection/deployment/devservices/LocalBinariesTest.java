@@ -11,7 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.quarkiverse.busaltconnection.deployment.devservices.ImDispatcherDevServicesConfig.Mode;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfig.DevServices.Mode;
 
 /**
  * Where the local binaries are looked up, and the one message given when they and a container runtime are missing.

@@ -30,6 +30,9 @@ class BusDevUiTest {
     public static class Greetings {
         @BusListener("greetings")
         void on(String text) {
+            if (text.equals("bad")) {
+                throw new IllegalArgumentException("refused by the test listener");
+            }
         }
     }
 
@@ -55,6 +58,13 @@ class BusDevUiTest {
         });
         await().atMost(Duration.ofSeconds(20)).until(() -> DevUiJsonRpcClient.call(NAMESPACE, "getListeners",
                 Map.of()).get(0).path("delivered").asLong() == 1);
+
+        // One meaning, the meters': a call that throws is failed, not delivered.
+        assertTrue(DevUiJsonRpcClient.call(NAMESPACE, "sendTestMessage", Map.of("channel", "greetings", "payload",
+                "bad")).path("sent").asBoolean());
+        await().atMost(Duration.ofSeconds(20)).until(() -> DevUiJsonRpcClient.call(NAMESPACE, "getListeners",
+                Map.of()).get(0).path("failed").asLong() == 1);
+        assertEquals(1, DevUiJsonRpcClient.call(NAMESPACE, "getListeners", Map.of()).get(0).path("delivered").asLong());
 
         JsonNode refused = DevUiJsonRpcClient.call(NAMESPACE, "sendTestMessage", Map.of("channel", "", "payload", "x"));
         assertTrue(!refused.path("sent").asBoolean() && refused.path("error").asText().contains("channel"),

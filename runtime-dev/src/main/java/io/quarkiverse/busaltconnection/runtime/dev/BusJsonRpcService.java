@@ -11,7 +11,9 @@ import jakarta.inject.Singleton;
 
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusMessage;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.BusStatus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.LiveFeed;
 import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
 import io.quarkiverse.busaltconnection.runtime.pgbouncer.PoolStatistics;
 import io.quarkus.runtime.StartupEvent;
@@ -32,64 +34,63 @@ public class BusJsonRpcService {
     /** How many of the last messages the card shows when it opens. */
     static final int RECENT = 50;
 
-    private final BusDispatcher dispatcher;
+    private final EngineStatus status;
+    private final LiveFeed feed;
     private final Bus bus;
     private final PgBouncerConsole pgbouncer;
     private final Deque<JsonObject> recent = new ArrayDeque<>();
     private final BroadcastProcessor<JsonObject> live = BroadcastProcessor.create();
-    private final ListenerFailures failures;
     private final Consumer<BusMessage> subscriber = this::seen;
 
     @Inject
-    public BusJsonRpcService(BusDispatcher dispatcher, Bus bus, PgBouncerConsole pgbouncer,
-            ListenerFailures failures) {
-        this.failures = failures;
-        this.dispatcher = dispatcher;
+    public BusJsonRpcService(EngineStatus status, LiveFeed feed, Bus bus, PgBouncerConsole pgbouncer) {
+        this.status = status;
+        this.feed = feed;
         this.bus = bus;
         this.pgbouncer = pgbouncer;
     }
 
     /** From the start, so that the card shows the last messages when it is first opened. */
     void subscribe(@Observes StartupEvent started) {
-        dispatcher.subscribe(subscriber);
+        feed.subscribe(subscriber);
     }
 
     @PreDestroy
     void unsubscribe() {
-        dispatcher.unsubscribe(subscriber);
+        feed.unsubscribe(subscriber);
     }
 
     /** The listening connection and this instance's part in the bus. */
     public JsonObject getState() {
         JsonObject state = new JsonObject()
-                .put("active", dispatcher.active())
-                .put("listening", dispatcher.listening())
-                .put("server", dispatcher.server())
-                .put("backendPid", dispatcher.backendPid())
-                .put("reconnections", dispatcher.reconnections())
-                .put("sequencer", dispatcher.sequencing())
-                .put("epoch", dispatcher.epoch())
-                .put("head", dispatcher.head())
-                .put("channels", new JsonArray(dispatcher.channels()))
-                .put("losses", dispatcher.losses().count())
-                .put("subscribers", dispatcher.subscribers());
-        dispatcher.lastProbe().ifPresent(time -> state.put("lastProbe", time.toString()));
-        dispatcher.probeSendFailure().ifPresent(reason -> state.put("probeFailure", reason));
-        dispatcher.lastNotificationTime().ifPresent(time -> state.put("lastNotification", time.toString()));
+                .put("active", status.active())
+                .put("listening", status.listening())
+                .put("server", status.server())
+                .put("backendPid", status.backendPid())
+                .put("reconnections", status.reconnections())
+                .put("sequencer", status.sequencing())
+                .put("epoch", status.epoch())
+                .put("head", status.head())
+                .put("channels", new JsonArray(status.channels()))
+                .put("losses", status.losses())
+                .put("subscribers", status.httpClients());
+        status.lastProbe().ifPresent(time -> state.put("lastProbe", time.toString()));
+        status.probeFailure().ifPresent(reason -> state.put("probeFailure", reason));
+        status.lastNotification().ifPresent(time -> state.put("lastNotification", time.toString()));
         return state;
     }
 
     /** Each {@code @BusListener} method: channel, position, lag, calls that succeeded and failed. */
     public JsonArray getListeners() {
         JsonArray listeners = new JsonArray();
-        for (BusDispatcher.ListenerState listener : dispatcher.listenerStates()) {
+        for (BusStatus.ListenerStatus listener : status.listeners()) {
             listeners.add(new JsonObject()
                     .put("method", listener.listener())
                     .put("channel", listener.channel())
                     .put("position", listener.position())
                     .put("lag", listener.lag())
                     .put("delivered", listener.delivered())
-                    .put("failed", failures.of(listener.listener())));
+                    .put("failed", listener.failed()));
         }
         return listeners;
     }

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.invoke.Invoker;
@@ -47,6 +48,8 @@ final class ListenerInvoker {
     private final Context context;
     private final Executor virtualThreads;
     private final BusObservers observers;
+    private final LongAdder succeeded = new LongAdder();
+    private final LongAdder failed = new LongAdder();
 
     /**
      * @param virtualThreads asked for only by {@code @RunOnVirtualThread} listeners: creating the executor on a JDK
@@ -97,8 +100,21 @@ final class ListenerInvoker {
                 }
             });
         }
-        return done.thenAccept(success -> observers.delivered(message.channel(), method.description, success,
-                Duration.between(message.time(), started), Duration.between(started, Instant.now())));
+        return done.thenAccept(success -> {
+            (success ? succeeded : failed).increment();
+            observers.delivered(message.channel(), method.description, success,
+                    Duration.between(message.time(), started), Duration.between(started, Instant.now()));
+        });
+    }
+
+    /** Calls that returned (and whose {@code Uni} or {@code CompletionStage} completed) normally. */
+    long succeeded() {
+        return succeeded.sum();
+    }
+
+    /** Calls that threw, failed, or could not be made because the payload did not fit the parameter. */
+    long failed() {
+        return failed.sum();
     }
 
     private void call(BusMessage message, CompletableFuture<Boolean> done) {

@@ -21,6 +21,7 @@ public final class ListenerMethod {
     public final List<ParameterKind> parameters;
     /** Jackson canonical type of the {@link ParameterKind#PAYLOAD_JSON} parameter, or empty if there is none. */
     public final String payloadType;
+    /** The generated invoker; null until the build hands the method to the runtime. */
     public final RuntimeValue<Invoker<Object, Object>> invoker;
     /** Whether plain NOTIFYs on the channel are delivered too ({@code @BusListener(plainNotifications = true)}). */
     public final boolean plainNotifications;
@@ -36,5 +37,17 @@ public final class ListenerMethod {
         this.parameters = parameters;
         this.payloadType = payloadType;
         this.invoker = invoker;
+    }
+
+    /** This method with its invoker, as the build records it. */
+    public ListenerMethod withInvoker(RuntimeValue<Invoker<Object, Object>> invoker) {
+        return new ListenerMethod(channel, description, executionModel, parameters, payloadType, invoker,
+                plainNotifications);
+    }
+
+    /** This method listening on {@code channel}: a {@code ${...}} expression's value, resolved at startup. */
+    public ListenerMethod withChannel(String channel) {
+        return new ListenerMethod(channel, description, executionModel, parameters, payloadType, invoker,
+                plainNotifications);
     }
 }

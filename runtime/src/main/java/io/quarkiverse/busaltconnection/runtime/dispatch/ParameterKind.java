@@ -1,6 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime.dispatch;
 
-/** What the dispatcher passes to one parameter of a listener method. */
+/** What a listener method is given in one parameter of a listener method. */
 public enum ParameterKind {
     /** The payload text, as stored. */
     PAYLOAD_TEXT,

@@ -13,8 +13,9 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
 import io.quarkiverse.busaltconnection.runtime.dispatch.LossLog;
 import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
 import io.quarkiverse.busaltconnection.runtime.store.UnnumberedMessages;
@@ -33,15 +34,15 @@ public class BusListenerHealthCheck implements HealthCheck {
 
     static final String NAME = "Bus Alt Connection listener";
 
-    private final BusDispatcher dispatcher;
+    private final EngineStatus status;
     private final ImDispatcherConfig config;
     private final PgBouncerConsole pgbouncer;
     private final UnnumberedMessages unnumbered;
 
     @Inject
-    public BusListenerHealthCheck(BusDispatcher dispatcher, ImDispatcherConfig config, PgBouncerConsole pgbouncer,
+    public BusListenerHealthCheck(EngineStatus status, ImDispatcherConfig config, PgBouncerConsole pgbouncer,
             UnnumberedMessages unnumbered) {
-        this.dispatcher = dispatcher;
+        this.status = status;
         this.unnumbered = unnumbered;
         this.config = config;
         this.pgbouncer = pgbouncer;
@@ -52,34 +53,34 @@ public class BusListenerHealthCheck implements HealthCheck {
         HealthCheckResponseBuilder response = HealthCheckResponse.named(NAME);
         Optional<String> unnumbered = unnumbered();
         unnumbered.ifPresent(reason -> response.withData("unnumbered", reason));
-        if (!dispatcher.active()) {
+        if (!status.active()) {
             return response.status(unnumbered.isEmpty())
                     .withData("listening", "no: no @BusListener methods and no HTTP delivery").build();
         }
-        boolean listening = dispatcher.listening();
+        boolean listening = status.listening();
         Optional<String> stale = staleProbe();
         response.status(listening && stale.isEmpty() && unnumbered.isEmpty())
-                .withData("server", dispatcher.server())
+                .withData("server", status.server())
                 .withData("listening", listening)
-                .withData("backendPid", dispatcher.backendPid())
-                .withData("channels", dispatcher.channels().size())
-                .withData("epoch", dispatcher.epoch())
-                .withData("head", dispatcher.head())
-                .withData("sequencer", dispatcher.sequencing())
-                .withData("reconnections", dispatcher.reconnections());
-        for (BusDispatcher.ListenerState listener : dispatcher.listenerStates()) {
+                .withData("backendPid", status.backendPid())
+                .withData("channels", status.channels().size())
+                .withData("epoch", status.epoch())
+                .withData("head", status.head())
+                .withData("sequencer", status.sequencing())
+                .withData("reconnections", status.reconnections());
+        for (BusStatus.ListenerStatus listener : status.listeners()) {
             response.withData("lag " + listener.listener(), listener.lag());
         }
-        LossLog losses = dispatcher.losses();
+        LossLog losses = status.lossLog();
         if (losses.count() > 0) {
             // Reported, not a reason to stop traffic: the readers went on after the gap.
             response.withData("losses", losses.count());
             losses.recent().forEach(loss -> response.withData("loss " + loss.noticed(), loss.toString()));
         }
-        dispatcher.lastNotificationTime().ifPresent(time -> response.withData("lastNotification", time.toString()));
-        dispatcher.lastProbe().ifPresent(time -> response.withData("lastProbe", time.toString()));
+        status.lastNotification().ifPresent(time -> response.withData("lastNotification", time.toString()));
+        status.lastProbe().ifPresent(time -> response.withData("lastProbe", time.toString()));
         stale.ifPresent(reason -> response.withData("probe", reason));
-        dispatcher.probeSendFailure().ifPresent(reason -> response.withData("datasource", reason));
+        status.probeFailure().ifPresent(reason -> response.withData("datasource", reason));
         // The seed article's advice: clients waiting for a server connection mean the pool is too small.
         pgbouncer.last().ifPresent(statistics -> response.withData("pgbouncer cl_waiting", (long) statistics
                 .clientsWaiting()).withData("pgbouncer maxwait", statistics.longestWaitSeconds() + "s"));
@@ -107,7 +108,7 @@ public class BusListenerHealthCheck implements HealthCheck {
             return Optional.empty();
         }
         Duration allowed = DurationConverter.parseDuration(interval).multipliedBy(2).plus(probe.timeout());
-        Optional<Instant> last = dispatcher.lastProbe();
+        Optional<Instant> last = status.lastProbe();
         if (last.isEmpty() || last.get().isBefore(Instant.now().minus(allowed))) {
             return Optional.of("no probe came back in the last " + allowed.toSeconds() + " s");
         }

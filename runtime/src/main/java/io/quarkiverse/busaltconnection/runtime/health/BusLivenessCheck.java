@@ -7,7 +7,7 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
 
 /**
  * DOWN only when a restart is what helps: the bus table changed its epoch under the running instance (a restored
@@ -20,20 +20,20 @@ public class BusLivenessCheck implements HealthCheck {
 
     static final String NAME = "Bus Alt Connection dispatcher";
 
-    private final BusDispatcher dispatcher;
+    private final EngineStatus status;
 
     @Inject
-    public BusLivenessCheck(BusDispatcher dispatcher) {
-        this.dispatcher = dispatcher;
+    public BusLivenessCheck(EngineStatus status) {
+        this.status = status;
     }
 
     @Override
     public HealthCheckResponse call() {
-        if (dispatcher.epochChanged()) {
+        if (status.epochChanged()) {
             return HealthCheckResponse.named(NAME).down().withData("epoch", "the bus table's epoch is no longer "
-                    + dispatcher.epoch() + ": it was replaced (a restored copy?); restart to deliver from the new one")
+                    + status.epoch() + ": it was replaced (a restored copy?); restart to deliver from the new one")
                     .build();
         }
-        return HealthCheckResponse.named(NAME).up().withData("epoch", dispatcher.epoch()).build();
+        return HealthCheckResponse.named(NAME).up().withData("epoch", status.epoch()).build();
     }
 }

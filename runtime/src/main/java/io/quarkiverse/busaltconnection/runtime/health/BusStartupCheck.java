@@ -7,7 +7,7 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Startup;
 
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
 
 /**
  * UP once the first LISTEN went through (the application starts only then, so this says UP as soon as it answers at
@@ -19,19 +19,19 @@ public class BusStartupCheck implements HealthCheck {
 
     static final String NAME = "Bus Alt Connection first LISTEN";
 
-    private final BusDispatcher dispatcher;
+    private final EngineStatus status;
 
     @Inject
-    public BusStartupCheck(BusDispatcher dispatcher) {
-        this.dispatcher = dispatcher;
+    public BusStartupCheck(EngineStatus status) {
+        this.status = status;
     }
 
     @Override
     public HealthCheckResponse call() {
-        if (!dispatcher.active()) {
+        if (!status.active()) {
             return HealthCheckResponse.named(NAME).up().withData("listening", "no: nothing to listen for").build();
         }
-        return HealthCheckResponse.named(NAME).up().withData("server", dispatcher.server())
-                .withData("channels", dispatcher.channels().size()).build();
+        return HealthCheckResponse.named(NAME).up().withData("server", status.server())
+                .withData("channels", status.channels().size()).build();
     }
 }

@@ -6,7 +6,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 import io.quarkiverse.busaltconnection.BusMessage;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.LiveFeed;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.Page;
 import io.quarkiverse.busaltconnection.runtime.store.StoredMessage;
@@ -14,7 +14,7 @@ import io.vertx.core.Context;
 
 /**
  * One HTTP client's view of the bus: first the backlog (pages after its position, read from the table), then the live
- * messages of its channels, without a gap or a repeat between them. It subscribes to the dispatcher before the first
+ * messages of its channels, without a gap or a repeat between them. It subscribes to the live feed before the first
  * page is read and buffers what arrives meanwhile; positions order everything, so "after the last position sent"
  * decides what is new. The buffer is bounded: past {@code maxBuffered} messages the feed gives up ({@code overflow})
  * and the client resumes from its cursor. Everything it hands on runs on the request's context; it holds no database
@@ -22,7 +22,7 @@ import io.vertx.core.Context;
  */
 final class ChannelFeed {
 
-    private final BusDispatcher dispatcher;
+    private final LiveFeed feed;
     private final Set<String> channels;
     private final Context context;
     private final Consumer<List<BusMessage>> sink;
@@ -41,9 +41,9 @@ final class ChannelFeed {
      * @param overflow called once when more than {@code maxBuffered} live messages waited; the feed is closed then
      * @param kind the kind of client, {@code long-poll} or {@code sse}, for the observers
      */
-    ChannelFeed(BusDispatcher dispatcher, Set<String> channels, Context context, long after, int maxBuffered,
+    ChannelFeed(LiveFeed feed, Set<String> channels, Context context, long after, int maxBuffered,
             Consumer<List<BusMessage>> sink, Runnable overflow, String kind, BusObservers observers) {
-        this.dispatcher = dispatcher;
+        this.feed = feed;
         this.kind = kind;
         this.observers = observers;
         this.channels = channels;
@@ -52,13 +52,13 @@ final class ChannelFeed {
         this.maxBuffered = maxBuffered;
         this.sink = sink;
         this.overflow = overflow;
-        // Runs on the dispatcher's feed: only filter and hop to the request's context there.
+        // Runs on the live feed: only filter and hop to the request's context there.
         this.subscriber = message -> {
             if (this.channels.contains(message.channel())) {
                 this.context.runOnContext(ignored -> onLive(message));
             }
         };
-        dispatcher.subscribe(subscriber);
+        feed.subscribe(subscriber);
         observers.httpClientJoined(kind);
     }
 
@@ -116,7 +116,7 @@ final class ChannelFeed {
         if (!closed) {
             closed = true;
             buffered.clear();
-            dispatcher.unsubscribe(subscriber);
+            feed.unsubscribe(subscriber);
             observers.httpClientLeft(kind);
         }
     }

@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkiverse.busaltconnection.BusChannelAuthorizer;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.LiveFeed;
+import io.quarkiverse.busaltconnection.runtime.dispatch.LossLog;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusReader;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
@@ -26,7 +28,8 @@ import io.vertx.core.http.HttpServerRequest;
 final class HttpDelivery {
 
     final ImDispatcherConfig.Http config;
-    final BusDispatcher dispatcher;
+    final LiveFeed feed;
+    private final LossLog losses;
     final ObjectMapper json;
     final BusObservers observers;
     private final BusChannelAuthorizer authorizer;
@@ -38,7 +41,8 @@ final class HttpDelivery {
         var container = Arc.container();
         ImDispatcherConfig all = container.instance(ImDispatcherConfig.class).get();
         this.config = all.http();
-        this.dispatcher = container.instance(BusDispatcher.class).get();
+        this.feed = container.instance(LiveFeed.class).get();
+        this.losses = container.instance(EngineStatus.class).get().lossLog();
         this.json = container.instance(ObjectMapper.class).get();
         this.observers = container.instance(BusObservers.class).get();
         this.authorizer = container.instance(BusChannelAuthorizer.class).get();
@@ -66,12 +70,12 @@ final class HttpDelivery {
      * with the reason it must reload).
      */
     Start start(Optional<Cursor> last) {
-        long epoch = dispatcher.epoch();
+        long epoch = feed.epoch();
         if (last.isEmpty()) {
-            return new Start(dispatcher.head(), Optional.empty());
+            return new Start(feed.head(), Optional.empty());
         }
         if (last.get().epoch() != epoch) {
-            return new Start(dispatcher.head(), Optional.of("the cursor " + last.get() + " belongs to another bus (epoch "
+            return new Start(feed.head(), Optional.of("the cursor " + last.get() + " belongs to another bus (epoch "
                     + last.get().epoch() + ", this bus's is " + epoch + "): reload, then read from the new cursor"));
         }
         return new Start(last.get().position(), Optional.empty());
@@ -82,7 +86,7 @@ final class HttpDelivery {
     }
 
     Cursor cursor(long position) {
-        return new Cursor(dispatcher.epoch(), position);
+        return new Cursor(feed.epoch(), position);
     }
 
     /** Reads a page of the backlog on a worker thread. */
@@ -99,7 +103,7 @@ final class HttpDelivery {
     /** Says at ERROR that retention deleted messages this client had not read, and what to tell it. */
     Optional<String> lost(Page page, long after, Set<String> channels) {
         return page.lostAfter(after).stream().mapToObj(through -> {
-            dispatcher.losses().report("An HTTP client", channels.toString(), after, through);
+            losses.report("An HTTP client", channels.toString(), after, through);
             return "messages between positions " + (after + 1) + " and " + through + " were deleted by retention"
                     + " before this client read them: reload, then go on from the new cursor";
         }).findFirst();

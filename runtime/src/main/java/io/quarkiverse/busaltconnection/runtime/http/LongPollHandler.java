@@ -8,11 +8,9 @@ import org.jboss.logging.Logger;
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.store.Page;
 import io.vertx.core.Context;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
@@ -24,53 +22,32 @@ import io.vertx.ext.web.RoutingContext;
  * {@code reload} is true (messages it had not read were deleted by retention, or its cursor belongs to another bus),
  * {@code reason} says why: the client reloads its state, then goes on from {@code last}.
  */
-public final class LongPollHandler implements Handler<RoutingContext> {
+public final class LongPollHandler extends ReadHandler {
 
     private static final Logger LOG = Logger.getLogger(LongPollHandler.class);
     static final int MAX_BODY_BYTES = 64 * 1024;
 
-    /** Created with the handler at each application start (dev-mode restarts included), filled on first use. */
-    private volatile HttpDelivery delivery;
+    public LongPollHandler() {
+        super(HttpMethod.POST, "use POST with a JSON body: {\"channels\": [\"...\"], \"last\": \"<cursor>\"}");
+    }
 
     @Override
-    public void handle(RoutingContext routing) {
-        HttpDelivery delivery = delivery();
-        HttpServerRequest request = routing.request();
-        HttpServerResponse response = routing.response();
-        if (request.method() != HttpMethod.POST) {
-            Responses.error(delivery.json, response.putHeader("Allow", "POST"), 405, "method-not-allowed",
-                    "use POST with a JSON body: {\"channels\": [\"...\"], \"last\": \"<cursor>\"}");
-            return;
-        }
+    ReadRequest read(HttpDelivery delivery, RoutingContext routing) throws BadRequest {
         // Read by Quarkus's body handler, which runs before this one (quarkus.http.limits.max-body-size).
         Buffer body = routing.body().buffer();
         if (body == null) {
             body = Buffer.buffer();
         }
         if (body.length() > MAX_BODY_BYTES) {
-            Responses.error(delivery.json, response, 413, "too-large",
-                    "the body is " + body.length() + " bytes; at most " + MAX_BODY_BYTES);
-            return;
+            throw new BadRequest(413, "too-large", "the body is " + body.length() + " bytes; at most " + MAX_BODY_BYTES);
         }
-        ReadRequest read;
-        try {
-            read = ReadRequest.fromPollBody(delivery.json, body.toString(), delivery.config);
-        } catch (BadRequest e) {
-            Responses.error(delivery.json, response, e.status, e.error, e.getMessage());
-            return;
-        }
-        delivery.authorize(routing.vertx(), request, read.channels())
-                .onSuccess(ok -> poll(delivery, routing, read))
-                .onFailure(failure -> fail(delivery, response, failure));
+        return ReadRequest.fromPollBody(delivery.json, body.toString(), delivery.config);
     }
 
-    private static void poll(HttpDelivery delivery, RoutingContext routing, ReadRequest read) {
+    @Override
+    void serve(HttpDelivery delivery, RoutingContext routing, ReadRequest read) {
         Vertx vertx = routing.vertx();
         HttpServerResponse response = routing.response();
-        if (response.closed()) {
-            // The client left while its channels were being authorized.
-            return;
-        }
         HttpDelivery.Start start = delivery.start(read.last());
         if (start.reload().isPresent()) {
             answer(delivery, response, List.of(), delivery.cursor(start.after()), start.reload());
@@ -84,7 +61,7 @@ public final class LongPollHandler implements Handler<RoutingContext> {
             feed[0].close();
             vertx.cancelTimer(timer[0]);
         };
-        feed[0] = new ChannelFeed(delivery.dispatcher, read.channels(), context, after, delivery.config.maxMessages(),
+        feed[0] = new ChannelFeed(delivery.feed, read.channels(), context, after, delivery.config.maxMessages(),
                 batch -> {
                     finish.run();
                     answer(delivery, response, batch, delivery.cursor(batch.get(batch.size() - 1).position()),
@@ -135,23 +112,5 @@ public final class LongPollHandler implements Handler<RoutingContext> {
             response.putHeader("Content-Type", "application/json")
                     .end(Responses.poll(delivery.json, messages, last, reload));
         }
-    }
-
-    static void fail(HttpDelivery delivery, HttpServerResponse response, Throwable failure) {
-        if (failure instanceof BadRequest bad) {
-            Responses.error(delivery.json, response, bad.status, bad.error, bad.getMessage());
-        } else {
-            LOG.errorf(failure, "Bus HTTP request failed");
-            Responses.error(delivery.json, response, 500, "internal", "the request failed; see the server log");
-        }
-    }
-
-    private HttpDelivery delivery() {
-        HttpDelivery current = delivery;
-        if (current == null) {
-            current = new HttpDelivery();
-            delivery = current;
-        }
-        return current;
     }
 }

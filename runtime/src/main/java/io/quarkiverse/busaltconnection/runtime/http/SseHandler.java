@@ -8,10 +8,8 @@ import org.jboss.logging.Logger;
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.store.Page;
 import io.vertx.core.Context;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
@@ -22,42 +20,23 @@ import io.vertx.ext.web.RoutingContext;
  * the client missed messages (deleted by retention) or came with a cursor of another bus. A client that cannot keep
  * up has its stream ended rather than buffered without bound; it resumes from its last event.
  */
-public final class SseHandler implements Handler<RoutingContext> {
+public final class SseHandler extends ReadHandler {
 
     private static final Logger LOG = Logger.getLogger(SseHandler.class);
 
-    /** Created with the handler at each application start (dev-mode restarts included), filled on first use. */
-    private volatile HttpDelivery delivery;
-
-    @Override
-    public void handle(RoutingContext routing) {
-        HttpDelivery delivery = delivery();
-        HttpServerRequest request = routing.request();
-        HttpServerResponse response = routing.response();
-        if (request.method() != HttpMethod.GET) {
-            Responses.error(delivery.json, response.putHeader("Allow", "GET"), 405, "method-not-allowed",
-                    "use GET ?channel=<name>&channel=<name>, resuming with the Last-Event-ID header");
-            return;
-        }
-        ReadRequest read;
-        try {
-            read = ReadRequest.fromQuery(request, delivery.config);
-        } catch (BadRequest e) {
-            Responses.error(delivery.json, response, e.status, e.error, e.getMessage());
-            return;
-        }
-        delivery.authorize(routing.vertx(), request, read.channels())
-                .onSuccess(ok -> stream(delivery, routing, read))
-                .onFailure(failure -> LongPollHandler.fail(delivery, response, failure));
+    public SseHandler() {
+        super(HttpMethod.GET, "use GET ?channel=<name>&channel=<name>, resuming with the Last-Event-ID header");
     }
 
-    private static void stream(HttpDelivery delivery, RoutingContext routing, ReadRequest read) {
+    @Override
+    ReadRequest read(HttpDelivery delivery, RoutingContext routing) throws BadRequest {
+        return ReadRequest.fromQuery(routing.request(), delivery.config);
+    }
+
+    @Override
+    void serve(HttpDelivery delivery, RoutingContext routing, ReadRequest read) {
         Vertx vertx = routing.vertx();
         HttpServerResponse response = routing.response();
-        if (response.closed()) {
-            // The client left while its channels were being authorized: nothing to subscribe.
-            return;
-        }
         Context context = vertx.getOrCreateContext();
         response.setStatusCode(200).setChunked(true)
                 .putHeader("Content-Type", "text/event-stream; charset=utf-8")
@@ -73,7 +52,7 @@ public final class SseHandler implements Handler<RoutingContext> {
             feed[0].close();
             vertx.cancelTimer(keepAlive[0]);
         };
-        feed[0] = new ChannelFeed(delivery.dispatcher, read.channels(), context, start.after(),
+        feed[0] = new ChannelFeed(delivery.feed, read.channels(), context, start.after(),
                 delivery.config.maxMessages(), batch -> write(delivery, response, batch, finish), () -> {
                     LOG.debugf("SSE client fell more than %d messages behind; ending its stream for it to resume",
                             delivery.config.maxMessages());
@@ -140,14 +119,5 @@ public final class SseHandler implements Handler<RoutingContext> {
             finish.run();
             response.end();
         }
-    }
-
-    private HttpDelivery delivery() {
-        HttpDelivery current = delivery;
-        if (current == null) {
-            current = new HttpDelivery();
-            delivery = current;
-        }
-        return current;
     }
 }

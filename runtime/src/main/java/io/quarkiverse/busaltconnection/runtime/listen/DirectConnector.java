@@ -21,10 +21,24 @@ public final class DirectConnector implements AutoCloseable {
     private final Vertx vertx;
     private final ConnectionFactory factory;
 
-    /** @param options asked again for every connection, so that rotated credentials are used */
-    public DirectConnector(Vertx vertx, Supplier<Future<PgConnectOptions>> options) {
+    /**
+     * @param owner names the connections in Vert.x's client meters ({@link #metricsName}), apart from the
+     *        application's own clients
+     * @param options asked again for every connection, so that rotated credentials are used
+     */
+    public DirectConnector(Vertx vertx, String owner, Supplier<Future<PgConnectOptions>> options) {
         this.vertx = vertx;
-        this.factory = PgDriver.INSTANCE.createConnectionFactory(vertx, options);
+        this.factory = PgDriver.INSTANCE.createConnectionFactory(vertx,
+                () -> options.get().map(given -> new PgConnectOptions(given).setMetricsName(metricsName(owner))));
+    }
+
+    /**
+     * The name under which Quarkus's Micrometer binder registers a connection's client meters ({@code prefix|client}):
+     * without one, every connection of every owner, and the application's own unnamed clients, would register the
+     * same gauges, and Micrometer warns about the duplicates.
+     */
+    public static String metricsName(String owner) {
+        return "imdispatcher|" + owner;
     }
 
     /** A connection for the caller alone; closing it leaves the factory open for the next one. */

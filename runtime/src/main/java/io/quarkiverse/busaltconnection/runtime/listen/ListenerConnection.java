@@ -48,7 +48,7 @@ public final class ListenerConnection {
     public ListenerConnection(Vertx vertx, DirectCredentials connectOptions, ImDispatcherConfig.Reconnect reconnect) {
         this.vertx = vertx;
         this.connectOptions = connectOptions;
-        this.connector = new DirectConnector(vertx, connectOptions::get);
+        this.connector = new DirectConnector(vertx, "listener", connectOptions::get);
         this.backoff = new ReconnectBackoff(reconnect.initialDelay(), reconnect.maxDelay());
     }
 

@@ -14,8 +14,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 import javax.sql.DataSource;
+
+import org.jboss.logging.Logger;
 
 /**
  * Checks end to end that the listener hears what the application sends: a notification with a nonce goes out
@@ -25,9 +28,12 @@ import javax.sql.DataSource;
  */
 public final class ListenerProbe {
 
+    private static final Logger LOG = Logger.getLogger(ListenerProbe.class);
+
     private final String channel;
     private final DataSource dataSource;
     private final Duration timeout;
+    private final ListenerConnection connection;
     private final String instance = UUID.randomUUID().toString();
     private final AtomicLong sequence = new AtomicLong();
     private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
@@ -52,18 +58,17 @@ public final class ListenerProbe {
         }
     }
 
-    public ListenerProbe(String channel, DataSource dataSource, Duration timeout) {
+    /** Listens on {@code connection}, which must not have started yet, for the probes that come back. */
+    public ListenerProbe(String channel, DataSource dataSource, Duration timeout, ListenerConnection connection) {
         this.channel = channel;
         this.dataSource = dataSource;
         this.timeout = timeout;
-    }
-
-    public String channel() {
-        return channel;
+        this.connection = connection;
+        connection.listen(channel, this::onNotification);
     }
 
     /** A notification on the probe channel, from this instance or another. */
-    public void onNotification(String payload) {
+    private void onNotification(String payload) {
         CompletableFuture<Void> waiting = payload == null ? null : pending.remove(payload);
         if (waiting != null) {
             lastHeard = Instant.now();
@@ -100,6 +105,28 @@ public final class ListenerProbe {
             return new Result(Outcome.NOT_HEARD, Optional.of(String.valueOf(e.getCause())));
         } finally {
             pending.remove(nonce);
+        }
+    }
+
+    /**
+     * The periodic check (blocking). A probe that was sent but does not come back means the listener hears nothing
+     * although its connection looks alive: it is made again. A probe that could not be sent says nothing about the
+     * listener (PgBouncer may be down): it is not reconnected.
+     *
+     * @param stopping whether the application is stopping: then the datasource and the listener close under the probe,
+     *        and its outcome says nothing
+     */
+    public void recheck(BooleanSupplier stopping) {
+        Result result = check();
+        if (stopping.getAsBoolean()) {
+            return;
+        }
+        if (result.outcome() == Outcome.NOT_HEARD) {
+            LOG.errorf("Bus listener at %s is deaf: %s; reconnecting it", DirectConnectOptions.describe(
+                    connection.options()), result.reason().orElse(""));
+            connection.reconnect();
+        } else if (result.outcome() == Outcome.NOT_SENT) {
+            LOG.warnf("The bus listener could not be probed: %s", result.reason().orElse(""));
         }
     }
 

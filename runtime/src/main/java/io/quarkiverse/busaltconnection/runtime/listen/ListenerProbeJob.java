@@ -5,7 +5,7 @@ import jakarta.inject.Inject;
 
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusEngine;
 import io.quarkus.scheduler.Scheduled;
 
 /**
@@ -15,21 +15,21 @@ import io.quarkus.scheduler.Scheduled;
 @ApplicationScoped
 public class ListenerProbeJob {
 
-    private final BusDispatcher dispatcher;
+    private final BusEngine engine;
     private final BusLifecycle lifecycle;
 
     @Inject
-    public ListenerProbeJob(BusDispatcher dispatcher, BusLifecycle lifecycle) {
-        this.dispatcher = dispatcher;
+    public ListenerProbeJob(BusEngine engine, BusLifecycle lifecycle) {
+        this.engine = engine;
         this.lifecycle = lifecycle;
     }
 
     @Scheduled(identity = "imdispatcher-listener-probe", every = "${quarkus.imdispatcher.probe.interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
-            // Not before the application and its dispatcher (which prepares the schema) are up.
+            // Not before the application and its engine (which prepares the schema) are up.
             skipExecutionIf = BusNotRunning.class)
     void probe() {
-        if (dispatcher.listening()) {
-            dispatcher.probe(lifecycle::stopping);
+        if (engine.status().listening()) {
+            engine.probe().ifPresent(probe -> probe.recheck(lifecycle::stopping));
         }
     }
 }

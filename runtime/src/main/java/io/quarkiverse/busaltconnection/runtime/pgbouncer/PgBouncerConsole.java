@@ -70,7 +70,7 @@ public class PgBouncerConsole {
         }
         this.vertx = vertx;
         PgConnectOptions connect = options.get();
-        this.connector = new DirectConnector(vertx, () -> Future.succeededFuture(connect));
+        this.connector = new DirectConnector(vertx, "pgbouncer-console", () -> Future.succeededFuture(connect));
         read();
         timer = vertx.setPeriodic(config.interval().toMillis(), id -> read());
     }

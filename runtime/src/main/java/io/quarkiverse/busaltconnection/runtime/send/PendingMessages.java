@@ -1,10 +1,10 @@
 package io.quarkiverse.busaltconnection.runtime.send;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 
 import jakarta.transaction.Status;
 import jakarta.transaction.Synchronization;
@@ -12,13 +12,14 @@ import jakarta.transaction.TransactionSynchronizationRegistry;
 
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.BusException;
-import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
-import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 
 /**
- * The messages a JTA transaction sent, written in one statement just before it commits, on its connection; a write
+ * The messages a JTA transaction sent, written in one INSERT just before it commits, on its connection; a write
  * that fails makes the transaction roll back, so a transaction never commits without its messages. After the commit
- * the sequencer is woken. A transaction that rolls back writes nothing.
+ * the sequencer is woken. A transaction that rolls back writes nothing. The INSERT writes rows and nothing else (see
+ * {@link BusTable}); outside a transaction {@link #insert} is a transaction of its own.
  * <p>
  * Synchronizations run one after the other before the commit, and those registered after this one (in the interposed
  * group, where this one is, or by an observer of {@code TransactionPhase.BEFORE_COMPLETION}) may still send once the
@@ -31,31 +32,42 @@ final class PendingMessages implements Synchronization {
 
     private final TransactionSynchronizationRegistry transactions;
     private final AgroalDataSource dataSource;
-    private final BusWriter writer;
-    private final Consumer<List<Outgoing>> committed;
+    private final BusTable table;
+    private final WrittenHint hint;
+    private final BusObservers observers;
     private final List<Outgoing> messages = new ArrayList<>();
     /** How many of {@link #messages} are written; all of them once the batch went out before completion. */
     private int written;
     private boolean completing;
 
+    /**
+     * One message to write.
+     *
+     * @param traceparent the W3C trace context of the send, or null
+     */
+    record Outgoing(String channel, String payload, String traceparent) {
+    }
+
     private PendingMessages(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
-            BusWriter writer, Consumer<List<Outgoing>> committed) {
+            BusTable table, WrittenHint hint, BusObservers observers) {
         this.transactions = transactions;
         this.dataSource = dataSource;
-        this.writer = writer;
-        this.committed = committed;
+        this.table = table;
+        this.hint = hint;
+        this.observers = observers;
     }
 
     /**
      * The messages of the current transaction, registering for its completion on first use.
      *
-     * @param committed what to do with the messages once the transaction committed (wake the sequencer, count them)
+     * @param hint woken once the transaction committed
+     * @param observers told of each message once the transaction committed
      */
     static PendingMessages of(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
-            BusWriter writer, Consumer<List<Outgoing>> committed) {
+            BusTable table, WrittenHint hint, BusObservers observers) {
         PendingMessages pending = (PendingMessages) transactions.getResource(KEY);
         if (pending == null) {
-            pending = new PendingMessages(transactions, dataSource, writer, committed);
+            pending = new PendingMessages(transactions, dataSource, table, hint, observers);
             transactions.putResource(KEY, pending);
             transactions.registerInterposedSynchronization(pending);
         }
@@ -82,7 +94,7 @@ final class PendingMessages implements Synchronization {
     private void writePending(String failure) {
         List<Outgoing> unwritten = messages.subList(written, messages.size());
         try (Connection connection = dataSource.getConnection()) {
-            writer.write(connection, unwritten);
+            insert(table, connection, unwritten);
         } catch (SQLException e) {
             // The sender may be another synchronization that catches this: the transaction must not commit anyway.
             markRollbackOnly();
@@ -103,7 +115,38 @@ final class PendingMessages implements Synchronization {
     public void afterCompletion(int status) {
         // A rolled-back transaction took its rows with it: nothing to undo, nobody to wake.
         if (status == Status.STATUS_COMMITTED) {
-            committed.accept(messages);
+            hint.request();
+            messages.forEach(message -> observers.sent(message.channel()));
+        }
+    }
+
+    /** Writes {@code messages} in one INSERT on {@code connection}, in its transaction if it has one. */
+    static void insert(BusTable table, Connection connection, List<Outgoing> messages) throws SQLException {
+        if (messages.isEmpty()) {
+            return;
+        }
+        if (messages.size() == 1) {
+            try (PreparedStatement insert = connection.prepareStatement(table.insertOne())) {
+                insert.setString(1, messages.get(0).channel());
+                insert.setString(2, messages.get(0).payload());
+                insert.setString(3, messages.get(0).traceparent());
+                insert.executeUpdate();
+            }
+            return;
+        }
+        String[] channels = new String[messages.size()];
+        String[] payloads = new String[messages.size()];
+        String[] traceparents = new String[messages.size()];
+        for (int i = 0; i < channels.length; i++) {
+            channels[i] = messages.get(i).channel();
+            payloads[i] = messages.get(i).payload();
+            traceparents[i] = messages.get(i).traceparent();
+        }
+        try (PreparedStatement insert = connection.prepareStatement(table.insert())) {
+            insert.setArray(1, connection.createArrayOf("text", channels));
+            insert.setArray(2, connection.createArrayOf("text", payloads));
+            insert.setArray(3, connection.createArrayOf("text", traceparents));
+            insert.executeUpdate();
         }
     }
 

@@ -24,9 +24,8 @@ import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.MessageChecks;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.send.PendingMessages.Outgoing;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
-import io.quarkiverse.busaltconnection.runtime.store.BusWriter;
-import io.quarkiverse.busaltconnection.runtime.store.BusWriter.Outgoing;
 import io.quarkus.runtime.BlockingOperationControl;
 import io.quarkus.runtime.BlockingOperationNotAllowedException;
 
@@ -41,7 +40,7 @@ public class PooledBus implements Bus {
     private final AgroalDataSource dataSource;
     private final ObjectMapper objectMapper;
     private final TransactionSynchronizationRegistry transactions;
-    private final BusWriter writer;
+    private final BusTable table;
     private final WrittenHint hint;
     private final BusObservers observers;
     /** Writes the rare sends that come after their transaction completed: see {@link #writeAfterCompletion}. */
@@ -59,7 +58,7 @@ public class PooledBus implements Bus {
         this.dataSource = dataSource.get();
         this.objectMapper = objectMapper;
         this.transactions = transactions;
-        this.writer = new BusWriter(table);
+        this.table = table;
         this.hint = new WrittenHint(this.dataSource, table.writtenChannel(), lifecycle::stopping);
     }
 
@@ -89,7 +88,7 @@ public class PooledBus implements Bus {
         } else if (status == Status.STATUS_COMMITTED || status == Status.STATUS_ROLLEDBACK) {
             writeAfterCompletion(message);
         } else if (status == Status.STATUS_ACTIVE) {
-            PendingMessages.of(transactions, dataSource, writer, this::committed).add(message);
+            PendingMessages.of(transactions, dataSource, table, hint, observers).add(message);
         } else {
             throw new IllegalStateException("Cannot send on channel '" + channel + "': the current transaction "
                     + PendingMessages.refusal(status));
@@ -117,11 +116,12 @@ public class PooledBus implements Bus {
     /** Outside a transaction: the INSERT is a transaction of its own (one round trip). */
     private void writeAlone(Outgoing message) {
         try (Connection connection = dataSource.getConnection()) {
-            writer.write(connection, List.of(message));
+            PendingMessages.insert(table, connection, List.of(message));
         } catch (SQLException e) {
             throw new BusException("Sending on channel '" + message.channel() + "' failed: " + e.getMessage(), e);
         }
-        committed(List.of(message));
+        hint.request();
+        observers.sent(message.channel());
     }
 
     /**
@@ -134,14 +134,6 @@ public class PooledBus implements Bus {
             CompletableFuture.runAsync(() -> writeAlone(message), afterCompletion).join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException failure ? failure : e;
-        }
-    }
-
-    /** After the commit: the sequencer is woken, the observers told. */
-    private void committed(List<Outgoing> messages) {
-        hint.request();
-        for (Outgoing message : messages) {
-            observers.sent(message.channel());
         }
     }
 }

@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
+import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -37,7 +38,7 @@ public final class Sequencer {
 
     private final BusTable table;
     private final Supplier<SqlClient> connection;
-    private final Consumer<Numbered> onAdvanced;
+    private final Consumer<Numbered> numbered;
     private final Context context;
     private final Duration stallTimeout;
     /** The head last seen by an instance that is not the sequencer, and since when it stood still with rows waiting. */
@@ -55,18 +56,22 @@ public final class Sequencer {
     private volatile boolean sequencing;
 
     /**
-     * @param connection the listening connection, null while it is down
+     * Listens on {@code connection} for the senders' wake-ups, and competes for the lock each time it is (again) up;
+     * the connection must not have started yet.
+     *
      * @param stallTimeout how long the head may stand still while rows wait before the sequencer's connection is ended
-     * @param onAdvanced told what each run that numbered rows numbered, on the sequencer's context
+     * @param numbered told what each run that numbered rows numbered, on the sequencer's context
      */
-    public Sequencer(Vertx vertx, BusTable table, Supplier<SqlClient> connection, Duration stallTimeout,
-            Consumer<Numbered> onAdvanced) {
+    public Sequencer(Vertx vertx, BusTable table, ListenerConnection connection, Duration stallTimeout,
+            Consumer<Numbered> numbered) {
         this.table = table;
         this.stallTimeout = stallTimeout;
-        this.connection = connection;
-        this.onAdvanced = onAdvanced;
+        this.connection = connection::sqlClient;
+        this.numbered = numbered;
         this.vertx = vertx;
         this.context = ((VertxInternal) vertx).createEventLoopContext();
+        connection.listen(table.writtenChannel(), payload -> onWritten());
+        connection.onListening(this::onListening);
     }
 
     /** Whether this instance is the database's sequencer right now. */
@@ -75,7 +80,7 @@ public final class Sequencer {
     }
 
     /** A sender's wake-up: rows were committed. */
-    public void onWritten() {
+    private void onWritten() {
         context.runOnContext(ignored -> run());
     }
 
@@ -132,7 +137,7 @@ public final class Sequencer {
     }
 
     /** The listening connection is (again) up: a new session, which holds no lock yet. */
-    public void onListening() {
+    private void onListening() {
         context.runOnContext(ignored -> tryToLead());
     }
 
@@ -203,19 +208,19 @@ public final class Sequencer {
                     failures = 0;
                     Row row = result.result().iterator().next();
                     long head = row.getLong(0);
-                    long numbered = row.getLong(1);
+                    long count = row.getLong(1);
                     long ended = System.nanoTime();
-                    if (numbered > 0) {
+                    if (count > 0) {
                         String hint = HeadHint.encode(head, row.getArrayOfStrings(2));
                         client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(table.headChannel(), hint));
-                        onAdvanced.accept(Numbered.of(row));
+                        numbered.accept(Numbered.of(row));
                         // A run that numbered rows committed, and so waited for a disk flush, during which the
                         // senders' commits queued behind it. When more wake-ups came during the run (messages back
                         // to back), leaving the disk to the senders for a few times as long keeps the sequencer's
                         // share of the flushes small; otherwise the next message is numbered as soon as it comes.
                         notBefore = again ? ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started)) : 0;
                     }
-                    if (numbered == BATCH) {
+                    if (count == BATCH) {
                         notBefore = 0;
                         run();
                     } else if (again) {

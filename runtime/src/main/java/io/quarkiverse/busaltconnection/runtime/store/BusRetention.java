@@ -18,7 +18,7 @@ import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
-import io.quarkiverse.busaltconnection.runtime.dispatch.BusDispatcher;
+import io.quarkiverse.busaltconnection.runtime.dispatch.BusEngine;
 import io.quarkus.scheduler.Scheduled;
 
 /**
@@ -40,11 +40,11 @@ public class BusRetention {
     private volatile boolean failing;
 
     /**
-     * @param dispatcher not used here, but created first: it creates (or checks) the schema, so that the first run of
+     * @param engine not used here, but created first: it creates (or checks) the schema, so that the first run of
      *        this job, which may come as the application starts, never meets a missing table
      */
     @Inject
-    public BusRetention(BusDataSource dataSource, ImDispatcherConfig config, BusTable table, BusDispatcher dispatcher,
+    public BusRetention(BusDataSource dataSource, ImDispatcherConfig config, BusTable table, BusEngine engine,
             BusLifecycle lifecycle) {
         this.dataSource = dataSource.get();
         this.lifecycle = lifecycle;
@@ -53,7 +53,7 @@ public class BusRetention {
     }
 
     @Scheduled(identity = "imdispatcher-bus-retention", every = "${quarkus.imdispatcher.bus.cleanup-interval:5m}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
-            // Not before the application and its dispatcher (which prepares the schema) are up.
+            // Not before the application and its engine (which prepares the schema) are up.
             skipExecutionIf = BusNotRunning.class)
     void deleteExpired() {
         int deleted;

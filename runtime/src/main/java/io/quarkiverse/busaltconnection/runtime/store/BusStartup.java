@@ -19,7 +19,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * What the dispatcher does once before it listens, on a short-lived direct connection: create or upgrade the bus
+ * What the bus engine does once before it listens, on a short-lived direct connection: create or upgrade the bus
  * schema if asked to (under a session advisory lock, so that instances starting together run the statements one after
  * the other; session locks need the direct path), start a new epoch in a copied database, and read the head, from
  * which this instance delivers.
@@ -46,7 +46,7 @@ public final class BusStartup {
      */
     public static Head prepare(Vertx vertx, PgConnectOptions options, BusTable table, boolean createSchema,
             Duration timeout) {
-        try (DirectConnector connector = new DirectConnector(vertx, () -> Future.succeededFuture(options))) {
+        try (DirectConnector connector = new DirectConnector(vertx, "startup", () -> Future.succeededFuture(options))) {
             return prepare(connector, options, table, createSchema, timeout);
         }
     }

@@ -94,6 +94,11 @@ public final class BusTable {
         return table + "_probe";
     }
 
+    /** Whether {@code channel} is one of the bus's own notification channels, never a listener's plain one. */
+    public boolean reserved(String channel) {
+        return channel.equals(writtenChannel()) || channel.equals(headChannel()) || channel.equals(probeChannel());
+    }
+
     /**
      * Creates or upgrades the schema; every statement is idempotent. Run under {@link #schemaLockSql()}'s session lock,
      * so that instances starting together run them one after the other. A table of the previous version (ids in
@@ -203,7 +208,7 @@ public final class BusTable {
      * Writes one message (JDBC parameters: channel, payload, traceparent): cheaper to parse and plan than
      * {@link #insert()}.
      */
-    String insertOne() {
+    public String insertOne() {
         return "INSERT INTO " + quotedTable + " (channel, payload, traceparent) VALUES (?, ?, ?)";
     }
 
@@ -211,7 +216,7 @@ public final class BusTable {
      * Writes a transaction's messages in one statement (JDBC parameters: channels, payloads, traceparents). Row ids
      * are drawn in send order, which orders a transaction's messages among themselves.
      */
-    String insert() {
+    public String insert() {
         return "INSERT INTO " + quotedTable + " (channel, payload, traceparent) SELECT c, p, t"
                 + " FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS m(c, p, t, n) ORDER BY n";
     }

@@ -15,7 +15,7 @@ import io.quarkus.test.QuarkusUnitTest;
  * module's pom) are read, and win over application properties as any environment variable does, while
  * QUARKUS_IMDISPATCHER_DB_PORT wins over IMDISPATCHER_DB_PORT: the listener tries 127.0.0.9:10.
  */
-class SeedEnvironmentVariablesTest {
+class SeedVariablesReachTheListenerTest {
 
     @RegisterExtension
     static final QuarkusUnitTest APP = new QuarkusUnitTest()

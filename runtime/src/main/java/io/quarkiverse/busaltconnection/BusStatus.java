@@ -1,0 +1,80 @@
+package io.quarkiverse.busaltconnection;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * How the bus is doing on this instance, read-only: what the health checks, the meters and the Dev UI show. Inject it
+ * to look at the bus from the application (to wait for a listener to catch up in a test, say).
+ */
+public interface BusStatus {
+
+    /**
+     * Whether this instance opened a listening connection: it does when it has {@code @BusListener} methods or HTTP
+     * delivery; an instance that only sends does not.
+     */
+    boolean active();
+
+    /** Whether the listening connection is up and LISTEN went through. */
+    boolean listening();
+
+    /** Whether this instance is the database's sequencer right now (numbers committed messages). */
+    boolean sequencing();
+
+    /** The bus's epoch: positions are comparable only within one. */
+    long epoch();
+
+    /** The highest position this instance read from the database (never one taken from a notification). */
+    long head();
+
+    /**
+     * Whether the bus table changed its epoch while this instance ran (a restored copy replaced it): this instance's
+     * positions mean nothing there, and only a restart makes it deliver again.
+     */
+    boolean epochChanged();
+
+    /** Host, port, database and user of the listening connection (never the password). */
+    String server();
+
+    /** PostgreSQL backend pid of the listening connection, or -1 while it is not connected. */
+    int backendPid();
+
+    /** How many times the listening connection came back after being lost. */
+    long reconnections();
+
+    /** The channels of the {@code @BusListener} methods. */
+    List<String> channels();
+
+    /** Each {@code @BusListener} method's place on the bus. */
+    List<ListenerStatus> listeners();
+
+    /** How many HTTP clients (long-polls waiting, SSE streams) and Dev UI feeds follow the bus on this instance. */
+    int httpClients();
+
+    /** When the last notification (a head hint or a plain one) was received. */
+    Optional<Instant> lastNotification();
+
+    /** When a listener self-probe last came back, if probing is enabled. */
+    Optional<Instant> lastProbe();
+
+    /** Why the last self-probe could not be sent through the datasource, while that lasts. */
+    Optional<String> probeFailure();
+
+    /** How many times a reader of this instance found messages it needed deleted by retention. */
+    long losses();
+
+    /**
+     * One {@code @BusListener} method's place on the bus.
+     *
+     * @param listener the method, as {@code Class#method}
+     * @param position the last position it is done with
+     * @param lag positions between it and the head it last saw: 0 when it has everything
+     * @param delivered calls that succeeded: the method returned, and its {@code Uni} or {@code CompletionStage}
+     *        completed, normally (the {@code imdispatcher.messages.delivered} meter's {@code outcome=success})
+     * @param failed calls that failed: the method threw, its result failed, or the payload did not fit its parameter
+     *        ({@code outcome=failure})
+     */
+    record ListenerStatus(String listener, String channel, long position, long lag, long delivered, long failed) {
+    }
+}

@@ -1,0 +1,154 @@
+package io.quarkiverse.busaltconnection.runtime.dispatch;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
+import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
+import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.sequence.Sequencer;
+import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
+import io.quarkiverse.busaltconnection.runtime.store.PageReader;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.SqlClient;
+
+/**
+ * The instance's side of the bus, put together on its one listening connection: the {@link Sequencer} (numbers
+ * committed messages when this instance holds the lock), the {@link ChannelRouter} (turns wake-ups into reads), a
+ * {@link ListenerCursor} per {@code @BusListener} and the {@link LiveFeed} of HTTP clients (read pages and hand them
+ * over), the {@link BusSweep} and the self-probe. It starts them, stops them, and shows them through
+ * {@link EngineStatus}. Notifications are only hints: what is delivered is always read from the table.
+ */
+public final class BusEngine {
+
+    private static final Logger LOG = Logger.getLogger(BusEngine.class);
+
+    private final ListenerConnection connection;
+    private final List<ListenerCursor> cursors = new ArrayList<>();
+    private final LiveFeed liveFeed;
+    private final Optional<ListenerProbe> probe;
+    private final BusSweep sweep;
+    private final EngineStatus status;
+    private final Vertx vertx;
+    private long sweepTimer = -1;
+    private volatile boolean active;
+
+    /** What the engine needs to start. */
+    public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
+            BusStartup.Head head, boolean listenWithoutListeners, Optional<ProbeSettings> probe, ObjectMapper json,
+            Vertx vertx, Supplier<Executor> virtualThreads, int pageSize, long pageBytes, Duration sweepInterval,
+            Duration sequencerStallTimeout, String dataSourceUrlKey, BusObservers observers) {
+    }
+
+    /** The self-probe's settings: it notifies through {@code dataSource}, the pooled path. */
+    public record ProbeSettings(javax.sql.DataSource dataSource, Duration timeout) {
+    }
+
+    /**
+     * Builds the engine, connects its listening connection and LISTENs; returns when PostgreSQL has confirmed LISTEN for
+     * every channel, so nothing committed after startup is missed.
+     *
+     * @throws IllegalStateException naming the configuration to check, if the connection cannot be made in time
+     */
+    public static BusEngine start(Setup setup, Duration timeout) {
+        BusEngine engine = new BusEngine(setup);
+        if (setup.listeners().isEmpty() && !setup.listenWithoutListeners()) {
+            // Its messages wait for a sequencer elsewhere: say which, so that nobody waits in silence.
+            LOG.infof("This instance has no @BusListener methods and no HTTP delivery: it sends on the bus '%s' but"
+                    + " opens no listening connection and does not number messages. %s", setup.table().describe(),
+                    setup.head().sequencer().map(holder -> "The sequencer of the database numbers them: " + holder + ".")
+                            .orElse("No instance sequences the bus now: messages sent wait, unnumbered, until an"
+                                    + " instance with @BusListener methods or HTTP delivery runs; readiness is DOWN"
+                                    + " after quarkus.imdispatcher.bus.unnumbered-timeout."));
+            return engine;
+        }
+        setup.connection().start(timeout);
+        engine.active = true;
+        engine.probe.map(ListenerProbe::check).ifPresent(probed -> engine.checkProbe(probed, setup));
+        engine.sweepTimer = setup.vertx().setPeriodic(setup.sweepInterval().toMillis(), id -> engine.sweep.run());
+        LOG.infof("Bus listener connected to %s (backend pid %d), listening for %d listener(s) on %d channel(s)",
+                DirectConnectOptions.describe(setup.connection().options()), setup.connection().backendPid(),
+                setup.listeners().size(), engine.status.channels().size());
+        return engine;
+    }
+
+    private BusEngine(Setup setup) {
+        this.connection = setup.connection();
+        this.vertx = setup.vertx();
+        BusTable table = setup.table();
+        LossLog losses = new LossLog();
+        KnownHead knownHead = new KnownHead(setup.head().epoch(), setup.head().position());
+        Supplier<SqlClient> sql = connection::sqlClient;
+        PageReader pages = new PageReader(table, setup.pageSize(), setup.pageBytes());
+        for (ListenerMethod listener : setup.listeners()) {
+            cursors.add(new ListenerCursor(
+                    new ListenerInvoker(listener, setup.json(), vertx, setup.virtualThreads(), setup.observers()),
+                    pages, sql, losses, knownHead));
+        }
+        this.liveFeed = new LiveFeed(vertx, pages, sql, knownHead);
+        ChannelRouter router = new ChannelRouter(cursors, liveFeed, knownHead, connection, table);
+        Sequencer sequencer = new Sequencer(vertx, table, connection, setup.sequencerStallTimeout(), router::numbered);
+        this.probe = setup.probe().map(settings -> new ListenerProbe(table.probeChannel(), settings.dataSource(),
+                settings.timeout(), connection));
+        List<PageLoop> readers = new ArrayList<>(cursors);
+        readers.add(liveFeed);
+        this.sweep = new BusSweep(connection, table, sequencer, readers, router, knownHead);
+        this.status = new EngineStatus(() -> active, connection, sequencer, knownHead, cursors, liveFeed, router, probe,
+                losses, sweep);
+    }
+
+    private void checkProbe(ListenerProbe.Result probed, Setup setup) {
+        if (probed.outcome() == ListenerProbe.Outcome.NOT_SENT) {
+            close();
+            throw new IllegalStateException("Bus Alt Connection cannot check its listener: "
+                    + probed.reason().orElse("") + ". Check " + setup.dataSourceUrlKey() + " and its credentials"
+                    + " (the pooled path, through PgBouncer).");
+        }
+        if (probed.outcome() == ListenerProbe.Outcome.NOT_HEARD) {
+            close();
+            throw new IllegalStateException("Bus Alt Connection's listener at "
+                    + DirectConnectOptions.describe(connection.options()) + " does not hear the application: "
+                    + probed.reason().orElse("") + ". The datasource (" + setup.dataSourceUrlKey() + ") and the"
+                    + " listener (quarkus.imdispatcher.db-host / db-port / db-name) must reach the same PostgreSQL"
+                    + " database, the listener directly, not through a transaction pooler. Set"
+                    + " quarkus.imdispatcher.probe.enabled=false only if notifications sent through the datasource"
+                    + " cannot reach the listener by design.");
+        }
+    }
+
+    /** How the bus is doing on this instance. */
+    public EngineStatus status() {
+        return status;
+    }
+
+    /** The new messages of every channel, for HTTP clients and the Dev UI. */
+    public LiveFeed liveFeed() {
+        return liveFeed;
+    }
+
+    /** The self-probe, when enabled; for the periodic check. */
+    public Optional<ListenerProbe> probe() {
+        return probe;
+    }
+
+    /** Closes the listening connection; no listener is invoked afterwards. */
+    public void close() {
+        active = false;
+        if (sweepTimer >= 0) {
+            vertx.cancelTimer(sweepTimer);
+        }
+        cursors.forEach(PageLoop::close);
+        liveFeed.close();
+        connection.close();
+    }
+}

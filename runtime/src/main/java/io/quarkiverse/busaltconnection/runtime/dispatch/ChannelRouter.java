@@ -1,0 +1,114 @@
+package io.quarkiverse.busaltconnection.runtime.dispatch;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import io.quarkiverse.busaltconnection.BusMessage;
+import io.quarkiverse.busaltconnection.runtime.MessageChecks;
+import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
+import io.quarkiverse.busaltconnection.runtime.sequence.HeadHint;
+import io.quarkiverse.busaltconnection.runtime.sequence.Numbered;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
+
+/**
+ * Tells the readers of this instance that the bus moved: each {@code @BusListener}'s {@link ListenerCursor} (only
+ * those whose channel moved, when that is known) and the {@link LiveFeed} of HTTP clients. What moves it: the
+ * sequencer's head hints from whichever instance sequences, the runs of this instance's own sequencer, the listening
+ * connection's return, and the sweep's look at the head. It also carries plain NOTIFYs to the listeners that asked
+ * for them. Hints are never trusted: they make readers read, and a forged one costs reads that find nothing.
+ */
+final class ChannelRouter {
+
+    private final List<ListenerCursor> cursors;
+    private final Map<String, List<ListenerCursor>> cursorsByChannel = new LinkedHashMap<>();
+    private final LiveFeed liveFeed;
+    private final KnownHead knownHead;
+    private volatile Instant lastNotification;
+
+    /** Registers its channels on {@code connection}, which must not have started yet. */
+    ChannelRouter(List<ListenerCursor> cursors, LiveFeed liveFeed, KnownHead knownHead, ListenerConnection connection,
+            BusTable table) {
+        this.cursors = cursors;
+        this.liveFeed = liveFeed;
+        this.knownHead = knownHead;
+        for (ListenerCursor cursor : cursors) {
+            cursorsByChannel.computeIfAbsent(cursor.method().channel, c -> new ArrayList<>()).add(cursor);
+        }
+        connection.listen(table.headChannel(), payload -> {
+            noticed();
+            wake(HeadHint.decode(payload).channels());
+        });
+        // Whatever was committed while nobody listened is in the table: every reader reads on.
+        connection.onListening(() -> wake(Optional.empty()));
+        cursorsByChannel.forEach((channel, listeners) -> {
+            List<ListenerCursor> plain = listeners.stream().filter(c -> c.method().plainNotifications).toList();
+            // Plain NOTIFY interop, opt-in per listener, for channels PostgreSQL can carry.
+            if (!plain.isEmpty() && MessageChecks.channelProblem(channel).isEmpty() && !table.reserved(channel)) {
+                connection.listen(channel, payload -> {
+                    noticed();
+                    BusMessage message = new BusMessage(channel, 0, Instant.now(), payload == null ? "" : payload);
+                    plain.forEach(cursor -> cursor.deliverPlain(message));
+                });
+            }
+        });
+    }
+
+    /** The channels of the {@code @BusListener} methods. */
+    List<String> channels() {
+        return List.copyOf(cursorsByChannel.keySet());
+    }
+
+    Optional<Instant> lastNotification() {
+        return Optional.ofNullable(lastNotification);
+    }
+
+    private void noticed() {
+        lastNotification = Instant.now();
+    }
+
+    /**
+     * What this instance's own sequencer numbered: verified facts. A listener whose channel had none moves past them
+     * at once; one that had some and waits at the run's start takes them from the run, without reading them again;
+     * any other reads.
+     */
+    void numbered(Numbered run) {
+        knownHead.seen(run.head());
+        if (run.channels().isEmpty()) {
+            wake(Optional.empty());
+            return;
+        }
+        for (ListenerCursor cursor : cursors) {
+            String channel = cursor.method().channel;
+            if (run.channels().get().contains(channel)) {
+                cursor.offer(run.before(), run.head(), run.messagesOf(channel));
+            } else {
+                cursor.offer(run.before(), run.head(), Optional.of(List.of()));
+            }
+        }
+        liveFeed.wake();
+    }
+
+    /** The head read from the database moved past what this instance knew (a wake-up was lost): all read on. */
+    void headMoved(long head) {
+        if (knownHead.seen(head)) {
+            wake(Optional.empty());
+        }
+    }
+
+    /** Messages of {@code channels} (empty: of any channel) may have been numbered: their readers read on. */
+    private void wake(Optional<Set<String>> channels) {
+        if (channels.isEmpty()) {
+            cursors.forEach(PageLoop::wake);
+        } else {
+            for (String channel : channels.get()) {
+                cursorsByChannel.getOrDefault(channel, List.of()).forEach(PageLoop::wake);
+            }
+        }
+        liveFeed.wake();
+    }
+}

@@ -1,0 +1,46 @@
+package io.quarkiverse.busaltconnection.runtime.metrics;
+
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkiverse.busaltconnection.BusStatus;
+import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * The bus engine's state as gauges and counters, read when the registry is scraped: each listener's lag, the
+ * listening connection, its reconnections, losses to retention, PostgreSQL's notification queue. Registered once the
+ * application started (the engine is made then). A bean only when the application has Micrometer.
+ */
+@Singleton
+public class EngineMeters {
+
+    void register(@Observes StartupEvent started, EngineStatus status, MeterRegistry registry) {
+        for (BusStatus.ListenerStatus listener : status.listeners()) {
+            String name = listener.listener();
+            Gauge.builder("imdispatcher.listener.lag", status, d -> lag(d, name))
+                    .description("Bus positions between the head and the last one the listener handled (0: caught up)")
+                    .tag("listener", name).register(registry);
+        }
+        Gauge.builder("imdispatcher.listener.connected", status, d -> d.listening() ? 1 : 0)
+                .description("1 while the listening connection is up and LISTENs, else 0").register(registry);
+        FunctionCounter.builder("imdispatcher.listener.reconnections", status, EngineStatus::reconnections)
+                .description("Times the listening connection came back after it was lost").register(registry);
+        FunctionCounter.builder("imdispatcher.messages.lost", status, d -> d.lossLog().positions())
+                .description("Bus positions a reader found deleted by retention before it read them (at most that"
+                        + " many messages of its channels were lost)")
+                .register(registry);
+        status.watchNotificationQueue();
+        Gauge.builder("imdispatcher.notification.queue.usage", status, EngineStatus::notificationQueueUsage)
+                .description("pg_notification_queue_usage(): the fraction of PostgreSQL's notification queue in use")
+                .register(registry);
+    }
+
+    private static double lag(EngineStatus status, String listener) {
+        return status.listeners().stream().filter(state -> state.listener().equals(listener))
+                .mapToDouble(BusStatus.ListenerStatus::lag).findFirst().orElse(Double.NaN);
+    }
+}

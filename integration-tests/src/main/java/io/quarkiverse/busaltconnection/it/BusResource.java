@@ -134,10 +134,9 @@ public class BusResource {
         return Map.of("listening", status.listening(), "backendPid", status.backendPid(),
                 "channels", status.channels(), "head", status.head(), "epoch", status.epoch(),
                 "sequencing", status.sequencing(), "listeners", status.listeners(),
-                "reconnections", status.reconnections());
+                "reconnections", status.reconnections(), "jvmPid", ProcessHandle.current().pid());
     }
 
-    /** The pooled path's pgjdbc prepareThreshold, after more executions of one statement than pgjdbc's default. */
     /** The PostgreSQL backend pid of a connection of the direct reactive client. */
     @GET
     @Path("/direct")

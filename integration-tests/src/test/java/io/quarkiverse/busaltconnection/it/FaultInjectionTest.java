@@ -18,7 +18,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Vertx;
@@ -106,6 +109,9 @@ class FaultInjectionTest {
             sender.awaitSent(before + 20);
             report("PgBouncer restarted", start, sender);
         }
+        // While PgBouncer was away, sends failed, each with the bus's own exception (saying which channel).
+        assertTrue(sender.failed() > 0, "no send failed while PgBouncer was down");
+        assertEquals(Set.of(BusException.class.getName()), sender.failureTypes());
         assertTrue(restarted.isAlive(), "the restarted PgBouncer exited");
         assertEveryCommittedMessageOnceInOrder("pgbouncer", sender);
     }
@@ -221,6 +227,7 @@ class FaultInjectionTest {
         private final AtomicInteger sent = new AtomicInteger();
         private final AtomicInteger failed = new AtomicInteger();
         private final List<String> accepted = Collections.synchronizedList(new ArrayList<>());
+        private final Set<String> failureTypes = ConcurrentHashMap.newKeySet();
         /** When the send in progress started (System.nanoTime()), or 0 between sends. */
         private volatile long sending;
         private volatile Instant lastSuccess = Instant.EPOCH;
@@ -240,6 +247,7 @@ class FaultInjectionTest {
                         lastSuccess = Instant.now();
                     } catch (RuntimeException e) {
                         failed.incrementAndGet();
+                        failureTypes.add(e.getClass().getName());
                         pause(100);
                     } finally {
                         sending = 0;
@@ -259,6 +267,11 @@ class FaultInjectionTest {
 
         int failed() {
             return failed.get();
+        }
+
+        /** The classes of the exceptions failed sends threw. */
+        Set<String> failureTypes() {
+            return Set.copyOf(failureTypes);
         }
 
         /** The payloads of the sends that returned. */

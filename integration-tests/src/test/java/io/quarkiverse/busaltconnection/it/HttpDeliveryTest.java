@@ -129,6 +129,10 @@ class HttpDeliveryTest {
                 .body("message", containsString("'user.alice'"));
         String channel = "user.alice";
         bus.send(channel, "for alice");
+        // Another user is refused the same channel: the authorizer sees the request.
+        given().header("X-User", "bob").contentType(ContentType.JSON)
+                .body(Map.of("channels", List.of(channel), "last", cursor(0))).post("/imdispatcher/poll").then()
+                .statusCode(403).body("message", containsString("'user.alice'"));
         given().header("X-User", "alice").contentType(ContentType.JSON)
                 .body(Map.of("channels", List.of(channel), "last", cursor(0))).post("/imdispatcher/poll").then()
                 .statusCode(200).body("messages.payload", org.hamcrest.Matchers.hasItem("for alice"));

@@ -57,6 +57,7 @@ class RetentionGapTest {
     void aListenerBehindRetentionReportsTheLostRangeAndGoesOn() throws Exception {
         String run = DeliveryTest.unique("gap");
         long lossesBefore = status.lossLog().count();
+        double lostBefore = PrometheusScrape.required("imdispatcher_messages_lost_total");
         // The slow listener blocks inside the first message, so the next two wait in the table.
         bus.send("slow", run + ":first");
         await().atMost(Duration.ofSeconds(10)).until(() -> DeliveryTest.received("slow-started").contains(run + ":first"));
@@ -72,6 +73,9 @@ class RetentionGapTest {
         List<String> got = DeliveryTest.received("slow").stream().filter(e -> e.startsWith(run)).toList();
         assertEquals(List.of(run + ":first", run + ":after"), got);
         assertTrue(status.lossLog().count() > lossesBefore, "the loss was not reported");
+        // The meter counts the positions lost: the two deleted messages at least.
+        assertTrue(PrometheusScrape.required("imdispatcher_messages_lost_total") >= lostBefore + 2,
+                "imdispatcher.messages.lost did not count the loss");
         var loss = status.lossLog().recent().get(status.lossLog().recent().size() - 1);
         assertTrue(loss.reader().contains("Listeners#slow"), loss.toString());
         given().get("/q/health/ready").then().body(containsString("lost messages of slow"));
@@ -111,6 +115,22 @@ class RetentionGapTest {
         assertTrue(answer.getBoolean("reload"));
         assertTrue(answer.getString("reason").contains("belongs to another bus"), answer.getString("reason"));
         assertEquals(cursor(status.head()), answer.getString("last"));
+    }
+
+    @Test
+    void aCursorAheadOfTheHeadIsToldToReloadAtTheHead() {
+        String channel = DeliveryTest.unique("public.ahead");
+        long head = status.head();
+        JsonPath answer = poll(Map.of("channels", List.of(channel), "last", cursor(head + 1_000_000)));
+        assertTrue(answer.getBoolean("reload"), answer.prettify());
+        assertTrue(answer.getString("reason").contains("is ahead of this bus's head"), answer.getString("reason"));
+        // Back at the head: a message sent now reaches the client that polls from there.
+        long reloadedAt = Long.parseLong(answer.getString("last").substring(answer.getString("last").indexOf('-')
+                + 1));
+        assertTrue(reloadedAt >= head && reloadedAt < head + 1_000_000, answer.getString("last"));
+        bus.send(channel, "after the reload");
+        await().atMost(Duration.ofSeconds(10)).until(() -> poll(Map.of("channels", List.of(channel), "last",
+                answer.getString("last"))).getList("messages.payload").contains("after the reload"));
     }
 
     @Test

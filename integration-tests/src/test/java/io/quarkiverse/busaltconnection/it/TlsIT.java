@@ -62,6 +62,11 @@ class TlsIT {
                 "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
         openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
                 "-days", "2", "-extfile", "server.ext", "-out", "server.crt");
+        // The same trusted CA, the same key, but issued to another host: verify-full must refuse it.
+        Files.writeString(certificates.resolve("elsewhere.ext"),
+                "subjectAltName=DNS:elsewhere.invalid\nbasicConstraints=CA:FALSE\n");
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-extfile", "elsewhere.ext", "-out", "elsewhere.crt");
         try (Connection connection = superuser(); Statement statement = connection.createStatement()) {
             // Into the data directory, owned by the server's user, the key readable by it alone, as PostgreSQL asks.
             Path data = Path.of(dataDirectory(statement));
@@ -131,6 +136,55 @@ class TlsIT {
             assertTrue(output.contains("The server's certificate was not accepted"), output);
             assertTrue(output.contains("quarkus.imdispatcher.tls-configuration-name"), output);
         }
+    }
+
+    @Test
+    void aTrustedCertificateForAnotherHostFailsStartup() throws Exception {
+        useServerCertificate("elsewhere.crt");
+        try {
+            int port = AppProcess.freePort();
+            Map<String, String> config = appConfig(port, certificates.resolve("ca.crt"));
+            try (AppProcess app = AppProcess.start(config)) {
+                assertTrue(app.process.waitFor(60, TimeUnit.SECONDS), "the application started with a certificate"
+                        + " for another host:\n" + app.output());
+                assertNotEquals(0, app.process.exitValue());
+                String output = app.output();
+                assertTrue(output.contains("could not reach PostgreSQL at "), output);
+                assertTrue(output.contains("The server's certificate was not accepted"), output);
+            }
+        } finally {
+            useServerCertificate("server.crt");
+        }
+    }
+
+    /** Puts {@code certificate} (for the one server key) in the data directory and reloads PostgreSQL. */
+    private static void useServerCertificate(String certificate) throws Exception {
+        try (Connection connection = superuser(); Statement statement = connection.createStatement()) {
+            serverFile(Path.of(dataDirectory(statement)), "bus-tls-server.crt", certificates.resolve(certificate));
+            statement.execute("SELECT pg_reload_conf()");
+        }
+        // The reload is asynchronous: wait until a new connection is served the certificate asked for.
+        String expected = Files.readString(certificates.resolve(certificate));
+        await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> servedCertificate().equals(
+                certificateBody(expected)));
+    }
+
+    /** The certificate PostgreSQL serves a new connection now, as openssl sees it. */
+    private static String servedCertificate() throws Exception {
+        Process process = new ProcessBuilder("openssl", "s_client", "-starttls", "postgres", "-connect",
+                dev("quarkus.imdispatcher.db-host") + ":" + dev("quarkus.imdispatcher.db-port"))
+                .redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(10, TimeUnit.SECONDS), "openssl s_client did not end");
+        return certificateBody(output);
+    }
+
+    /** The first PEM certificate in {@code text}, without white space; empty if there is none. */
+    private static String certificateBody(String text) {
+        int begin = text.indexOf("-----BEGIN CERTIFICATE-----");
+        int end = begin < 0 ? -1 : text.indexOf("-----END CERTIFICATE-----", begin);
+        return end < 0 ? "" : text.substring(begin, end).replaceAll("\\s", "");
     }
 
     private static Map<String, String> appConfig(int port, Path trustedCa) {

@@ -23,6 +23,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.SslMode;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -31,7 +32,9 @@ import io.vertx.sqlclient.RowSet;
  * Reads {@code SHOW POOLS} and {@code SHOW STATS} from PgBouncer's admin console every
  * {@code quarkus.imdispatcher.pgbouncer.interval}, when {@code quarkus.imdispatcher.pgbouncer.host} is set. The
  * console speaks only the simple query protocol and refuses startup parameters it does not track, so it is asked with
- * {@code query()} and with nothing but the client encoding and the application name.
+ * {@code query()} and with nothing but the client encoding and the application name. One connection is kept between
+ * readings and made again after a failure: PgBouncer sees one client, and Vert.x registers the client meters of a
+ * connection once, not at every reading.
  */
 @Singleton
 public class PgBouncerConsole {
@@ -46,6 +49,8 @@ public class PgBouncerConsole {
     private long timer = -1;
     private Vertx vertx;
     private DirectConnector connector;
+    /** The console connection between readings; null until the first and after a failure. On the event loop. */
+    private volatile PgConnection connection;
     private volatile boolean stopped;
 
     @Inject
@@ -82,6 +87,7 @@ public class PgBouncerConsole {
             vertx.cancelTimer(timer);
         }
         if (connector != null) {
+            // Closes the console connection too.
             connector.close();
         }
     }
@@ -108,11 +114,11 @@ public class PgBouncerConsole {
 
     private void read() {
         PgConnectOptions connect = options.get();
-        connector.connect()
-                .compose(connection -> connection.query("SHOW POOLS").execute()
-                        .compose(pools -> connection.query("SHOW STATS").execute()
+        connection()
+                .compose(console -> console.query("SHOW POOLS").execute()
+                        .compose(pools -> console.query("SHOW STATS").execute()
                                 .map(stats -> new PoolStatistics(Instant.now(), pools(pools), stats(stats))))
-                        .eventually(() -> connection.close()))
+                        .onFailure(broken -> drop(console)))
                 .onSuccess(this::read)
                 .onFailure(error -> {
                     if (stopped) {
@@ -126,6 +132,28 @@ public class PgBouncerConsole {
                     }
                     failure = "PgBouncer's statistics cannot be read: " + error.getMessage();
                 });
+    }
+
+    private Future<PgConnection> connection() {
+        PgConnection current = connection;
+        if (current != null) {
+            return Future.succeededFuture(current);
+        }
+        return connector.connect().onSuccess(connected -> {
+            connection = connected;
+            connected.closeHandler(closed -> {
+                if (connection == connected) {
+                    connection = null;
+                }
+            });
+        });
+    }
+
+    private void drop(PgConnection console) {
+        if (connection == console) {
+            connection = null;
+        }
+        console.close();
     }
 
     private void read(PoolStatistics statistics) {

@@ -46,4 +46,13 @@ public @interface BusListener {
      * notifications are not stored: one sent while the listener's connection is down is lost.
      */
     boolean plainNotifications() default false;
+
+    /**
+     * Makes the method a member of a durable consumer group: its position on the channel is stored in the database,
+     * one instance of the fleet delivers at a time, each message's effects through the bus's datasource happen once,
+     * and a message that keeps failing is retried, then parked on the dead-letter channel. Empty (the default): a
+     * broadcast listener, called on every running instance, at most once, from where the instance started. See
+     * {@code quarkus.imdispatcher.groups."<group>".*}.
+     */
+    String group() default "";
 }

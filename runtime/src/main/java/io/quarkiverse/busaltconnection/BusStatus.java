@@ -49,6 +49,9 @@ public interface BusStatus {
     /** Each {@code @BusListener} method's place on the bus. */
     List<ListenerStatus> listeners();
 
+    /** Each durable consumer group member of this instance ({@code @BusListener(group = ...)}). */
+    List<GroupStatus> groups();
+
     /** How many HTTP clients (long-polls waiting, SSE streams) and Dev UI feeds follow the bus on this instance. */
     int httpClients();
 
@@ -76,5 +79,19 @@ public interface BusStatus {
      *        ({@code outcome=failure})
      */
     record ListenerStatus(String listener, String channel, long position, long lag, long delivered, long failed) {
+    }
+
+    /**
+     * One durable consumer group on one channel, as this instance sees it.
+     *
+     * @param owner whether this instance delivers for the group now (one instance of the fleet does)
+     * @param position the group's stored position, as the owner last moved it; -1 on an instance that is not the owner
+     * @param lag positions between the head and the group's position; -1 on an instance that is not the owner
+     * @param retries calls retried on this instance
+     * @param deadLetters messages this instance gave up to the dead-letter channel
+     * @param stopped why the group stopped ({@code failure=stop}), if it did
+     */
+    record GroupStatus(String group, String channel, String listener, boolean owner, long position, long lag,
+            long retries, long deadLetters, Optional<String> stopped) {
     }
 }

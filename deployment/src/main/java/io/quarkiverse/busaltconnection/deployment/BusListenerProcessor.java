@@ -54,6 +54,9 @@ import io.smallrye.mutiny.Uni;
  */
 class BusListenerProcessor {
 
+    /** A group name: also a configuration key. */
+    private static final java.util.regex.Pattern GROUP_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,63}");
+
     private static final DotName BUS_LISTENER = DotName.createSimple(BusListener.class);
     private static final DotName BUS_MESSAGE = DotName.createSimple(BusMessage.class);
     private static final DotName STRING = DotName.createSimple(String.class);
@@ -160,6 +163,16 @@ class BusListenerProcessor {
             MessageChecks.channelProblem(channel).ifPresent(problem -> problems.add(where + " asks for plain"
                     + " notifications, but " + problem + ": rename the channel or drop plainNotifications"));
         }
+        AnnotationValue groupValue = annotation.value("group");
+        String group = groupValue == null ? "" : groupValue.asString();
+        if (!group.isEmpty() && !GROUP_NAME.matcher(group).matches()) {
+            problems.add(where + " names the group '" + group + "': a group name is 1 to 63 letters, digits, '.', '_'"
+                    + " or '-' (it is a configuration key, quarkus.imdispatcher.groups.\"<group>\".*)");
+        }
+        if (!group.isEmpty() && plain) {
+            problems.add(where + " asks for plain notifications in group '" + group + "': plain NOTIFYs are not"
+                    + " stored, so a group cannot resume them; drop plainNotifications or the group");
+        }
         if (java.lang.reflect.Modifier.isStatic(method.flags())) {
             problems.add(where + " is static: listener methods are called on the bean instance, remove 'static'");
         }
@@ -213,12 +226,16 @@ class BusListenerProcessor {
         }
         ExecutionModel model = nonBlocking ? ExecutionModel.NON_BLOCKING
                 : virtualThread ? ExecutionModel.VIRTUAL_THREAD : ExecutionModel.BLOCKING;
+        if (!group.isEmpty() && nonBlocking) {
+            problems.add(where + " is @NonBlocking in group '" + group + "': a group's call and the advance of its"
+                    + " position share a JTA transaction, which needs a worker or virtual thread; remove @NonBlocking");
+        }
 
         if (problems.size() > before) {
             return Optional.empty();
         }
         return Optional.of(new ListenerMethod(channel, describe(method), model, List.copyOf(parameters), payloadType, null,
-                plain));
+                plain, group));
     }
 
     static boolean isListenerMethod(MethodInfo method) {

@@ -8,6 +8,7 @@ import org.jboss.jandex.ClassType;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusDirect;
 import io.quarkiverse.busaltconnection.runtime.BusAltConnectionRecorder;
 import io.quarkiverse.busaltconnection.runtime.BusDataSource;
@@ -63,6 +64,7 @@ class DirectClientProcessor {
                 .addInjectionPoint(ClassType.create(BusLifecycle.class))
                 .addInjectionPoint(ClassType.create(BusTable.class))
                 .addInjectionPoint(ClassType.create(BusListeners.class))
+                .addInjectionPoint(ClassType.create(Bus.class))
                 .setRuntimeInit()
                 // Listening must be established before the application serves anything, or a message committed
                 // right after startup could go unheard.

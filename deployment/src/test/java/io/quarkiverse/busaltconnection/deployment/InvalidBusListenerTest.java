@@ -38,7 +38,10 @@ class InvalidBusListenerTest {
                         bean + "#generic(T) takes a payload of type T, which is not a concrete type",
                         bean + "#twoMessages(io.quarkiverse.busaltconnection.BusMessage,"
                                 + " io.quarkiverse.busaltconnection.BusMessage) takes BusMessage twice",
-                        bean + "#bothModels(java.lang.String) combines @Blocking and @NonBlocking")) {
+                        bean + "#bothModels(java.lang.String) combines @Blocking and @NonBlocking",
+                        bean + "#badGroupName(java.lang.String) names the group 'a group'",
+                        bean + "#nonBlockingGroup(java.lang.String) is @NonBlocking in group 'billing'",
+                        bean + "#plainGroup(java.lang.String) asks for plain notifications in group 'billing'")) {
                     assertTrue(message.contains(expected), "missing <" + expected + "> in:\n" + message);
                 }
                 assertTrue(!message.contains("#fine(") && !message.contains("#fineLong("),
@@ -63,6 +66,19 @@ class InvalidBusListenerTest {
 
         @BusListener("fine")
         void fine(String payload, BusMessage message) {
+        }
+
+        @BusListener(value = "groups", group = "a group")
+        void badGroupName(String payload) {
+        }
+
+        @BusListener(value = "groups", group = "billing")
+        @NonBlocking
+        void nonBlockingGroup(String payload) {
+        }
+
+        @BusListener(value = "groups", group = "billing", plainNotifications = true)
+        void plainGroup(String payload) {
         }
 
         @BusListener("two")

@@ -93,6 +93,14 @@ public class BusResource {
         SlowGate.open();
     }
 
+    /** The durable consumer groups' members on this instance. */
+    @GET
+    @Path("/groups")
+    @Produces(MediaType.APPLICATION_JSON)
+    public List<BusStatus.GroupStatus> groups() {
+        return status.groups();
+    }
+
     /** The scheduled jobs' runs so far, as {"identity outcome": count}. */
     @GET
     @Path("/jobs")

@@ -226,15 +226,16 @@ class DurableBusTest {
         }
         try (Connection connection = direct();
                 PreparedStatement count = connection.prepareStatement(
-                        "SELECT count(*) FROM pg_class WHERE relname IN (?, ?, ?, ?, ?)")) {
+                        "SELECT count(*) FROM pg_class WHERE relname IN (?, ?, ?, ?, ?, ?)")) {
             count.setString(1, table.name());
             count.setString(2, table.name() + "_id_seq");
             count.setString(3, table.name() + "_state");
             count.setString(4, table.name() + "_purged");
             count.setString(5, table.name() + "_unpositioned_idx");
+            count.setString(6, table.name() + "_groups");
             try (ResultSet result = count.executeQuery()) {
                 result.next();
-                assertEquals(5, result.getInt(1));
+                assertEquals(6, result.getInt(1));
             }
         }
     }

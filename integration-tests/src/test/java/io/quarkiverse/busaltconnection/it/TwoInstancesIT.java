@@ -123,7 +123,7 @@ class TwoInstancesIT {
     @Test
     void aSequencerKilledInTheMiddleOfARunLosesNothing() throws Exception {
         String run = DeliveryTest.unique("mid-run");
-        int count = 20_000;
+        int count = 12_000;
         long before;
         try (Connection connection = DurableBusTest.direct()) {
             before = head(connection);

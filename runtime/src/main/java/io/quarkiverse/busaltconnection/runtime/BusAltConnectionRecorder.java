@@ -11,6 +11,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusDirect;
 import io.quarkiverse.busaltconnection.runtime.config.ChannelExpressions;
 import io.quarkiverse.busaltconnection.runtime.config.DataSourceSettings;
@@ -27,6 +28,7 @@ import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
+import io.quarkiverse.busaltconnection.runtime.store.GroupPositions;
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.SyntheticCreationalContext;
 import io.quarkus.runtime.RuntimeValue;
@@ -153,7 +155,9 @@ public class BusAltConnectionRecorder {
                     table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),
                     bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout(),
-                    dataSource.jdbcUrlKey(), context.getInjectedReference(BusObservers.class)),
+                    dataSource.jdbcUrlKey(), context.getInjectedReference(BusObservers.class),
+                    new BusEngine.GroupSettings(new GroupPositions(busDataSource.get(), table), imdispatcher::group,
+                            context.getInjectedReference(Bus.class))),
                     imdispatcher.connectTimeout());
             shutdown.addShutdownTask(engine::close);
             context.getInjectedReference(BusLifecycle.class).started();

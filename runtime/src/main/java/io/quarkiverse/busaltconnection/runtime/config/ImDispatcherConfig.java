@@ -2,15 +2,18 @@ package io.quarkiverse.busaltconnection.runtime.config;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
+import io.quarkus.runtime.annotations.ConfigDocMapKey;
 import io.quarkus.runtime.annotations.ConfigDocSection;
 import io.quarkus.runtime.annotations.ConfigPhase;
 import io.quarkus.runtime.annotations.ConfigRoot;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithDefaults;
 import io.vertx.pgclient.SslMode;
 
 /**
@@ -209,6 +212,80 @@ public interface ImDispatcherConfig {
      */
     @ConfigDocSection
     Metrics metrics();
+
+    /**
+     * Durable consumer groups (`@BusListener(group = "<group>")`), by group name.
+     */
+    @ConfigDocSection
+    @ConfigDocMapKey("group")
+    @WithDefaults
+    Map<String, ConsumerGroup> groups();
+
+    /** The settings of the group named {@code group}: its own, or the defaults. */
+    default ConsumerGroup group(String group) {
+        return groups().get(group);
+    }
+
+    interface ConsumerGroup {
+
+        /**
+         * Where a group that has no stored position yet starts on a channel: `latest`, with the messages committed
+         * from then on, or `earliest`, with the oldest message retention kept.
+         */
+        @WithDefault("latest")
+        GroupStart start();
+
+        /**
+         * What happens to a message whose calls failed `retry.max-attempts` times: `dead-letter` sends it to the
+         * dead-letter channel and goes on; `stop` halts the group on it (readiness DOWN, naming group, channel and
+         * position) until the application restarts; `skip` logs a WARN, counts it, and goes on.
+         */
+        @WithDefault("dead-letter")
+        GroupFailure failure();
+
+        /**
+         * The channel failed messages go to with `failure=dead-letter`: by default the listener's channel followed by
+         * `-dlq`.
+         */
+        Optional<String> deadLetterChannel();
+
+        /**
+         * Retries of a failed call. The group waits meanwhile: the next message is not delivered before this one
+         * succeeded or was given up, so order holds.
+         */
+        GroupRetry retry();
+    }
+
+    interface GroupRetry {
+
+        /** Calls of one message before it is given up (the first call included). */
+        @WithDefault("5")
+        int maxAttempts();
+
+        /** The wait before the first retry; each further wait doubles, with a random part of +/-50%. */
+        @WithDefault("1s")
+        Duration initialDelay();
+
+        /** The longest wait between two calls. */
+        @WithDefault("60s")
+        Duration maxDelay();
+    }
+
+    enum GroupStart {
+        /** From the messages committed after the group first ran. */
+        LATEST,
+        /** From the oldest message the table still holds on the channel. */
+        EARLIEST
+    }
+
+    enum GroupFailure {
+        /** The message goes to the dead-letter channel; the group goes on. */
+        DEAD_LETTER,
+        /** The group stops on the message. */
+        STOP,
+        /** The message is skipped with a WARN; the group goes on. */
+        SKIP
+    }
 
     interface Metrics {
 

@@ -5,12 +5,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
@@ -18,6 +21,7 @@ import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.sequence.Sequencer;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
+import io.quarkiverse.busaltconnection.runtime.store.GroupPositions;
 import io.quarkiverse.busaltconnection.runtime.store.PageReader;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.SqlClient;
@@ -35,6 +39,7 @@ public final class BusEngine {
 
     private final ListenerConnection connection;
     private final List<ListenerCursor> cursors = new ArrayList<>();
+    private final List<GroupCursor> groups = new ArrayList<>();
     private final LiveFeed liveFeed;
     private final Optional<ListenerProbe> probe;
     private final BusSweep sweep;
@@ -47,7 +52,12 @@ public final class BusEngine {
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
             BusStartup.Head head, boolean listenWithoutListeners, Optional<ProbeSettings> probe, ObjectMapper json,
             Vertx vertx, Supplier<Executor> virtualThreads, int pageSize, long pageBytes, Duration sweepInterval,
-            Duration sequencerStallTimeout, String dataSourceUrlKey, BusObservers observers) {
+            Duration sequencerStallTimeout, String dataSourceUrlKey, BusObservers observers, GroupSettings groups) {
+    }
+
+    /** What group members need besides the listener's own parts. */
+    public record GroupSettings(GroupPositions positions, Function<String, ImDispatcherConfig.ConsumerGroup> settings,
+            Bus bus) {
     }
 
     /** The self-probe's settings: it notifies through {@code dataSource}, the pooled path. */
@@ -76,6 +86,8 @@ public final class BusEngine {
         engine.active = true;
         engine.probe.map(ListenerProbe::check).ifPresent(probed -> engine.checkProbe(probed, setup));
         engine.sweepTimer = setup.vertx().setPeriodic(setup.sweepInterval().toMillis(), id -> engine.sweep.run());
+        // Group members need not wait a sweep to take their groups.
+        engine.groups.forEach(GroupCursor::sweep);
         LOG.infof("Bus listener connected to %s (backend pid %d), listening for %d listener(s) on %d channel(s)",
                 DirectConnectOptions.describe(setup.connection().options()), setup.connection().backendPid(),
                 setup.listeners().size(), engine.status.channels().size());
@@ -91,20 +103,27 @@ public final class BusEngine {
         Supplier<SqlClient> sql = connection::sqlClient;
         PageReader pages = new PageReader(table, setup.pageSize(), setup.pageBytes());
         for (ListenerMethod listener : setup.listeners()) {
-            cursors.add(new ListenerCursor(
-                    new ListenerInvoker(listener, setup.json(), vertx, setup.virtualThreads(), setup.observers()),
-                    pages, sql, losses, knownHead));
+            ListenerInvoker invoker = new ListenerInvoker(listener, setup.json(), vertx, setup.virtualThreads(),
+                    setup.observers());
+            if (listener.grouped()) {
+                GroupSettings grouping = setup.groups();
+                groups.add(new GroupCursor(invoker, pages, connection, table, grouping.positions(),
+                        grouping.settings().apply(listener.group), grouping.bus(), setup.json(), losses, knownHead,
+                        vertx));
+            } else {
+                cursors.add(new ListenerCursor(invoker, pages, sql, losses, knownHead));
+            }
         }
         this.liveFeed = new LiveFeed(vertx, pages, sql, knownHead);
-        ChannelRouter router = new ChannelRouter(cursors, liveFeed, knownHead, connection, table);
+        ChannelRouter router = new ChannelRouter(cursors, groups, liveFeed, knownHead, connection, table);
         Sequencer sequencer = new Sequencer(vertx, table, connection, setup.sequencerStallTimeout(), router::numbered);
         this.probe = setup.probe().map(settings -> new ListenerProbe(table.probeChannel(), settings.dataSource(),
                 settings.timeout(), connection));
         List<PageLoop> readers = new ArrayList<>(cursors);
         readers.add(liveFeed);
-        this.sweep = new BusSweep(connection, table, sequencer, readers, router, knownHead);
-        this.status = new EngineStatus(() -> active, connection, sequencer, knownHead, cursors, liveFeed, router, probe,
-                losses, sweep);
+        this.sweep = new BusSweep(connection, table, sequencer, readers, groups, router, knownHead);
+        this.status = new EngineStatus(() -> active, connection, sequencer, knownHead, cursors, groups, liveFeed, router,
+                probe, losses, sweep);
     }
 
     private void checkProbe(ListenerProbe.Result probed, Setup setup) {
@@ -148,6 +167,7 @@ public final class BusEngine {
             vertx.cancelTimer(sweepTimer);
         }
         cursors.forEach(PageLoop::close);
+        groups.forEach(GroupCursor::close);
         liveFeed.close();
         connection.close();
     }

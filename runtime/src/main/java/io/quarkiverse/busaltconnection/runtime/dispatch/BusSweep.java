@@ -12,8 +12,9 @@ import io.vertx.sqlclient.SqlClient;
 
 /**
  * What every sweep interval does, so that nothing rests on a notification arriving: the sequencer numbers what a lost
- * wake-up left behind, readers whose last read failed read again, and a look at the head wakes every reader if it
- * moved unheard, or finds that the table's epoch changed under the instance.
+ * wake-up left behind, readers whose last read failed read again, group members take their group if it is free,
+ * and a look at the head wakes every reader if it moved unheard, or finds that the table's epoch changed under the
+ * instance.
  */
 final class BusSweep {
 
@@ -23,13 +24,15 @@ final class BusSweep {
     private final BusTable table;
     private final Sequencer sequencer;
     private final List<? extends PageLoop> readers;
+    private final List<GroupCursor> groups;
     private final ChannelRouter router;
     private final KnownHead knownHead;
     private volatile boolean watchQueue;
     private volatile double queueUsage = Double.NaN;
 
     BusSweep(ListenerConnection connection, BusTable table, Sequencer sequencer, List<? extends PageLoop> readers,
-            ChannelRouter router, KnownHead knownHead) {
+            List<GroupCursor> groups, ChannelRouter router, KnownHead knownHead) {
+        this.groups = groups;
         this.connection = connection;
         this.table = table;
         this.sequencer = sequencer;
@@ -41,6 +44,7 @@ final class BusSweep {
     void run() {
         sequencer.sweep();
         readers.forEach(PageLoop::retryIfFailed);
+        groups.forEach(GroupCursor::sweep);
         SqlClient client = connection.sqlClient();
         if (client == null) {
             return;

@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.dispatch;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,14 +27,16 @@ final class ChannelRouter {
 
     private final List<ListenerCursor> cursors;
     private final Map<String, List<ListenerCursor>> cursorsByChannel = new LinkedHashMap<>();
+    private final List<GroupCursor> groups;
     private final LiveFeed liveFeed;
     private final KnownHead knownHead;
     private volatile Instant lastNotification;
 
     /** Registers its channels on {@code connection}, which must not have started yet. */
-    ChannelRouter(List<ListenerCursor> cursors, LiveFeed liveFeed, KnownHead knownHead, ListenerConnection connection,
-            BusTable table) {
+    ChannelRouter(List<ListenerCursor> cursors, List<GroupCursor> groups, LiveFeed liveFeed, KnownHead knownHead,
+            ListenerConnection connection, BusTable table) {
         this.cursors = cursors;
+        this.groups = groups;
         this.liveFeed = liveFeed;
         this.knownHead = knownHead;
         for (ListenerCursor cursor : cursors) {
@@ -58,9 +61,11 @@ final class ChannelRouter {
         });
     }
 
-    /** The channels of the {@code @BusListener} methods. */
+    /** The channels of the {@code @BusListener} methods, broadcast and grouped. */
     List<String> channels() {
-        return List.copyOf(cursorsByChannel.keySet());
+        Set<String> all = new LinkedHashSet<>(cursorsByChannel.keySet());
+        groups.forEach(group -> all.add(group.method().channel));
+        return List.copyOf(all);
     }
 
     Optional<Instant> lastNotification() {
@@ -82,6 +87,7 @@ final class ChannelRouter {
             wake(Optional.empty());
             return;
         }
+        wakeGroups(run.channels());
         for (ListenerCursor cursor : cursors) {
             String channel = cursor.method().channel;
             if (run.channels().get().contains(channel)) {
@@ -93,6 +99,14 @@ final class ChannelRouter {
         liveFeed.wake();
     }
 
+    private void wakeGroups(Optional<Set<String>> channels) {
+        for (GroupCursor group : groups) {
+            if (channels.isEmpty() || channels.get().contains(group.method().channel)) {
+                group.wake();
+            }
+        }
+    }
+
     /** The head read from the database moved past what this instance knew (a wake-up was lost): all read on. */
     void headMoved(long head) {
         if (knownHead.seen(head)) {
@@ -102,6 +116,7 @@ final class ChannelRouter {
 
     /** Messages of {@code channels} (empty: of any channel) may have been numbered: their readers read on. */
     private void wake(Optional<Set<String>> channels) {
+        wakeGroups(channels);
         if (channels.isEmpty()) {
             cursors.forEach(PageLoop::wake);
         } else {

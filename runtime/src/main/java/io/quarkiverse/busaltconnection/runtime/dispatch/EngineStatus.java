@@ -22,6 +22,7 @@ public final class EngineStatus implements BusStatus {
     private final Sequencer sequencer;
     private final KnownHead knownHead;
     private final List<ListenerCursor> cursors;
+    private final List<GroupCursor> groups;
     private final LiveFeed liveFeed;
     private final ChannelRouter router;
     private final Optional<ListenerProbe> probe;
@@ -29,8 +30,9 @@ public final class EngineStatus implements BusStatus {
     private final BusSweep sweep;
 
     EngineStatus(BooleanSupplier active, ListenerConnection connection, Sequencer sequencer, KnownHead knownHead,
-            List<ListenerCursor> cursors, LiveFeed liveFeed, ChannelRouter router, Optional<ListenerProbe> probe,
-            LossLog losses, BusSweep sweep) {
+            List<ListenerCursor> cursors, List<GroupCursor> groups, LiveFeed liveFeed, ChannelRouter router,
+            Optional<ListenerProbe> probe, LossLog losses, BusSweep sweep) {
+        this.groups = groups;
         this.active = active;
         this.connection = connection;
         this.sequencer = sequencer;
@@ -97,6 +99,11 @@ public final class EngineStatus implements BusStatus {
     public List<ListenerStatus> listeners() {
         return cursors.stream().map(c -> new ListenerStatus(c.method().description, c.method().channel, c.position(),
                 c.lag(), c.invoker().succeeded(), c.invoker().failed())).toList();
+    }
+
+    @Override
+    public List<GroupStatus> groups() {
+        return groups.stream().map(GroupCursor::status).toList();
     }
 
     @Override

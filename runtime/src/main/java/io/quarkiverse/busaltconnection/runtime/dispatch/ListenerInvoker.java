@@ -2,7 +2,9 @@ package io.quarkiverse.busaltconnection.runtime.dispatch;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
@@ -105,6 +107,78 @@ final class ListenerInvoker {
             observers.delivered(message.channel(), method.description, success,
                     Duration.between(message.time(), started), Duration.between(started, Instant.now()));
         });
+    }
+
+    /** What must happen with a group member's call, in one transaction: the call, then the move of its position. */
+    @FunctionalInterface
+    interface Around {
+        void run(Callable<Object> call) throws Exception;
+    }
+
+    /**
+     * For a group member: calls the method with {@code message} on its worker or virtual thread, inside
+     * {@code around} (which opens the transaction, makes the call, and moves the group's position in it). The stage
+     * fails with what the call or {@code around} threw; nothing is logged here, the group decides what a failure
+     * means.
+     */
+    CompletionStage<Void> invokeAround(BusMessage message, Around around) {
+        Context messageContext = VertxContext.createNewDuplicatedContext(context);
+        VertxContextSafetyToggle.setContextSafe(messageContext, true);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Instant started = Instant.now();
+        Runnable work = () -> {
+            try {
+                around.run(() -> callHere(message));
+                done.complete(null);
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        };
+        if (method.executionModel == ExecutionModel.VIRTUAL_THREAD) {
+            messageContext.runOnContext(ignored -> virtualThreads.execute(work));
+        } else {
+            messageContext.executeBlocking(() -> {
+                work.run();
+                return null;
+            }, false);
+        }
+        return done.whenComplete((ignored, failure) -> {
+            (failure == null ? succeeded : failed).increment();
+            observers.delivered(message.channel(), method.description, failure == null,
+                    Duration.between(message.time(), started), Duration.between(started, Instant.now()));
+        });
+    }
+
+    /**
+     * Calls the method on this thread, which may block, and waits for its {@code Uni} or {@code CompletionStage}; the
+     * call's failure, or its result's, is thrown.
+     */
+    private Object callHere(BusMessage message) throws Exception {
+        Object[] arguments = arguments(message);
+        ManagedContext requestContext = Arc.container().requestContext();
+        boolean activated = !requestContext.isActive();
+        if (activated) {
+            requestContext.activate();
+        }
+        ListenerCall observed = observers.calling(message, method.description);
+        try (ListenerCall.Current current = observed.makeCurrent()) {
+            Object result = invoker.invoke(null, arguments);
+            if (result instanceof CompletionStage<?> stage) {
+                result = stage.toCompletableFuture().join();
+            }
+            observed.ended(null);
+            return result;
+        } catch (CompletionException e) {
+            observed.ended(e.getCause());
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        } catch (Exception e) {
+            observed.ended(e);
+            throw e;
+        } finally {
+            if (activated) {
+                requestContext.terminate();
+            }
+        }
     }
 
     /** Calls that returned (and whose {@code Uni} or {@code CompletionStage} completed) normally. */

@@ -25,12 +25,15 @@ public final class ListenerMethod {
     public final RuntimeValue<Invoker<Object, Object>> invoker;
     /** Whether plain NOTIFYs on the channel are delivered too ({@code @BusListener(plainNotifications = true)}). */
     public final boolean plainNotifications;
+    /** The durable consumer group ({@code @BusListener(group = ...)}); empty for a broadcast listener. */
+    public final String group;
 
     @RecordableConstructor
     public ListenerMethod(String channel, String description, ExecutionModel executionModel,
             List<ParameterKind> parameters, String payloadType, RuntimeValue<Invoker<Object, Object>> invoker,
-            boolean plainNotifications) {
+            boolean plainNotifications, String group) {
         this.plainNotifications = plainNotifications;
+        this.group = group;
         this.channel = channel;
         this.description = description;
         this.executionModel = executionModel;
@@ -39,15 +42,20 @@ public final class ListenerMethod {
         this.invoker = invoker;
     }
 
+    /** Whether it belongs to a durable consumer group. */
+    public boolean grouped() {
+        return !group.isEmpty();
+    }
+
     /** This method with its invoker, as the build records it. */
     public ListenerMethod withInvoker(RuntimeValue<Invoker<Object, Object>> invoker) {
         return new ListenerMethod(channel, description, executionModel, parameters, payloadType, invoker,
-                plainNotifications);
+                plainNotifications, group);
     }
 
     /** This method listening on {@code channel}: a {@code ${...}} expression's value, resolved at startup. */
     public ListenerMethod withChannel(String channel) {
         return new ListenerMethod(channel, description, executionModel, parameters, payloadType, invoker,
-                plainNotifications);
+                plainNotifications, group);
     }
 }

@@ -2,6 +2,7 @@ package io.quarkiverse.busaltconnection.runtime.health;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -59,7 +60,9 @@ public class BusListenerHealthCheck implements HealthCheck {
         }
         boolean listening = status.listening();
         Optional<String> stale = staleProbe();
-        response.status(listening && stale.isEmpty() && unnumbered.isEmpty())
+        List<BusStatus.GroupStatus> stoppedGroups = status.groups().stream().filter(g -> g.stopped().isPresent())
+                .toList();
+        response.status(listening && stale.isEmpty() && unnumbered.isEmpty() && stoppedGroups.isEmpty())
                 .withData("server", status.server())
                 .withData("listening", listening)
                 .withData("backendPid", status.backendPid())
@@ -70,6 +73,12 @@ public class BusListenerHealthCheck implements HealthCheck {
                 .withData("reconnections", status.reconnections());
         for (BusStatus.ListenerStatus listener : status.listeners()) {
             response.withData("lag " + listener.listener(), listener.lag());
+        }
+        for (BusStatus.GroupStatus group : status.groups()) {
+            String name = "group " + group.group() + " on " + group.channel();
+            response.withData(name, group.stopped().orElse(group.owner()
+                    ? "delivering here, position " + group.position() + ", lag " + group.lag()
+                    : "delivered by another instance"));
         }
         LossLog losses = status.lossLog();
         if (losses.count() > 0) {

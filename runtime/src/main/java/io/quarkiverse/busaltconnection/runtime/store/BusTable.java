@@ -30,6 +30,7 @@ public final class BusTable {
     private final String quotedSequence;
     private final String quotedState;
     private final String quotedPurged;
+    private final String quotedGroups;
 
     /**
      * @param schema the schema of the table and its companions (any name: it is quoted)
@@ -52,6 +53,7 @@ public final class BusTable {
         this.quotedSequence = qualified(table + "_id_seq");
         this.quotedState = qualified(table + "_state");
         this.quotedPurged = qualified(table + "_purged");
+        this.quotedGroups = qualified(table + "_groups");
     }
 
     /** The table name, without its schema. */
@@ -92,6 +94,49 @@ public final class BusTable {
     /** Channel of the listener self-probe. */
     public String probeChannel() {
         return table + "_probe";
+    }
+
+    /**
+     * A group's first position on a channel, if it has none yet (JDBC parameters: group, channel, whether to start at
+     * the earliest message, channel again): the head, or just before the oldest message the table holds on the
+     * channel. Stored with the epoch.
+     */
+    public String groupStart() {
+        return "INSERT INTO " + quotedGroups + " (group_name, channel, partition_no, position, epoch)"
+                + " SELECT ?, ?, 0, CASE WHEN ? THEN coalesce((SELECT min(position) - 1 FROM " + quotedTable
+                + " WHERE channel = ? AND position IS NOT NULL), s.last_position) ELSE s.last_position END, s.epoch"
+                + " FROM " + quotedState + " s ON CONFLICT DO NOTHING";
+    }
+
+    /** The position a group is done with on a channel (JDBC parameters: group, channel). */
+    public String groupPosition() {
+        return "SELECT position FROM " + quotedGroups + " WHERE group_name = ? AND channel = ? AND partition_no = 0";
+    }
+
+    /**
+     * Moves a group's position on, only from where the caller read it (JDBC parameters: new position, group, channel,
+     * old position): in the transaction of the call it records, so that the call's effects and the move commit
+     * together, and an instance that lost the group meanwhile finds the position moved and rolls back.
+     */
+    public String groupAdvance() {
+        return "UPDATE " + quotedGroups + " SET position = ?, updated_at = now()"
+                + " WHERE group_name = ? AND channel = ? AND partition_no = 0 AND position = ?";
+    }
+
+    /**
+     * The session advisory lock that makes one listening connection of the fleet the owner of a group on a channel
+     * (reactive parameter $1: {@link #groupLockKey}); apart from the sequencer's keys by its second key.
+     */
+    public static String groupLockSql() {
+        return "hashtext($1), 2";
+    }
+
+    /**
+     * The text the group lock of {@code group} on {@code channel} is hashed from: unambiguous, since a group name has
+     * no '/' (and no text parameter may hold a NUL).
+     */
+    public String groupLockKey(String group, String channel) {
+        return lockKey() + "/group/" + group + "/" + channel;
     }
 
     /** Whether {@code channel} is one of the bus's own notification channels, never a listener's plain one. */
@@ -144,7 +189,16 @@ public final class BusTable {
                         + " SELECT " + NEW_EPOCH + ", coalesce(max(position), 0),"
                         + " (SELECT oid FROM pg_database WHERE datname = current_database()), pg_current_xact_id()"
                         + " FROM " + quotedTable + " ON CONFLICT DO NOTHING",
-                "CREATE TABLE IF NOT EXISTS " + quotedPurged + " (channel text PRIMARY KEY, through bigint NOT NULL)");
+                "CREATE TABLE IF NOT EXISTS " + quotedPurged + " (channel text PRIMARY KEY, through bigint NOT NULL)",
+                // Durable consumer groups: the last position each group is done with, per channel and partition.
+                "CREATE TABLE IF NOT EXISTS " + quotedGroups + " ("
+                        + "group_name text NOT NULL, "
+                        + "channel text NOT NULL, "
+                        + "partition_no integer NOT NULL DEFAULT 0, "
+                        + "position bigint NOT NULL, "
+                        + "epoch bigint NOT NULL, "
+                        + "updated_at timestamptz NOT NULL DEFAULT now(), "
+                        + "PRIMARY KEY (group_name, channel, partition_no))");
     }
 
     /**
@@ -159,7 +213,7 @@ public final class BusTable {
 
     /** The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates. */
     public List<Object> lastSchemaObjects() {
-        return List.of(quotedPurged, qualified(table + "_unpositioned_idx"), quotedTable);
+        return List.of(quotedGroups, qualified(table + "_unpositioned_idx"), quotedTable);
     }
 
     /** A random positive 52-bit number: safe in JavaScript, and two databases practically never share one. */

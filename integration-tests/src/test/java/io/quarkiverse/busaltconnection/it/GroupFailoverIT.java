@@ -1,0 +1,136 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/**
+ * The durable consumer group "ledger" (Ledger.java) over two application JVMs on a database of its own: the owner is
+ * killed (SIGKILL) in the middle of a backlog and the other instance finishes it; then every instance is down while
+ * messages are committed, and a new one delivers them. Every message's row is written exactly once.
+ */
+@QuarkusIntegrationTest
+@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+class GroupFailoverIT {
+
+    private final HttpClient client = HttpClient.newHttpClient();
+
+    @Test
+    void theOwnerKilledMidBacklogAndEveryInstanceDownLoseNothingAndDoubleNothing() throws Exception {
+        try (FreshDatabase database = new FreshDatabase("groups")) {
+            int portA = AppProcess.freePort();
+            int portB = AppProcess.freePort();
+            AppProcess a = AppProcess.start(database.appConfig(portA));
+            AppProcess b = null;
+            try {
+                a.awaitHttp(portA, "/q/health/ready");
+                b = AppProcess.start(database.appConfig(portB));
+                b.awaitHttp(portB, "/q/health/ready");
+                await().atMost(Duration.ofSeconds(20)).until(() -> owns(portA) || owns(portB));
+                assertTrue(owns(portA) != owns(portB), "both or neither instance own the group");
+                AppProcess owner = owns(portA) ? a : b;
+                AppProcess other = owner == a ? b : a;
+                int survivor = owns(portA) ? portB : portA;
+
+                insert(database, "first", 1000);
+                // In the middle of the backlog.
+                await().atMost(Duration.ofSeconds(60)).until(() -> recorded(database, "first") >= 150);
+                owner.process.destroyForcibly();
+                assertTrue(owner.process.waitFor(30, TimeUnit.SECONDS));
+                assertTrue(recorded(database, "first") < 1000, "the backlog was done before the kill");
+                await().atMost(Duration.ofSeconds(30)).until(() -> owns(survivor));
+                await().atMost(Duration.ofSeconds(120)).until(() -> recorded(database, "first") >= 1000);
+                assertExactlyOnce(database, "first", 1000);
+
+                // Every instance down while messages are committed.
+                other.close();
+                insert(database, "while-down", 300);
+            } finally {
+                a.close();
+                if (b != null) {
+                    b.close();
+                }
+            }
+            int portC = AppProcess.freePort();
+            try (AppProcess c = AppProcess.start(database.appConfig(portC))) {
+                c.awaitHttp(portC, "/q/health/ready");
+                await().atMost(Duration.ofSeconds(60)).until(() -> recorded(database, "while-down") >= 300);
+                assertExactlyOnce(database, "while-down", 300);
+                assertExactlyOnce(database, "first", 1000);
+            }
+        }
+    }
+
+    private boolean owns(int port) {
+        try {
+            String groups = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/bus/groups"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+            return groups.contains("\"owner\":true");
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Commits {@code count} messages of the ledger channel in one transaction, as Bus.send writes them. */
+    private static void insert(FreshDatabase database, String run, int count) throws Exception {
+        try (Connection connection = database.connect();
+                PreparedStatement insert = connection.prepareStatement("INSERT INTO imdispatcher_bus (channel,"
+                        + " payload) SELECT ?, ? || g FROM generate_series(0, ? - 1) AS g ORDER BY g")) {
+            insert.setString(1, Ledger.CHANNEL);
+            insert.setString(2, run + ":");
+            insert.setInt(3, count);
+            insert.executeUpdate();
+        }
+    }
+
+    private static long recorded(FreshDatabase database, String run) throws Exception {
+        try (Connection connection = database.connect();
+                PreparedStatement count = connection.prepareStatement(
+                        "SELECT count(*) FROM ledger_entries WHERE payload LIKE ?")) {
+            count.setString(1, run + ":%");
+            try (ResultSet row = count.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
+        }
+    }
+
+    /** One row per message, in the messages' order, and the messages in the order they were sent. */
+    private static void assertExactlyOnce(FreshDatabase database, String run, int count) throws Exception {
+        try (Connection connection = database.connect();
+                PreparedStatement rows = connection.prepareStatement("SELECT count(*), count(DISTINCT position),"
+                        + " bool_and(position IS NOT NULL) FROM ledger_entries WHERE payload LIKE ?");
+                PreparedStatement order = connection.prepareStatement("SELECT payload FROM ledger_entries WHERE"
+                        + " payload LIKE ? ORDER BY position")) {
+            rows.setString(1, run + ":%");
+            try (ResultSet row = rows.executeQuery()) {
+                row.next();
+                assertEquals(count, row.getLong(1), run + ": rows");
+                assertEquals(count, row.getLong(2), run + ": a message recorded twice");
+            }
+            order.setString(1, run + ":%");
+            int expected = 0;
+            try (ResultSet row = order.executeQuery()) {
+                while (row.next()) {
+                    assertEquals(run + ":" + expected++, row.getString(1), "out of order");
+                }
+            }
+        }
+    }
+
+}

@@ -29,8 +29,8 @@ public interface BusStatus {
     long head();
 
     /**
-     * Whether the bus table changed its epoch while this instance ran (a restored copy replaced it): this instance's
-     * positions mean nothing there, and only a restart makes it deliver again.
+     * Whether the database's history changed while this instance ran (a restored or promoted copy, behind what the
+     * instance had seen, or another epoch): the instance went on in the new epoch, from its head.
      */
     boolean epochChanged();
 

@@ -15,6 +15,7 @@ import jakarta.inject.Singleton;
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.BusListener;
 import io.quarkiverse.busaltconnection.BusMessage;
+import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -37,15 +38,16 @@ public class Ledger {
     /** Calls per payload on this instance, counting failed ones. */
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
 
-    void createTable(@Observes StartupEvent started) throws SQLException {
+    void createTable(@Observes StartupEvent started) {
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
             // No key on position: a message recorded twice would show as two rows.
             statement.execute("CREATE TABLE IF NOT EXISTS ledger_entries (position bigint NOT NULL, payload text NOT"
                     + " NULL, recorded_by bigint NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp())");
         } catch (SQLException e) {
             // Two instances starting together: IF NOT EXISTS does not keep the second from colliding with the first.
+            // A test profile whose default datasource leads nowhere (the bus on a named one) sends no ledger messages.
             if (!"23505".equals(e.getSQLState()) && !"42P07".equals(e.getSQLState())) {
-                throw e;
+                Log.warnf("The demo's ledger_entries table was not created: %s", e.getMessage());
             }
         }
     }

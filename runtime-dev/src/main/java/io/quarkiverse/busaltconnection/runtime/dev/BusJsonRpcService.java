@@ -52,7 +52,9 @@ public class BusJsonRpcService {
 
     /** From the start, so that the card shows the last messages when it is first opened. */
     void subscribe(@Observes StartupEvent started) {
-        feed.subscribe(subscriber);
+        // The card shows what was sent; a change of the database's history does not undo it.
+        feed.subscribe(subscriber, () -> {
+        });
     }
 
     @PreDestroy

@@ -42,7 +42,8 @@ public final class BusEngine {
     private final List<GroupCursor> groups = new ArrayList<>();
     private final LiveFeed liveFeed;
     private final Optional<ListenerProbe> probe;
-    private final BusSweep sweep;
+    /** Not final: the sequencer, made before it, reports to it. */
+    private BusSweep sweep;
     private final EngineStatus status;
     private final Vertx vertx;
     private long sweepTimer = -1;
@@ -116,7 +117,8 @@ public final class BusEngine {
         }
         this.liveFeed = new LiveFeed(vertx, pages, sql, knownHead);
         ChannelRouter router = new ChannelRouter(cursors, groups, liveFeed, knownHead, connection, table);
-        Sequencer sequencer = new Sequencer(vertx, table, connection, setup.sequencerStallTimeout(), router::numbered);
+        Sequencer sequencer = new Sequencer(vertx, table, connection, setup.sequencerStallTimeout(), router::numbered,
+                knownHead::get, () -> sweep.checkHead());
         this.probe = setup.probe().map(settings -> new ListenerProbe(table.probeChannel(), settings.dataSource(),
                 settings.timeout(), connection));
         List<PageLoop> readers = new ArrayList<>(cursors);

@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.dispatch;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jboss.logging.Logger;
 
@@ -9,12 +10,13 @@ import io.quarkiverse.busaltconnection.runtime.sequence.Sequencer;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
 
 /**
  * What every sweep interval does, so that nothing rests on a notification arriving: the sequencer numbers what a lost
  * wake-up left behind, readers whose last read failed read again, group members take their group if it is free,
- * and a look at the head wakes every reader if it moved unheard, or finds that the table's epoch changed under the
- * instance.
+ * and a look at the head wakes every reader if it moved unheard, or finds that the database's history changed under
+ * the instance (another epoch, or a head lower than one already seen).
  */
 final class BusSweep {
 
@@ -28,6 +30,8 @@ final class BusSweep {
     private final ChannelRouter router;
     private final KnownHead knownHead;
     private volatile boolean watchQueue;
+    /** A new epoch is being started: the sweeps and the sequencer's reports meanwhile leave the head alone. */
+    private final AtomicBoolean changingHistory = new AtomicBoolean();
     private volatile double queueUsage = Double.NaN;
 
     BusSweep(ListenerConnection connection, BusTable table, Sequencer sequencer, List<? extends PageLoop> readers,
@@ -53,19 +57,64 @@ final class BusSweep {
             client.query("SELECT pg_notification_queue_usage()").execute()
                     .onSuccess(rows -> queueUsage = rows.iterator().next().getDouble(0));
         }
+        checkHead();
+    }
+
+    /**
+     * Reads the head: wakes every reader if it moved unheard, or takes up a change of the database's history: another
+     * epoch, or a head below one already read (then this instance starts a new epoch). Also run when the sequencer
+     * finds the head gone back. On an event loop.
+     */
+    void checkHead() {
+        SqlClient client = connection.sqlClient();
+        if (client == null || changingHistory.get()) {
+            return;
+        }
         client.query(table.head()).execute().onSuccess(rows -> {
             Row row = rows.iterator().next();
-            if (row.getLong(0) != knownHead.epoch()) {
-                // Once: the sweep comes every second, and the cure (a restart) is the same each time.
-                if (knownHead.epochChanged()) {
-                    LOG.errorf("The bus table '%s' changed its epoch while this instance ran (it was replaced by a"
-                            + " restored copy?); restart the application to deliver from the new epoch",
-                            table.describe());
-                }
+            long epoch = row.getLong(0);
+            long head = row.getLong(1);
+            if (changingHistory.get()) {
                 return;
             }
-            router.headMoved(row.getLong(1));
+            if (epoch != knownHead.epoch()) {
+                historyChanged(epoch, head, row.getLong(2), "the bus table is in another epoch (" + epoch + ", this"
+                        + " instance was in " + knownHead.epoch() + ")");
+            } else if (head < knownHead.get() && changingHistory.compareAndSet(false, true)) {
+                // The same epoch, but the head went back: the database is an earlier copy of itself. Positions after
+                // the head would be handed out again: a new epoch keeps them apart from those of the lost history.
+                long seen = knownHead.get();
+                client.preparedQuery(table.newEpoch()).execute(Tuple.of(epoch)).onComplete(changed -> {
+                    changingHistory.set(false);
+                    if (changed.succeeded()) {
+                        Row now = changed.result().iterator().next();
+                        historyChanged(now.getLong(0), now.getLong(1), now.getLong(2), "the head went back from "
+                                + seen + " to " + head + " in epoch " + epoch);
+                    }
+                });
+            } else if (head >= knownHead.get()) {
+                router.headMoved(head);
+            }
         });
+    }
+
+    /**
+     * The database's history changed under the instance (a restored or promoted copy): what was numbered after
+     * {@code base}, where the new epoch began, is not what this instance saw there. Said once per change, then every
+     * reader goes on from the new epoch's beginning.
+     */
+    private synchronized void historyChanged(long epoch, long head, long base, String what) {
+        if (epoch == knownHead.epoch()) {
+            // Taken up already, by the other of the sweep and the sequencer's report.
+            return;
+        }
+        long seen = knownHead.get();
+        LOG.errorf("The history of the bus table '%s' changed while this instance ran: %s. The database was restored"
+                + " from or replaced by an earlier copy: what this instance saw numbered after position %d (up to %d)"
+                + " is not in it. The bus goes on in epoch %d from position %d: listeners and groups read on from"
+                + " there, HTTP clients are told to reload.", table.describe(), what, base, seen, epoch, base);
+        knownHead.adopt(epoch, head);
+        router.historyChanged(base);
     }
 
     /** Reads {@code pg_notification_queue_usage()} too from now on: only when something shows it. */

@@ -107,6 +107,14 @@ final class ChannelRouter {
         }
     }
 
+    /** The database's history changed: every reader goes on from {@code head}, in the new epoch. */
+    void historyChanged(long head) {
+        cursors.forEach(cursor -> cursor.rewind(head));
+        liveFeed.rewind(head);
+        liveFeed.historyChanged();
+        groups.forEach(group -> group.rewind(head));
+    }
+
     /** The head read from the database moved past what this instance knew (a wake-up was lost): all read on. */
     void headMoved(long head) {
         if (knownHead.seen(head)) {

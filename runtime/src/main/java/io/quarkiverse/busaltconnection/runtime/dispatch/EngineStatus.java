@@ -72,7 +72,7 @@ public final class EngineStatus implements BusStatus {
 
     @Override
     public boolean epochChanged() {
-        return knownHead.hasEpochChanged();
+        return knownHead.historyChanges() > 0;
     }
 
     @Override

@@ -136,6 +136,32 @@ final class GroupCursor {
         context.runOnContext(ignored -> closed = true);
     }
 
+    /**
+     * The database's history went back to {@code head}: the owner moves a stored position past it back (the messages
+     * numbered there anew are new ones) and reads on from the stored position. Any thread.
+     */
+    void rewind(long head) {
+        context.runOnContext(ignored -> {
+            this.head = head;
+            if (owner == null || closed) {
+                return;
+            }
+            busy = true;
+            vertx.executeBlocking(() -> positions.clampTo(group, channel, head), false)
+                    .onComplete(result -> context.runOnContext(ignored2 -> {
+                        busy = false;
+                        if (result.succeeded() && result.result().isPresent()) {
+                            LOG.errorf("Group '%s' was done with channel '%s' up to position %d in the lost history;"
+                                    + " it goes on after %d, the new head: messages numbered from %d on are new ones",
+                                    group, channel, result.result().getAsLong(), head, head + 1);
+                        }
+                        attempt = 0;
+                        load(() -> {
+                        });
+                    }));
+        });
+    }
+
     private void acquire() {
         SqlClient client = connection.sqlClient();
         if (client == null || acquiring) {

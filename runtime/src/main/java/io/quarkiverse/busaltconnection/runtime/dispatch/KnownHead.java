@@ -1,14 +1,16 @@
 package io.quarkiverse.busaltconnection.runtime.dispatch;
 
 /**
- * The highest position this instance has read from the database itself, in the bus's epoch. Readers raise it with the
- * head each page was read at; HTTP clients start there. A notification never moves it: anyone can NOTIFY.
+ * The bus's epoch and the highest position this instance has read from the database itself. Readers raise the head
+ * with the head each page was read at; HTTP clients start there. A notification never moves it: anyone can NOTIFY.
+ * Only a change of the database's history (a restored or promoted copy, see {@link BusSweep}) moves it back, with a
+ * new epoch.
  */
 final class KnownHead {
 
-    private final long epoch;
+    private volatile long epoch;
     private volatile long head;
-    private volatile boolean epochChanged;
+    private volatile long historyChanges;
 
     KnownHead(long epoch, long head) {
         this.epoch = epoch;
@@ -36,18 +38,15 @@ final class KnownHead {
         return false;
     }
 
-    /**
-     * The table was found with another epoch: it was replaced while this instance ran.
-     *
-     * @return whether this is the first time
-     */
-    synchronized boolean epochChanged() {
-        boolean first = !epochChanged;
-        epochChanged = true;
-        return first;
+    /** The database's history changed: from now on the bus is in {@code epoch}, at {@code head}. */
+    synchronized void adopt(long epoch, long head) {
+        this.epoch = epoch;
+        this.head = head;
+        historyChanges++;
     }
 
-    boolean hasEpochChanged() {
-        return epochChanged;
+    /** How many times the history changed under this instance. */
+    long historyChanges() {
+        return historyChanges;
     }
 }

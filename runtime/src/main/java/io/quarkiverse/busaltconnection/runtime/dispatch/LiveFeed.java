@@ -1,6 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime.dispatch;
 
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -26,8 +26,11 @@ public final class LiveFeed extends PageLoop {
 
     private static final Logger LOG = Logger.getLogger(LiveFeed.class);
 
-    /** A thousand HTTP clients come and go: removal from a copy-on-write list would be linear per client. */
-    private final Set<Consumer<BusMessage>> subscribers = ConcurrentHashMap.newKeySet();
+    /**
+     * Each subscriber, with what it does when the database's history changes. A thousand HTTP clients come and go:
+     * removal from a copy-on-write list would be linear per client.
+     */
+    private final Map<Consumer<BusMessage>, Runnable> subscribers = new ConcurrentHashMap<>();
     private final PageReader pages;
     private final KnownHead knownHead;
 
@@ -40,12 +43,15 @@ public final class LiveFeed extends PageLoop {
     /**
      * {@code subscriber} receives every committed bus message from now on, in position order, on the feed's context:
      * it must not block. It reads its backlog up to at least the head known now ({@link #head()}) itself.
+     *
+     * @param historyChanged run, on the feed's context, when the database's history changed: positions the subscriber
+     *        has are gone, and it must start again (an HTTP client: reload)
      */
-    public void subscribe(Consumer<BusMessage> subscriber) {
+    public void subscribe(Consumer<BusMessage> subscriber, Runnable historyChanged) {
         long head = knownHead.get();
         // Added at once, so that an unsubscribe that follows can never run first and leave it behind.
         boolean first = subscribers.isEmpty();
-        subscribers.add(subscriber);
+        subscribers.put(subscriber, historyChanged);
         if (first) {
             // Nobody listened, so nothing was read: start from a head the subscriber's backlog covers.
             skipTo(head);
@@ -79,7 +85,7 @@ public final class LiveFeed extends PageLoop {
     @Override
     CompletionStage<Void> deliver(StoredMessage stored) {
         BusMessage message = stored.message();
-        for (Consumer<BusMessage> subscriber : subscribers) {
+        for (Consumer<BusMessage> subscriber : subscribers.keySet()) {
             try {
                 subscriber.accept(message);
             } catch (RuntimeException e) {
@@ -88,6 +94,11 @@ public final class LiveFeed extends PageLoop {
             }
         }
         return DONE;
+    }
+
+    /** Tells every subscriber that the database's history changed. */
+    void historyChanged() {
+        context().runOnContext(ignored -> subscribers.values().forEach(Runnable::run));
     }
 
     @Override

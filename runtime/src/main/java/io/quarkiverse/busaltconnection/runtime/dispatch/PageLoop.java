@@ -39,6 +39,8 @@ abstract class PageLoop {
     private boolean caughtUp = true;
     private volatile boolean closed;
     private int failures;
+    /** Moves on at every change of the database's history: what was read before belongs to the old one. */
+    private volatile int generation;
 
     /**
      * @param connection the listening connection (null while it is down)
@@ -114,11 +116,15 @@ abstract class PageLoop {
                     return;
                 }
                 busy = true;
-                deliver(messages.get(), 0).whenComplete((ignored2, failure) -> context.runOnContext(ignored3 -> {
-                    position = Math.max(position, head);
-                    busy = false;
-                    next();
-                }));
+                int offeredIn = generation;
+                deliver(messages.get(), 0, offeredIn).whenComplete((ignored2, failure) -> context.runOnContext(
+                        ignored3 -> {
+                            if (offeredIn == generation) {
+                                position = Math.max(position, head);
+                            }
+                            busy = false;
+                            next();
+                        }));
             } else if (messages.isEmpty() || !messages.get().isEmpty()) {
                 woken = true;
                 kick();
@@ -138,6 +144,21 @@ abstract class PageLoop {
                 woken = true;
                 next();
             }
+        });
+    }
+
+    /**
+     * The database's history changed: positions after {@code head} are gone and will be handed out again. A reader
+     * past it goes back to it; a page read or delivered meanwhile is not taken into account. Any thread.
+     */
+    final void rewind(long head) {
+        context.runOnContext(ignored -> {
+            generation++;
+            position = Math.min(position, head);
+            this.head = head;
+            caughtUp = false;
+            woken = true;
+            kick();
         });
     }
 
@@ -183,7 +204,14 @@ abstract class PageLoop {
         busy = true;
         woken = false;
         long after = position;
+        int readIn = generation;
         read(client, after).onComplete(result -> context.runOnContext(ignored -> {
+            if (readIn != generation) {
+                // Read in a history that is gone: read again.
+                busy = false;
+                next();
+                return;
+            }
             if (result.failed()) {
                 busy = false;
                 caughtUp = true;
@@ -203,23 +231,27 @@ abstract class PageLoop {
             head = Math.max(head, page.head());
             knownHead.seen(page.head());
             page.lostAfter(after).ifPresent(through -> lost(after, through));
-            deliver(page.messages(), 0).whenComplete((ignored2, failure) -> context.runOnContext(ignored3 -> {
-                position = Math.max(position, page.positionAfter(after));
-                caughtUp = page.complete();
+            deliver(page.messages(), 0, readIn).whenComplete((ignored2, failure) -> context.runOnContext(ignored3 -> {
+                if (readIn == generation) {
+                    position = Math.max(position, page.positionAfter(after));
+                    caughtUp = page.complete();
+                }
                 busy = false;
                 next();
             }));
         }));
     }
 
-    private CompletionStage<Void> deliver(List<StoredMessage> messages, int index) {
-        if (index == messages.size() || closed) {
+    private CompletionStage<Void> deliver(List<StoredMessage> messages, int index, int readIn) {
+        if (index == messages.size() || closed || readIn != generation) {
             return DONE;
         }
         StoredMessage message = messages.get(index);
         return deliver(message).thenCompose(ignored -> {
-            position = message.position();
-            return deliver(messages, index + 1);
+            if (readIn == generation) {
+                position = message.position();
+            }
+            return deliver(messages, index + 1, readIn);
         });
     }
 }

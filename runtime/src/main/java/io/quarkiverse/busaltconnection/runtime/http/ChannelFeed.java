@@ -58,7 +58,14 @@ final class ChannelFeed {
                 this.context.runOnContext(ignored -> onLive(message));
             }
         };
-        feed.subscribe(subscriber);
+        // Positions the client has are gone with the history: it is let go as on overflow, and its next request, with
+        // a cursor of the old epoch, is told to reload.
+        feed.subscribe(subscriber, () -> this.context.runOnContext(ignored -> {
+            if (!closed) {
+                close();
+                overflow.run();
+            }
+        }));
         observers.httpClientJoined(kind);
     }
 

@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.sequence;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
@@ -39,6 +40,10 @@ public final class Sequencer {
     private final BusTable table;
     private final Supplier<SqlClient> connection;
     private final Consumer<Numbered> numbered;
+    /** The highest head this instance read: a state row below it means the history went back. */
+    private final LongSupplier knownHead;
+    /** Told, on the sequencer's context, when a run found the head below the known one and numbered nothing. */
+    private final Runnable wentBack;
     private final Context context;
     private final Duration stallTimeout;
     /** The head last seen by an instance that is not the sequencer, and since when it stood still with rows waiting. */
@@ -61,9 +66,13 @@ public final class Sequencer {
      *
      * @param stallTimeout how long the head may stand still while rows wait before the sequencer's connection is ended
      * @param numbered told what each run that numbered rows numbered, on the sequencer's context
+     * @param knownHead the highest head this instance read from the database
+     * @param wentBack told when a run found the database's head below {@code knownHead}: it numbered nothing
      */
     public Sequencer(Vertx vertx, BusTable table, ListenerConnection connection, Duration stallTimeout,
-            Consumer<Numbered> numbered) {
+            Consumer<Numbered> numbered, LongSupplier knownHead, Runnable wentBack) {
+        this.knownHead = knownHead;
+        this.wentBack = wentBack;
         this.table = table;
         this.stallTimeout = stallTimeout;
         this.connection = connection::sqlClient;
@@ -192,40 +201,45 @@ public final class Sequencer {
         again = false;
         SqlClient client = held;
         long started = System.nanoTime();
-        client.preparedQuery(table.sequence()).execute(Tuple.of(BATCH)).onComplete(result -> context.runOnContext(
-                ignored -> {
-                    running = false;
-                    if (result.failed()) {
-                        // A lost connection fails one run; only a run that fails again is worth a warning.
-                        if (failures++ == 1) {
-                            LOG.warnf("Numbering bus messages failed (%s); the next wake-up or sweep tries again",
-                                    result.cause().getMessage());
-                        } else {
-                            LOG.debugf("Numbering bus messages failed: %s", result.cause().getMessage());
-                        }
-                        return;
-                    }
-                    failures = 0;
-                    Row row = result.result().iterator().next();
-                    long head = row.getLong(0);
-                    long count = row.getLong(1);
-                    long ended = System.nanoTime();
-                    if (count > 0) {
-                        String hint = HeadHint.encode(head, row.getArrayOfStrings(2));
-                        client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(table.headChannel(), hint));
-                        numbered.accept(Numbered.of(row));
-                        // A run that numbered rows committed, and so waited for a disk flush, during which the
-                        // senders' commits queued behind it. When more wake-ups came during the run (messages back
-                        // to back), leaving the disk to the senders for a few times as long keeps the sequencer's
-                        // share of the flushes small; otherwise the next message is numbered as soon as it comes.
-                        notBefore = again ? ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started)) : 0;
-                    }
-                    if (count == BATCH) {
-                        notBefore = 0;
-                        run();
-                    } else if (again) {
-                        run();
-                    }
-                }));
+        client.preparedQuery(table.sequence()).execute(Tuple.of(BATCH, knownHead.getAsLong())).onComplete(
+                result -> context.runOnContext(
+                        ignored -> {
+                            running = false;
+                            if (result.failed()) {
+                                // A lost connection fails one run; only a run that fails again is worth a warning.
+                                if (failures++ == 1) {
+                                    LOG.warnf("Numbering bus messages failed (%s); the next wake-up or sweep tries again",
+                                            result.cause().getMessage());
+                                } else {
+                                    LOG.debugf("Numbering bus messages failed: %s", result.cause().getMessage());
+                                }
+                                return;
+                            }
+                            failures = 0;
+                            Row row = result.result().iterator().next();
+                            if (Boolean.TRUE.equals(row.getBoolean(4))) {
+                                wentBack.run();
+                                return;
+                            }
+                            long head = row.getLong(0);
+                            long count = row.getLong(1);
+                            long ended = System.nanoTime();
+                            if (count > 0) {
+                                String hint = HeadHint.encode(head, row.getArrayOfStrings(2));
+                                client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(table.headChannel(), hint));
+                                numbered.accept(Numbered.of(row));
+                                // A run that numbered rows committed, and so waited for a disk flush, during which the
+                                // senders' commits queued behind it. When more wake-ups came during the run (messages back
+                                // to back), leaving the disk to the senders for a few times as long keeps the sequencer's
+                                // share of the flushes small; otherwise the next message is numbered as soon as it comes.
+                                notBefore = again ? ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started)) : 0;
+                            }
+                            if (count == BATCH) {
+                                notBefore = 0;
+                                run();
+                            } else if (again) {
+                                run();
+                            }
+                        }));
     }
 }

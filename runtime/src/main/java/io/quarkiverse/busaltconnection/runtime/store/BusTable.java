@@ -184,7 +184,10 @@ public final class BusTable {
                         + "epoch bigint NOT NULL, "
                         + "last_position bigint NOT NULL, "
                         + "database_oid oid NOT NULL, "
-                        + "xid_horizon xid8 NOT NULL)",
+                        + "xid_horizon xid8 NOT NULL, "
+                        + "epoch_base bigint NOT NULL DEFAULT 0)",
+                // Where the current epoch began: a reader of an older one goes back there.
+                "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS epoch_base bigint NOT NULL DEFAULT 0",
                 "INSERT INTO " + quotedState + " (epoch, last_position, database_oid, xid_horizon)"
                         + " SELECT " + NEW_EPOCH + ", coalesce(max(position), 0),"
                         + " (SELECT oid FROM pg_database WHERE datname = current_database()), pg_current_xact_id()"
@@ -208,12 +211,26 @@ public final class BusTable {
      */
     public String schemaIsCurrent() {
         return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND EXISTS (SELECT 1 FROM"
-                + " pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'traceparent' AND NOT attisdropped)";
+                + " pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'traceparent' AND NOT attisdropped)"
+                + " AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($4) AND attname = 'epoch_base'"
+                + " AND NOT attisdropped)";
     }
 
     /** The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates. */
     public List<Object> lastSchemaObjects() {
-        return List.of(quotedGroups, qualified(table + "_unpositioned_idx"), quotedTable);
+        return List.of(quotedGroups, qualified(table + "_unpositioned_idx"), quotedTable, quotedState);
+    }
+
+    /**
+     * Starts a new epoch if the state row is still in {@code $1} (reactive): after the database's history went back
+     * (a restored or promoted copy), positions past the head would be handed out again, so cursors of the old epoch
+     * must not be taken for positions of the new one. Returns the epoch and head now in force, whoever changed them.
+     */
+    public String newEpoch() {
+        return "WITH changed AS (UPDATE " + quotedState + " SET epoch = " + NEW_EPOCH + ", epoch_base = last_position"
+                + " WHERE epoch = $1 RETURNING epoch, last_position, epoch_base) SELECT * FROM changed UNION ALL"
+                + " SELECT epoch, last_position, epoch_base FROM " + quotedState
+                + " WHERE NOT EXISTS (SELECT 1 FROM changed)";
     }
 
     /** A random positive 52-bit number: safe in JavaScript, and two databases practically never share one. */
@@ -252,7 +269,7 @@ public final class BusTable {
                 + " WHERE position IS NULL), "
                 + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn FROM fresh, "
                 + quotedState + " s WHERE t.id = fresh.id RETURNING 1) "
-                + "UPDATE " + quotedState + " SET epoch = " + NEW_EPOCH + ", "
+                + "UPDATE " + quotedState + " SET epoch = " + NEW_EPOCH + ", epoch_base = last_position, "
                 + "last_position = last_position + (SELECT count(*) FROM numbered), "
                 + "database_oid = (SELECT oid FROM pg_database WHERE datname = current_database()), "
                 + "xid_horizon = pg_current_xact_id()";
@@ -284,12 +301,13 @@ public final class BusTable {
      * a transaction's rows follow their send order. Returns the last position, how many rows were numbered, some of
      * their channels (all of them when there are at most {@link #HEAD_CHANNELS}), and, for a small run, the rows as a
      * JSON array of {@code {"p": position, "c": channel, "d": payload, "t": created_at in microseconds,
-     * "x": traceparent}}.
+     * "x": traceparent}}; and whether the head is below $2, the highest head the sequencer's instance read, in which
+     * case it numbers nothing: the database's history went back, and a new epoch must begin first.
      */
     public String sequence() {
         return "WITH s AS (SELECT last_position FROM " + quotedState + "), "
                 + "fresh AS (SELECT id, row_number() OVER (ORDER BY xid, id) AS rn FROM " + quotedTable
-                + " WHERE position IS NULL ORDER BY xid, id LIMIT $1), "
+                + " WHERE position IS NULL AND (SELECT last_position FROM s) >= $2 ORDER BY xid, id LIMIT $1), "
                 + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn"
                 + " FROM fresh, s WHERE t.id = fresh.id"
                 + " RETURNING t.position, t.channel, t.payload, t.created_at, t.traceparent), "
@@ -302,7 +320,8 @@ public final class BusTable {
                 + "(SELECT json_agg(json_build_object('p', position, 'c', channel, 'd', payload, 't',"
                 + " (extract(epoch FROM created_at) * 1000000)::bigint, 'x', traceparent) ORDER BY position)"
                 + " FROM numbered"
-                + " WHERE (SELECT n <= " + RETURNED_ROWS + " AND bytes <= " + RETURNED_BYTES + " FROM counted))";
+                + " WHERE (SELECT n <= " + RETURNED_ROWS + " AND bytes <= " + RETURNED_BYTES + " FROM counted)),"
+                + " (SELECT last_position FROM s) < $2";
     }
 
     /**
@@ -353,7 +372,7 @@ public final class BusTable {
 
     /** The epoch and the last position handed out. */
     public String head() {
-        return "SELECT epoch, last_position FROM " + quotedState;
+        return "SELECT epoch, last_position, epoch_base FROM " + quotedState;
     }
 
     /**

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.OptionalLong;
 
 import javax.sql.DataSource;
 
@@ -98,6 +99,32 @@ public final class GroupPositions {
         } catch (SQLException e) {
             throw new BusException("Cannot move the position of group '" + group + "' on channel '" + channel
                     + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * After the database's history went back to {@code head}: a stored position past it belongs to the lost history,
+     * and would skip the messages numbered there anew. Moves it back to {@code head}. Its own transaction.
+     *
+     * @return the position it had, if it was past {@code head}
+     */
+    public OptionalLong clampTo(String group, String channel, long head) {
+        try (Connection connection = dataSource.getConnection()) {
+            long position = read(connection, group, channel);
+            if (position <= head) {
+                return OptionalLong.empty();
+            }
+            try (PreparedStatement advance = connection.prepareStatement(table.groupAdvance())) {
+                advance.setLong(1, head);
+                advance.setString(2, group);
+                advance.setString(3, channel);
+                advance.setLong(4, position);
+                advance.executeUpdate();
+            }
+            return OptionalLong.of(position);
+        } catch (SQLException e) {
+            throw new BusException("Cannot move the position of group '" + group + "' on channel '" + channel
+                    + "' back to the head: " + e.getMessage(), e);
         }
     }
 }

@@ -86,7 +86,8 @@ public interface BusStatus {
      *
      * @param owner whether this instance delivers for the group now (one instance of the fleet does)
      * @param position the group's stored position, as the owner last moved it; -1 on an instance that is not the owner
-     * @param lag positions between the head and the group's position; -1 on an instance that is not the owner
+     * @param lag positions between the head and where the group is on the channel (past the positions of other
+     *        channels it has looked at); 0 when caught up; -1 on an instance that is not the owner
      * @param retries calls retried on this instance
      * @param deadLetters messages this instance gave up to the dead-letter channel
      * @param stopped why the group stopped ({@code failure=stop}), if it did

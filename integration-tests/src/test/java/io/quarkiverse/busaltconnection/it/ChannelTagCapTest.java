@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 /**
@@ -20,15 +18,9 @@ import io.quarkus.test.junit.TestProfile;
  * counted under {@code channel="other"}.
  */
 @QuarkusTest
-@TestProfile(ChannelTagCapTest.TwoChannelTags.class)
+// The profile sets max-channel-tags=2; shared with ProbeIntervalDisabledTest, to start the application once for both.
+@TestProfile(ProbeIntervalDisabledTest.IntervalDisabled.class)
 class ChannelTagCapTest {
-
-    public static class TwoChannelTags implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.imdispatcher.metrics.max-channel-tags", "2");
-        }
-    }
 
     @Test
     void channelsPastTheCapShareTheOtherSeries() {

@@ -35,11 +35,12 @@ class GroupFailoverIT {
         try (FreshDatabase database = new FreshDatabase("groups")) {
             int portA = AppProcess.freePort();
             int portB = AppProcess.freePort();
+            // Both at once: the demo's table creation tolerates the race.
             AppProcess a = AppProcess.start(database.appConfig(portA));
             AppProcess b = null;
             try {
-                a.awaitHttp(portA, "/q/health/ready");
                 b = AppProcess.start(database.appConfig(portB));
+                a.awaitHttp(portA, "/q/health/ready");
                 b.awaitHttp(portB, "/q/health/ready");
                 await().atMost(Duration.ofSeconds(20)).until(() -> owns(portA) || owns(portB));
                 assertTrue(owns(portA) != owns(portB), "both or neither instance own the group");

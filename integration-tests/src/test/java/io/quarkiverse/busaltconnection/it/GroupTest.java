@@ -56,6 +56,10 @@ class GroupTest {
         BusStatus.GroupStatus group = ledgerStatus();
         assertTrue(group.owner(), group.toString());
         assertTrue(group.retries() >= 1, group.toString());
+        String tags = "group=\"ledger\"";
+        assertEquals(1.0, PrometheusScrape.required("imdispatcher_group_owner", tags));
+        assertTrue(PrometheusScrape.required("imdispatcher_group_retries_total", tags) >= 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> PrometheusScrape.required("imdispatcher_group_lag", tags) == 0);
     }
 
     @Test

@@ -23,11 +23,13 @@ import io.quarkus.test.junit.TestProfile;
 @TestProfile(ProbeIntervalDisabledTest.IntervalDisabled.class)
 class ProbeIntervalDisabledTest {
 
+    /** Shared with ChannelTagCapTest (one application start for both): the tag cap changes nothing here. */
     public static class IntervalDisabled implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("quarkus.imdispatcher.probe.interval", "disabled",
-                    "quarkus.imdispatcher.bus.cleanup-interval", "off");
+                    "quarkus.imdispatcher.bus.cleanup-interval", "off",
+                    "quarkus.imdispatcher.metrics.max-channel-tags", "2");
         }
     }
 

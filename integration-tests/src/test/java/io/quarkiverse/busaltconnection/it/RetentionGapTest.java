@@ -118,6 +118,55 @@ class RetentionGapTest {
     }
 
     @Test
+    void retentionWaitsForAGroupThatHasNotPassedAMessageUntilItExpiresOrRetentionMax() throws Exception {
+        String held = DeliveryTest.unique("held");
+        String old = DeliveryTest.unique("held-too-long");
+        bus.send(held, "held");
+        bus.send(old, "held too long");
+        await().atMost(Duration.ofSeconds(10)).until(() -> unpositioned("held%") == 0);
+        try (Connection connection = DurableBusTest.direct(); var statement = connection.createStatement()) {
+            // A group that has not passed either message, and moved a moment ago: no instance runs it right now.
+            for (String channel : List.of(held, old)) {
+                try (PreparedStatement group = connection.prepareStatement("INSERT INTO imdispatcher_bus_groups"
+                        + " (group_name, channel, position, epoch) SELECT 'absent', ?, min(position) - 1, 0 FROM"
+                        + " imdispatcher_bus WHERE channel = ?")) {
+                    group.setString(1, channel);
+                    group.setString(2, channel);
+                    group.executeUpdate();
+                }
+            }
+            statement.execute("UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE channel = '"
+                    + held + "'");
+            // Older than retention-max (7 days): not held any more.
+            statement.execute("UPDATE imdispatcher_bus SET created_at = now() - interval '8 days' WHERE channel = '"
+                    + old + "'");
+        }
+        retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)));
+        assertEquals(1, messages(held), "retention deleted a message a group had not passed");
+        assertEquals(0, messages(old), "retention kept a message older than retention-max");
+
+        // The group's position has not moved for longer than its expiry (7 days): it holds nothing any more.
+        try (Connection connection = DurableBusTest.direct(); var statement = connection.createStatement()) {
+            statement.execute("UPDATE imdispatcher_bus_groups SET updated_at = now() - interval '8 days' WHERE"
+                    + " group_name = 'absent'");
+        }
+        retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)));
+        assertEquals(0, messages(held), "an expired group still held retention");
+    }
+
+    private static int messages(String channel) throws Exception {
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement count = connection.prepareStatement(
+                        "SELECT count(*) FROM imdispatcher_bus WHERE channel = ?")) {
+            count.setString(1, channel);
+            try (var result = count.executeQuery()) {
+                result.next();
+                return result.getInt(1);
+            }
+        }
+    }
+
+    @Test
     void aCursorAheadOfTheHeadIsToldToReloadAtTheHead() {
         String channel = DeliveryTest.unique("public.ahead");
         long head = status.head();

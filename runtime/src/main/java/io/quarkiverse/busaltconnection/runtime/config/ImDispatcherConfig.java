@@ -250,6 +250,13 @@ public interface ImDispatcherConfig {
         Optional<String> deadLetterChannel();
 
         /**
+         * A group whose position has not moved for this long (no instance runs it any more, say) stops holding
+         * retention back.
+         */
+        @WithDefault("7d")
+        Duration expireAfter();
+
+        /**
          * Retries of a failed call. The group waits meanwhile: the next message is not delivered before this one
          * succeeded or was given up, so order holds.
          */
@@ -382,6 +389,14 @@ public interface ImDispatcherConfig {
          */
         @WithDefault("1h")
         Duration retention();
+
+        /**
+         * How long messages a durable consumer group has not passed yet are kept, beyond `retention`: retention waits
+         * for the groups up to this age; past it the messages go, and the group reports the range it lost (ERROR,
+         * readiness details).
+         */
+        @WithDefault("7d")
+        Duration retentionMax();
 
         /**
          * How often expired messages are deleted, as a quarkus-scheduler `every` value; `off` or `disabled` disables

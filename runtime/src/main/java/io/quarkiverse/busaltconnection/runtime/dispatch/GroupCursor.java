@@ -67,6 +67,8 @@ final class GroupCursor {
     /** The group's stored position, as this owner last moved or read it; -1 while it does not own the group. */
     private volatile long stored = -1;
     private volatile long head;
+    /** How far the group has looked: up to the message it delivers next, or up to where reading goes on. */
+    private volatile long reached;
     private List<StoredMessage> page = List.of();
     private int index;
     private int attempt;
@@ -102,8 +104,8 @@ final class GroupCursor {
     BusStatus.GroupStatus status() {
         long position = stored;
         return new BusStatus.GroupStatus(group, channel, invoker.method().description, position >= 0, position,
-                position >= 0 ? Math.max(0, Math.max(head, knownHead.get()) - position) : -1, retries, deadLetters,
-                Optional.ofNullable(stopped));
+                position >= 0 ? Math.max(0, Math.max(head, knownHead.get()) - Math.max(position, reached)) : -1,
+                retries, deadLetters, Optional.ofNullable(stopped));
     }
 
     /** Every sweep: take the group if it is free, notice a lost connection, read on. Any thread. */
@@ -205,6 +207,7 @@ final class GroupCursor {
                     }
                     stored = result.result();
                     after = stored;
+                    reached = stored;
                     page = List.of();
                     index = 0;
                     caughtUp = false;
@@ -272,6 +275,7 @@ final class GroupCursor {
             index = 0;
             after = Math.max(after, read.positionAfter(from));
             caughtUp = read.complete();
+            reached = page.isEmpty() ? after : page.get(0).position() - 1;
             next();
         }));
     }
@@ -305,6 +309,7 @@ final class GroupCursor {
         stored = message.position();
         index++;
         attempt = 0;
+        reached = index < page.size() ? page.get(index).position() - 1 : after;
         next();
     }
 

@@ -1,18 +1,23 @@
 package io.quarkiverse.busaltconnection.runtime.metrics;
 
+import java.util.Optional;
+
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.quarkiverse.busaltconnection.BusStatus;
+import io.quarkiverse.busaltconnection.BusStatus.GroupStatus;
 import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * The bus engine's state as gauges and counters, read when the registry is scraped: each listener's lag, the
- * listening connection, its reconnections, losses to retention, PostgreSQL's notification queue. Registered once the
+ * The bus engine's state as gauges and counters, read when the registry is scraped: each listener's lag, each
+ * durable group's lag, ownership, retries and dead letters, the listening connection, its reconnections, losses to
+ * retention, PostgreSQL's notification queue. Registered once the
  * application started (the engine is made then). A bean only when the application has Micrometer.
  */
 @Singleton
@@ -24,6 +29,25 @@ public class EngineMeters {
             Gauge.builder("imdispatcher.listener.lag", status, d -> lag(d, name))
                     .description("Bus positions between the head and the last one the listener handled (0: caught up)")
                     .tag("listener", name).register(registry);
+        }
+        for (BusStatus.GroupStatus group : status.groups()) {
+            Tags tags = Tags.of("group", group.group(), "channel", group.channel());
+            Gauge.builder("imdispatcher.group.lag", status, d -> group(d, group).filter(GroupStatus::owner)
+                    .map(g -> (double) g.lag()).orElse(Double.NaN))
+                    .description("Bus positions between the head and the group's position, on the instance that"
+                            + " delivers for the group; NaN on the others")
+                    .tags(tags).register(registry);
+            Gauge.builder("imdispatcher.group.owner", status, d -> group(d, group).filter(GroupStatus::owner).isPresent()
+                    ? 1
+                    : 0)
+                    .description("1 on the instance that delivers for the group, else 0").tags(tags).register(registry);
+            FunctionCounter.builder("imdispatcher.group.retries", status, d -> group(d, group).map(
+                    GroupStatus::retries).orElse(0L))
+                    .description("Calls of the group retried on this instance").tags(tags).register(registry);
+            FunctionCounter.builder("imdispatcher.group.dead.letters", status, d -> group(d, group).map(
+                    GroupStatus::deadLetters).orElse(0L))
+                    .description("Messages the group gave up to its dead-letter channel on this instance").tags(tags)
+                    .register(registry);
         }
         Gauge.builder("imdispatcher.listener.connected", status, d -> d.listening() ? 1 : 0)
                 .description("1 while the listening connection is up and LISTENs, else 0").register(registry);
@@ -37,6 +61,12 @@ public class EngineMeters {
         Gauge.builder("imdispatcher.notification.queue.usage", status, EngineStatus::notificationQueueUsage)
                 .description("pg_notification_queue_usage(): the fraction of PostgreSQL's notification queue in use")
                 .register(registry);
+    }
+
+    /** The group's state now, found again at each reading (it is a value, made anew each time). */
+    private static Optional<GroupStatus> group(EngineStatus status, GroupStatus group) {
+        return status.groups().stream().filter(g -> g.group().equals(group.group()) && g.channel().equals(
+                group.channel())).findFirst();
     }
 
     private static double lag(EngineStatus status, String listener) {

@@ -6,6 +6,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -23,7 +25,8 @@ import io.quarkus.scheduler.Scheduled;
 
 /**
  * Deletes messages older than {@code quarkus.imdispatcher.bus.retention}, on the pooled path, in batches, and records
- * per channel the highest position it deleted, so that a reader still behind it learns what it lost. Positions are
+ * per channel the highest position it deleted, so that a reader still behind it learns what it lost. Messages a
+ * durable consumer group has not passed wait for it, up to {@code quarkus.imdispatcher.bus.retention-max}. Positions are
  * never reused or shifted. Several instances may run it at the same time: each batch skips the rows another instance
  * is deleting.
  */
@@ -93,7 +96,17 @@ public class BusRetention {
         try (Connection connection = dataSource.getConnection();
                 PreparedStatement delete = connection.prepareStatement(table.deleteOlderThan())) {
             delete.setTimestamp(1, Timestamp.from(cutoff));
-            delete.setInt(2, batch);
+            delete.setTimestamp(2, Timestamp.from(Instant.now().minus(config.bus().retentionMax())));
+            // Groups configured here with an expiry of their own; any other group has the default one.
+            List<Map.Entry<String, ImDispatcherConfig.ConsumerGroup>> configured = List.copyOf(
+                    config.groups().entrySet());
+            String[] groups = configured.stream().map(Map.Entry::getKey).toArray(String[]::new);
+            Long[] expiries = configured.stream().map(group -> group.getValue().expireAfter().toSeconds())
+                    .toArray(Long[]::new);
+            delete.setArray(3, connection.createArrayOf("text", groups));
+            delete.setArray(4, connection.createArrayOf("bigint", expiries));
+            delete.setLong(5, config.group("").expireAfter().toSeconds());
+            delete.setInt(6, batch);
             int deleted;
             do {
                 try (ResultSet count = delete.executeQuery()) {

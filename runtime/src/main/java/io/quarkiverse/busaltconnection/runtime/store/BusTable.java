@@ -414,13 +414,20 @@ public final class BusTable {
     }
 
     /**
-     * Deletes a batch of positioned rows older than a cutoff (parameters: cutoff, batch size), skipping rows another
-     * instance is deleting, and records per channel the highest position deleted. Rows without a position are never
-     * deleted: their readers have not seen them yet.
+     * Deletes a batch of positioned rows older than a cutoff, skipping rows another instance is deleting, and records
+     * per channel the highest position deleted. Rows without a position are never deleted: their readers have not
+     * seen them yet. Nor are rows a durable consumer group has not passed, unless older than the second cutoff, or
+     * the group's position has not moved for its expiry. JDBC parameters: cutoff, the groups' cutoff, the names of
+     * the groups with their own expiry (text[]) and those expiries in seconds (bigint[]), the default expiry in
+     * seconds, the batch size.
      */
     String deleteOlderThan() {
-        return "WITH doomed AS (DELETE FROM " + quotedTable + " WHERE id IN (SELECT id FROM " + quotedTable
-                + " WHERE created_at < ? AND position IS NOT NULL ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)"
+        return "WITH doomed AS (DELETE FROM " + quotedTable + " WHERE id IN (SELECT t.id FROM " + quotedTable + " t"
+                + " WHERE t.created_at < ? AND t.position IS NOT NULL AND (t.created_at < ? OR NOT EXISTS (SELECT 1 FROM "
+                + quotedGroups + " g WHERE g.channel = t.channel AND g.position < t.position AND g.updated_at > now()"
+                + " - make_interval(secs => coalesce((SELECT x.e FROM unnest(?::text[], ?::bigint[]) AS x(n, e)"
+                + " WHERE x.n = g.group_name), ?))))"
+                + " ORDER BY t.created_at LIMIT ? FOR UPDATE SKIP LOCKED)"
                 + " RETURNING channel, position), "
                 + "recorded AS (INSERT INTO " + quotedPurged + " (channel, through)"
                 + " SELECT channel, max(position) FROM doomed GROUP BY channel"

@@ -58,16 +58,6 @@ public final class GroupPositions {
         }
     }
 
-    /** The group's stored position on the channel. Its own transaction. */
-    public long read(String group, String channel) {
-        try (Connection connection = dataSource.getConnection()) {
-            return read(connection, group, channel);
-        } catch (SQLException e) {
-            throw new BusException("Cannot read the position of group '" + group + "' on channel '" + channel
-                    + "': " + e.getMessage(), e);
-        }
-    }
-
     private long read(Connection connection, String group, String channel) throws SQLException {
         try (PreparedStatement read = connection.prepareStatement(table.groupPosition())) {
             read.setString(1, group);
@@ -87,13 +77,8 @@ public final class GroupPositions {
      * @throws PositionMoved if it is no longer {@code from}
      */
     public void advance(String group, String channel, long from, long to) {
-        try (Connection connection = dataSource.getConnection();
-                PreparedStatement advance = connection.prepareStatement(table.groupAdvance())) {
-            advance.setLong(1, to);
-            advance.setString(2, group);
-            advance.setString(3, channel);
-            advance.setLong(4, from);
-            if (advance.executeUpdate() == 0) {
+        try (Connection connection = dataSource.getConnection()) {
+            if (!move(connection, group, channel, from, to)) {
                 throw new PositionMoved(group, channel, from);
             }
         } catch (SQLException e) {
@@ -114,17 +99,23 @@ public final class GroupPositions {
             if (position <= head) {
                 return OptionalLong.empty();
             }
-            try (PreparedStatement advance = connection.prepareStatement(table.groupAdvance())) {
-                advance.setLong(1, head);
-                advance.setString(2, group);
-                advance.setString(3, channel);
-                advance.setLong(4, position);
-                advance.executeUpdate();
-            }
+            move(connection, group, channel, position, head);
             return OptionalLong.of(position);
         } catch (SQLException e) {
             throw new BusException("Cannot move the position of group '" + group + "' on channel '" + channel
                     + "' back to the head: " + e.getMessage(), e);
+        }
+    }
+
+    /** Moves the position from {@code from} to {@code to}; false if it was no longer {@code from}. */
+    private boolean move(Connection connection, String group, String channel, long from, long to)
+            throws SQLException {
+        try (PreparedStatement advance = connection.prepareStatement(table.groupAdvance())) {
+            advance.setLong(1, to);
+            advance.setString(2, group);
+            advance.setString(3, channel);
+            advance.setLong(4, from);
+            return advance.executeUpdate() > 0;
         }
     }
 }

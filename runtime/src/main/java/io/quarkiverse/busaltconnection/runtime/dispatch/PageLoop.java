@@ -224,6 +224,10 @@ abstract class PageLoop {
                     LOG.debugf("%s could not read the bus after position %d: %s", describe(), after,
                             result.cause().getMessage());
                 }
+                if (!interludeFree()) {
+                    // What queued meanwhile (plain notifications) needs no read: it goes now, not at the next wake-up.
+                    next();
+                }
                 return;
             }
             failures = 0;

@@ -30,6 +30,7 @@ export class QwcBusAltConnection extends LitElement {
     static properties = {
         _state: { state: true },
         _listeners: { state: true },
+        _groups: { state: true },
         _messages: { state: true },
         _pgbouncer: { state: true },
         _filter: { state: true },
@@ -63,6 +64,7 @@ export class QwcBusAltConnection extends LitElement {
     _refresh() {
         this.jsonRpc.getState().then(response => this._state = response.result);
         this.jsonRpc.getListeners().then(response => this._listeners = response.result);
+        this.jsonRpc.getGroups().then(response => this._groups = response.result);
         this.jsonRpc.getPgBouncer().then(response => this._pgbouncer = response.result);
     }
 
@@ -70,6 +72,7 @@ export class QwcBusAltConnection extends LitElement {
         return html`
             ${this._renderState()}
             ${this._renderListeners()}
+            ${this._renderGroups()}
             ${this._renderSend()}
             ${this._renderFeed()}
             ${this._renderPgBouncer()}`;
@@ -101,6 +104,23 @@ export class QwcBusAltConnection extends LitElement {
                 <th title="Calls that threw, failed, or could not read the payload (outcome=failure)">Failed</th></tr>
             ${listeners.map(l => html`<tr><td class="channel" title="${l.channel}">${l.channel}</td><td>${l.method}</td><td>${l.position}</td>
                 <td>${l.lag}</td><td>${l.delivered}</td><td class="${l.failed > 0 ? 'down' : ''}">${l.failed}</td></tr>`)}
+        </table></section>`;
+    }
+
+    _renderGroups() {
+        const groups = this._groups ?? [];
+        if (groups.length === 0) {
+            return html``;
+        }
+        return html`<section><h3>Durable consumer groups</h3><table id="groups">
+            <tr><th>Group</th><th>Channel</th><th>Partition</th><th>Method</th>
+                <th title="Whether this instance delivers the partition now (one instance of the fleet does)">Delivered here</th>
+                <th>Position</th><th>Lag</th><th>Retries</th><th>Dead letters</th></tr>
+            ${groups.map(g => html`<tr><td>${g.group}</td><td class="channel" title="${g.channel}">${g.channel}</td>
+                <td>${g.partition}</td><td>${g.method}</td>
+                <td class="${g.stopped ? 'down' : ''}" title="${g.stopped ?? ''}">${g.stopped ? 'stopped' : (g.owner ? 'yes' : 'no, another instance')}</td>
+                <td>${g.owner ? g.position : '—'}</td><td>${g.owner ? g.lag : '—'}</td><td>${g.retries}</td>
+                <td class="${g.deadLetters > 0 ? 'down' : ''}">${g.deadLetters}</td></tr>`)}
         </table></section>`;
     }
 

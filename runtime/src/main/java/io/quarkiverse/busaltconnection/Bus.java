@@ -37,4 +37,20 @@ public interface Bus {
      * @throws BusException if the database refused the write
      */
     void send(String channel, Object payload);
+
+    /**
+     * Sends {@code payload} as it is on {@code channel} with a {@code key}: a durable consumer group with partitions
+     * delivers messages of one key in one partition, in order (see {@link BusListener#group()}). A null key is no key.
+     *
+     * @throws IllegalArgumentException as {@link #send(String, String)} does, or for a key with a NUL character
+     * @throws IllegalStateException as {@link #send(String, String)} does
+     * @throws BusException if the database refused the write
+     */
+    void send(String channel, String key, String payload);
+
+    /**
+     * Sends {@code payload} encoded as JSON on {@code channel} with a {@code key}: see {@link #send(String, String,
+     * String)} and {@link #send(String, Object)}.
+     */
+    void send(String channel, String key, Object payload);
 }

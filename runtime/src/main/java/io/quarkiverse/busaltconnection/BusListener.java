@@ -50,7 +50,10 @@ public @interface BusListener {
     /**
      * Makes the method a member of a durable consumer group: its position on the channel is stored in the database,
      * one instance of the fleet delivers at a time, each message's effects through the bus's datasource happen once,
-     * and a message that keeps failing is retried, then parked on the dead-letter channel. Empty (the default): a
+     * and a message that keeps failing is retried, then parked on the dead-letter channel. With
+     * {@code quarkus.imdispatcher.groups."<group>".partitions} above 1, messages sent with a key
+     * ({@link Bus#send(String, String, String)}) are split in partitions by key, which the instances running the group
+     * share, in order per key. Empty (the default): a
      * broadcast listener, called on every running instance, at most once, from where the instance started. See
      * {@code quarkus.imdispatcher.groups."<group>".*}.
      */

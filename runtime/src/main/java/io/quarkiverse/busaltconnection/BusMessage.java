@@ -15,8 +15,9 @@ import java.util.Objects;
  * @param payload the payload as sent (empty string for a {@code NOTIFY} without payload)
  * @param traceparent the W3C trace context of the send, when it happened in a traced request of an application with
  *        OpenTelemetry; else null
+ * @param key the key it was sent with ({@link Bus#send(String, String, String)}), or null
  */
-public record BusMessage(String channel, long position, Instant time, String payload, String traceparent) {
+public record BusMessage(String channel, long position, Instant time, String payload, String traceparent, String key) {
 
     public BusMessage {
         Objects.requireNonNull(channel, "channel");
@@ -24,9 +25,14 @@ public record BusMessage(String channel, long position, Instant time, String pay
         Objects.requireNonNull(payload, "payload");
     }
 
-    /** A message whose send was not traced. */
+    /** A message sent without a key. */
+    public BusMessage(String channel, long position, Instant time, String payload, String traceparent) {
+        this(channel, position, time, payload, traceparent, null);
+    }
+
+    /** A message whose send was not traced, without a key. */
     public BusMessage(String channel, long position, Instant time, String payload) {
-        this(channel, position, time, payload, null);
+        this(channel, position, time, payload, null, null);
     }
 
     /** Whether this is a plain NOTIFY sent by something other than {@link Bus#send}: unauthenticated input. */

@@ -82,8 +82,9 @@ public interface BusStatus {
     }
 
     /**
-     * One durable consumer group on one channel, as this instance sees it.
+     * One partition of a durable consumer group on one channel, as this instance sees it.
      *
+     * @param partition the partition; 0 for a group without partitions
      * @param owner whether this instance delivers for the group now (one instance of the fleet does)
      * @param position the group's stored position, as the owner last moved it; -1 on an instance that is not the owner
      * @param lag positions between the head and where the group is on the channel (past the positions of other
@@ -92,7 +93,8 @@ public interface BusStatus {
      * @param deadLetters messages this instance gave up to the dead-letter channel
      * @param stopped why the group stopped ({@code failure=stop}), if it did
      */
-    record GroupStatus(String group, String channel, String listener, boolean owner, long position, long lag,
+    record GroupStatus(String group, String channel, int partition, String listener, boolean owner, long position,
+            long lag,
             long retries, long deadLetters, Optional<String> stopped) {
     }
 }

@@ -11,6 +11,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
 import io.quarkiverse.busaltconnection.Bus;
@@ -47,8 +48,12 @@ public class BusResource {
     @POST
     @Path("/send/{channel}")
     @Consumes(MediaType.TEXT_PLAIN)
-    public void send(@PathParam("channel") String channel, String payload) {
-        bus.send(channel, payload);
+    public void send(@PathParam("channel") String channel, @QueryParam("key") String key, String payload) {
+        if (key == null) {
+            bus.send(channel, payload);
+        } else {
+            bus.send(channel, key, payload);
+        }
     }
 
     /** Any channel name, any payload, as JSON: {"channel": "...", "payload": "..."}. */

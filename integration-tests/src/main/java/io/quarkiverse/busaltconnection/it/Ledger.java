@@ -39,15 +39,20 @@ public class Ledger {
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
 
     void createTable(@Observes StartupEvent started) {
+        // No key on position: a message recorded twice would show as two rows.
+        createTable(dataSource, "ledger_entries", "position bigint NOT NULL, payload text NOT NULL, recorded_by bigint"
+                + " NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()");
+    }
+
+    /** Creates a table of the demo's groups if it is missing. */
+    static void createTable(AgroalDataSource dataSource, String name, String columns) {
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
-            // No key on position: a message recorded twice would show as two rows.
-            statement.execute("CREATE TABLE IF NOT EXISTS ledger_entries (position bigint NOT NULL, payload text NOT"
-                    + " NULL, recorded_by bigint NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+            statement.execute("CREATE TABLE IF NOT EXISTS " + name + " (" + columns + ")");
         } catch (SQLException e) {
             // Two instances starting together: IF NOT EXISTS does not keep the second from colliding with the first.
-            // A test profile whose default datasource leads nowhere (the bus on a named one) sends no ledger messages.
+            // A test profile whose default datasource leads nowhere (the bus on a named one) sends no group messages.
             if (!"23505".equals(e.getSQLState()) && !"42P07".equals(e.getSQLState())) {
-                Log.warnf("The demo's ledger_entries table was not created: %s", e.getMessage());
+                Log.warnf("The demo's %s table was not created: %s", name, e.getMessage());
             }
         }
     }

@@ -93,6 +93,14 @@ public final class AppProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Sends {@code signal} ({@code STOP}, {@code CONT}, ...) to the process {@code pid}. */
+    static void signal(long pid, String signal) throws IOException, InterruptedException {
+        int exit = new ProcessBuilder("kill", "-" + signal, String.valueOf(pid)).inheritIO().start().waitFor();
+        if (exit != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + pid + " exited with " + exit);
+        }
+    }
+
     @Override
     public void close() throws IOException {
         process.destroy();

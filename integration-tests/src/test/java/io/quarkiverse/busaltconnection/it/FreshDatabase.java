@@ -2,6 +2,8 @@ package io.quarkiverse.busaltconnection.it;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
@@ -36,6 +38,49 @@ final class FreshDatabase implements AutoCloseable {
     /** A direct connection to this database. */
     Connection connect() throws SQLException {
         return connect(name);
+    }
+
+    /**
+     * Commits {@code count} messages on {@code channel} in one transaction, rows as Bus.send writes them: payloads
+     * {@code <run>:<i>}, or with {@code keys} above 0, {@code <run>:<k>:<i>} with the key {@code parcel-<k>},
+     * {@code k = i % keys}.
+     */
+    void commitMessages(String channel, String run, int count, int keys) throws SQLException {
+        String payload = keys > 0 ? "? || (g % " + keys + ") || ':' || g" : "? || g";
+        String key = keys > 0 ? "'parcel-' || (g % " + keys + ")" : "NULL";
+        try (Connection connection = connect();
+                PreparedStatement insert = connection.prepareStatement("INSERT INTO imdispatcher_bus (channel,"
+                        + " payload, message_key) SELECT ?, " + payload + ", " + key
+                        + " FROM generate_series(0, ? - 1) AS g ORDER BY g")) {
+            insert.setString(1, channel);
+            insert.setString(2, run + ":");
+            insert.setInt(3, count);
+            insert.executeUpdate();
+        }
+    }
+
+    /** The rows of {@code table} whose payload starts with {@code <run>:}, and how many distinct positions they hold. */
+    long[] rowsAndPositions(String table, String run) throws SQLException {
+        try (Connection connection = connect();
+                PreparedStatement rows = connection.prepareStatement("SELECT count(*), count(DISTINCT position) FROM "
+                        + table + " WHERE payload LIKE ?")) {
+            rows.setString(1, run + ":%");
+            try (ResultSet row = rows.executeQuery()) {
+                row.next();
+                return new long[] { row.getLong(1), row.getLong(2) };
+            }
+        }
+    }
+
+    /** The number a query with one text parameter returns in its first column, on this database, directly. */
+    long number(String sql, String parameter) throws SQLException {
+        try (Connection connection = connect(); PreparedStatement query = connection.prepareStatement(sql)) {
+            query.setString(1, parameter);
+            try (ResultSet row = query.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
+        }
     }
 
     /** The JDBC URL of {@code database} on PostgreSQL itself. */

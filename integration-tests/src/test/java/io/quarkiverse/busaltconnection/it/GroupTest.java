@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.it;
 
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import jakarta.inject.Inject;
 
@@ -20,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
 
 /**
  * The durable consumer group "ledger" (Ledger.java) on one instance: each message's row is written once, a call
@@ -85,6 +89,39 @@ class GroupTest {
         assertEquals(3, parked.path("attempts").asInt());
         assertTrue(parked.path("position").asLong() > 0, letter);
         assertEquals(deadBefore + 1, ledgerStatus().deadLetters());
+    }
+
+    @Test
+    void keyedMessagesReachTheirPartitionWithTheirKeyInOrder() throws Exception {
+        // One instance runs the group: it owns all four partitions.
+        await().atMost(Duration.ofSeconds(20)).until(() -> status.groups().stream()
+                .filter(g -> g.group().equals("tracking") && g.owner()).count() == 4);
+        String run = DeliveryTest.unique("parcel");
+        for (int i = 0; i < 12; i++) {
+            given().contentType(ContentType.TEXT).body(run + ":" + i).queryParam("key", run + "-" + (i % 3))
+                    .post("/bus/send/" + Tracking.CHANNEL).then().statusCode(204);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> single("SELECT count(*) FROM parcel_events WHERE payload"
+                + " LIKE '" + run + ":%'") == 12);
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement select = connection.prepareStatement("SELECT parcel, payload FROM parcel_events"
+                        + " WHERE payload LIKE ? ORDER BY seq")) {
+            select.setString(1, run + ":%");
+            Map<String, List<String>> byParcel = new HashMap<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    byParcel.computeIfAbsent(rows.getString(1), p -> new ArrayList<>()).add(rows.getString(2));
+                }
+            }
+            for (int key = 0; key < 3; key++) {
+                List<String> expected = new ArrayList<>();
+                for (int i = key; i < 12; i += 3) {
+                    expected.add(run + ":" + i);
+                }
+                assertEquals(expected, byParcel.get(run + "-" + key), "the key's messages, in order");
+            }
+        }
+        assertEquals(1.0, PrometheusScrape.required("imdispatcher_group_owner", "group=\"tracking\"", "partition=\"3\""));
     }
 
     private void awaitOwner() {

@@ -94,7 +94,7 @@ class TwoInstancesIT {
 
         String run = DeliveryTest.unique("frozen");
         AtomicInteger next = new AtomicInteger();
-        signal(frozenJvm, "STOP");
+        AppProcess.signal(frozenJvm, "STOP");
         try {
             // Sends go on through the other instance while it takes over: the lock's holder is then the other JVM's
             // own listening connection, not a new backend of the frozen one.
@@ -103,7 +103,7 @@ class TwoInstancesIT {
                 return sequencing(other) && sequencerPid() == backendPid(other);
             });
         } finally {
-            signal(frozenJvm, "CONT");
+            AppProcess.signal(frozenJvm, "CONT");
         }
         for (int i = 0; i < 10; i++) {
             send(i % 2 == 0 ? first : second, run + ":" + next.getAndIncrement());
@@ -209,11 +209,6 @@ class TwoInstancesIT {
     private static void send(String base, String payload) {
         given().baseUri(base).contentType(ContentType.TEXT).body(payload).post("/bus/send/" + Channels.SEQUENCE)
                 .then().statusCode(204);
-    }
-
-    private static void signal(long pid, String signal) throws Exception {
-        assertEquals(0, new ProcessBuilder("kill", "-" + signal, String.valueOf(pid)).inheritIO().start().waitFor(),
-                "kill -" + signal + " " + pid);
     }
 
     /** The backend holding the sequencer's advisory lock (pg_try_advisory_lock(hashtext(table), 1)), or 0. */

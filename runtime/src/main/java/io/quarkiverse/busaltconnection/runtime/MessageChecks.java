@@ -66,6 +66,16 @@ public final class MessageChecks {
         return Optional.empty();
     }
 
+    /**
+     * @return why {@code key} cannot be a message key, or empty if it can (null is no key)
+     */
+    public static Optional<String> busKeyProblem(String key) {
+        if (key != null && key.indexOf('\0') >= 0) {
+            return Optional.of("the key contains a NUL character, which PostgreSQL text cannot hold; remove it");
+        }
+        return Optional.empty();
+    }
+
     private static String printable(String channel) {
         String shown = channel.length() > 80 ? channel.substring(0, 80) + "..." : channel;
         return shown.replace("\0", "\\0");

@@ -32,7 +32,7 @@ class BusDevUiTest {
 
     @RegisterExtension
     static final QuarkusDevModeTest DEV_MODE = new QuarkusDevModeTest()
-            .withApplicationRoot(jar -> jar.addClasses(Greetings.class));
+            .withApplicationRoot(jar -> jar.addClasses(Greetings.class, Billing.class));
 
     public static class Greetings {
         @BusListener("greetings")
@@ -43,11 +43,26 @@ class BusDevUiTest {
         }
     }
 
+    public static class Billing {
+        @BusListener(value = "invoices", group = "billing")
+        void bill(String invoice) {
+        }
+    }
+
     @Test
     void stateListenersAndATestMessageThatShowsUpInTheFeed() throws Exception {
         JsonNode state = DevUiJsonRpcClient.call(NAMESPACE, "getState", Map.of());
         assertTrue(state.path("listening").asBoolean(), state.toString());
         assertTrue(state.path("backendPid").asInt() > 0, state.toString());
+
+        // The group's member takes its one partition at its first sweep.
+        await().atMost(Duration.ofSeconds(20)).until(() -> DevUiJsonRpcClient.call(NAMESPACE, "getGroups", Map.of())
+                .path(0).path("owner").asBoolean());
+        JsonNode groups = DevUiJsonRpcClient.call(NAMESPACE, "getGroups", Map.of());
+        assertEquals(1, groups.size(), groups.toString());
+        assertEquals("billing", groups.get(0).path("group").asText());
+        assertEquals("invoices", groups.get(0).path("channel").asText());
+        assertEquals(0, groups.get(0).path("partition").asInt());
 
         JsonNode listeners = DevUiJsonRpcClient.call(NAMESPACE, "getListeners", Map.of());
         assertEquals(1, listeners.size(), listeners.toString());
@@ -109,7 +124,8 @@ class BusDevUiTest {
             wait.until(driver -> Boolean.TRUE.equals(browser.executeScript(DEEP_QUERY
                     + "const card = deep(document, 'qwc-bus-alt-connection').shadowRoot;"
                     + "return card.textContent.includes('sent on greetings')"
-                    + " && [...card.querySelectorAll('td.payload')].some(cell => cell.textContent === arguments[0]);",
+                    + " && [...card.querySelectorAll('td.payload')].some(cell => cell.textContent === arguments[0])"
+                    + " && card.getElementById('groups')?.textContent.includes('billing');",
                     payload)));
         } finally {
             Files.write(screenshots.resolve("dev-ui-card.png"), browser.getScreenshotAs(OutputType.BYTES));

@@ -97,6 +97,25 @@ public class BusJsonRpcService {
         return listeners;
     }
 
+    /** Each partition of each durable consumer group this application runs, and whether it delivers it. */
+    public JsonArray getGroups() {
+        JsonArray groups = new JsonArray();
+        for (BusStatus.GroupStatus group : status.groups()) {
+            groups.add(new JsonObject()
+                    .put("group", group.group())
+                    .put("channel", group.channel())
+                    .put("partition", group.partition())
+                    .put("method", group.listener())
+                    .put("owner", group.owner())
+                    .put("position", group.position())
+                    .put("lag", group.lag())
+                    .put("retries", group.retries())
+                    .put("deadLetters", group.deadLetters())
+                    .put("stopped", group.stopped().orElse(null)));
+        }
+        return groups;
+    }
+
     /** The last messages committed to the bus since the application started, newest first. */
     public JsonArray getRecentMessages() {
         synchronized (recent) {

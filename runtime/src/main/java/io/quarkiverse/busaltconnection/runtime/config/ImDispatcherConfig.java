@@ -257,6 +257,25 @@ public interface ImDispatcherConfig {
         Duration expireAfter();
 
         /**
+         * How many partitions the group has on each of its channels. A message sent with a key
+         * (`Bus.send(channel, key, payload)`) is in partition `hashtext(key) & 0x7fffffff` modulo this number,
+         * a message without a key in partition 0. Partitions are delivered apart, each by one instance of the fleet
+         * at a time, in order within each; the instances running the group share them. 1: total order, one
+         * instance delivers.
+         */
+        @WithDefault("1")
+        int partitions();
+
+        /**
+         * How long a member's listening connection may run nothing while it owns partitions before another member
+         * ends that connection (`pg_terminate_backend`, allowed between backends of the same user) and takes them
+         * over: its JVM is frozen (a long GC pause, SIGSTOP). A live member runs a statement on it at every sweep, so
+         * at least three sweep intervals count.
+         */
+        @WithDefault("10s")
+        Duration stallTimeout();
+
+        /**
          * Retries of a failed call. The group waits meanwhile: the next message is not delivered before this one
          * succeeded or was given up, so order holds.
          */

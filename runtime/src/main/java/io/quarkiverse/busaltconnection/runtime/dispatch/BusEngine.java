@@ -36,10 +36,13 @@ import io.vertx.sqlclient.SqlClient;
 public final class BusEngine {
 
     private static final Logger LOG = Logger.getLogger(BusEngine.class);
+    /** Each partition is a cursor, a lock and a row: a few per instance is what partitions are for. */
+    static final int MAX_PARTITIONS = 256;
 
     private final ListenerConnection connection;
     private final List<ListenerCursor> cursors = new ArrayList<>();
     private final List<GroupCursor> groups = new ArrayList<>();
+    private final List<GroupMembership> memberships = new ArrayList<>();
     private final LiveFeed liveFeed;
     private final Optional<ListenerProbe> probe;
     /** Not final: the sequencer, made before it, reports to it. */
@@ -87,8 +90,8 @@ public final class BusEngine {
         engine.active = true;
         engine.probe.map(ListenerProbe::check).ifPresent(probed -> engine.checkProbe(probed, setup));
         engine.sweepTimer = setup.vertx().setPeriodic(setup.sweepInterval().toMillis(), id -> engine.sweep.run());
-        // Group members need not wait a sweep to take their groups.
-        engine.groups.forEach(GroupCursor::sweep);
+        // Group members need not wait a sweep to take their partitions.
+        engine.memberships.forEach(GroupMembership::sweep);
         LOG.infof("Bus listener connected to %s (backend pid %d), listening for %d listener(s) on %d channel(s)",
                 DirectConnectOptions.describe(setup.connection().options()), setup.connection().backendPid(),
                 setup.listeners().size(), engine.status.channels().size());
@@ -108,9 +111,23 @@ public final class BusEngine {
                     setup.observers());
             if (listener.grouped()) {
                 GroupSettings grouping = setup.groups();
-                groups.add(new GroupCursor(invoker, pages, connection, table, grouping.positions(),
-                        grouping.settings().apply(listener.group), grouping.bus(), setup.json(), losses, knownHead,
-                        vertx));
+                ImDispatcherConfig.ConsumerGroup settings = grouping.settings().apply(listener.group);
+                if (settings.partitions() < 1 || settings.partitions() > MAX_PARTITIONS) {
+                    throw new IllegalArgumentException("quarkus.imdispatcher.groups.\"" + listener.group
+                            + "\".partitions is " + settings.partitions() + "; set it between 1 and " + MAX_PARTITIONS);
+                }
+                List<GroupCursor> partitions = new ArrayList<>();
+                for (int partition = 0; partition < settings.partitions(); partition++) {
+                    partitions.add(new GroupCursor(invoker, partition, pages, connection, table, grouping.positions(),
+                            settings, grouping.bus(), setup.json(), losses, knownHead, vertx));
+                }
+                groups.addAll(partitions);
+                // A live member runs a statement on its listening connection at every sweep: one that ran nothing
+                // for a few sweeps is frozen, whatever the stall timeout says.
+                Duration stallTimeout = settings.stallTimeout().compareTo(setup.sweepInterval().multipliedBy(3)) > 0
+                        ? settings.stallTimeout()
+                        : setup.sweepInterval().multipliedBy(3);
+                memberships.add(new GroupMembership(partitions, connection, table, stallTimeout));
             } else {
                 cursors.add(new ListenerCursor(invoker, pages, sql, losses, knownHead));
             }
@@ -123,7 +140,7 @@ public final class BusEngine {
                 settings.timeout(), connection));
         List<PageLoop> readers = new ArrayList<>(cursors);
         readers.add(liveFeed);
-        this.sweep = new BusSweep(connection, table, sequencer, readers, groups, router, knownHead);
+        this.sweep = new BusSweep(connection, table, sequencer, readers, memberships, router, knownHead);
         this.status = new EngineStatus(() -> active, connection, sequencer, knownHead, cursors, groups, liveFeed, router,
                 probe, losses, sweep);
     }
@@ -170,6 +187,7 @@ public final class BusEngine {
         }
         cursors.forEach(PageLoop::close);
         groups.forEach(GroupCursor::close);
+        memberships.forEach(GroupMembership::close);
         liveFeed.close();
         connection.close();
     }

@@ -26,7 +26,7 @@ final class BusSweep {
     private final BusTable table;
     private final Sequencer sequencer;
     private final List<? extends PageLoop> readers;
-    private final List<GroupCursor> groups;
+    private final List<GroupMembership> groups;
     private final ChannelRouter router;
     private final KnownHead knownHead;
     private volatile boolean watchQueue;
@@ -35,7 +35,7 @@ final class BusSweep {
     private volatile double queueUsage = Double.NaN;
 
     BusSweep(ListenerConnection connection, BusTable table, Sequencer sequencer, List<? extends PageLoop> readers,
-            List<GroupCursor> groups, ChannelRouter router, KnownHead knownHead) {
+            List<GroupMembership> groups, ChannelRouter router, KnownHead knownHead) {
         this.groups = groups;
         this.connection = connection;
         this.table = table;
@@ -48,7 +48,7 @@ final class BusSweep {
     void run() {
         sequencer.sweep();
         readers.forEach(PageLoop::retryIfFailed);
-        groups.forEach(GroupCursor::sweep);
+        groups.forEach(GroupMembership::sweep);
         SqlClient client = connection.sqlClient();
         if (client == null) {
             return;

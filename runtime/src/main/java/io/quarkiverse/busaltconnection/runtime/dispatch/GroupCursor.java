@@ -21,15 +21,17 @@ import io.quarkiverse.busaltconnection.runtime.store.StoredMessage;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.narayana.jta.QuarkusTransactionException;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * One group member's place on the bus: the {@code @BusListener(group = ...)} method of this instance, delivering for
- * the whole fleet while it owns the group on its channel. Ownership is a session advisory lock on the instance's
- * listening connection, tried at every sweep: when the owner's connection ends, PostgreSQL releases the lock and
- * another instance takes over. Each call runs in a JTA transaction that also moves the group's stored position from
+ * One partition of a group member's place on the bus: the {@code @BusListener(group = ...)} method of this instance,
+ * delivering the partition for the whole fleet while it owns it. Ownership is a session advisory lock on the
+ * instance's listening connection, taken and given back as {@link GroupMembership} decides: when the owner's
+ * connection ends, PostgreSQL releases the lock and another member takes over. Each call runs in a JTA transaction that also
+ * moves the group's stored position from
  * the one it read: a call that returns commits both, one that throws rolls both back, and an instance that lost the
  * group meanwhile finds the position moved and rolls back. A failed call is retried with growing delays, the group
  * waiting, then given up as configured. State lives on the listener's own context.
@@ -41,6 +43,7 @@ final class GroupCursor {
     private final ListenerInvoker invoker;
     private final String group;
     private final String channel;
+    private final GroupPositions.Partition partition;
     private final String[] channels;
     private final PageReader pages;
     private final ListenerConnection connection;
@@ -57,6 +60,8 @@ final class GroupCursor {
     /** The listening connection on which this instance holds the group's lock; null when it does not. */
     private SqlClient owner;
     private boolean acquiring;
+    /** The membership gave the partition back: this instance lets it go once the call under way is over. */
+    private boolean releasing;
     /** A page is read, a message delivered, a retry awaited, or the position loaded. */
     private boolean busy;
     private boolean woken;
@@ -76,12 +81,13 @@ final class GroupCursor {
     private volatile long retries;
     private volatile long deadLetters;
 
-    GroupCursor(ListenerInvoker invoker, PageReader pages, ListenerConnection connection, BusTable table,
-            GroupPositions positions, ImDispatcherConfig.ConsumerGroup settings, Bus bus, ObjectMapper json,
-            LossLog losses, KnownHead knownHead, Vertx vertx) {
+    GroupCursor(ListenerInvoker invoker, int partition, PageReader pages, ListenerConnection connection,
+            BusTable table, GroupPositions positions, ImDispatcherConfig.ConsumerGroup settings, Bus bus,
+            ObjectMapper json, LossLog losses, KnownHead knownHead, Vertx vertx) {
         this.invoker = invoker;
         this.group = invoker.method().group;
         this.channel = invoker.method().channel;
+        this.partition = new GroupPositions.Partition(group, channel, partition, settings.partitions());
         this.channels = new String[] { channel };
         this.pages = pages;
         this.connection = connection;
@@ -101,24 +107,31 @@ final class GroupCursor {
         return invoker.method();
     }
 
+    Context context() {
+        return context;
+    }
+
+    /** Whether this instance owns the partition now; on the context. */
+    boolean owns() {
+        return owner != null;
+    }
+
     BusStatus.GroupStatus status() {
         long position = stored;
-        return new BusStatus.GroupStatus(group, channel, invoker.method().description, position >= 0, position,
+        return new BusStatus.GroupStatus(group, channel, partition.partition(), invoker.method().description,
+                position >= 0, position,
                 position >= 0 ? Math.max(0, Math.max(head, knownHead.get()) - Math.max(position, reached)) : -1,
                 retries, deadLetters, Optional.ofNullable(stopped));
     }
 
-    /** Every sweep: take the group if it is free, notice a lost connection, read on. Any thread. */
+    /** Every sweep: notice a lost connection, read on. Any thread. */
     void sweep() {
         context.runOnContext(ignored -> {
-            if (closed || stopped != null) {
+            if (closed || stopped != null || owner == null) {
                 return;
             }
-            if (owner != null && owner != connection.sqlClient()) {
+            if (owner != connection.sqlClient()) {
                 lose("its listening connection ended");
-            }
-            if (owner == null) {
-                acquire();
             } else {
                 woken = true;
                 next();
@@ -149,13 +162,13 @@ final class GroupCursor {
                 return;
             }
             busy = true;
-            vertx.executeBlocking(() -> positions.clampTo(group, channel, head), false)
+            vertx.executeBlocking(() -> positions.clampTo(partition, head), false)
                     .onComplete(result -> context.runOnContext(ignored2 -> {
                         busy = false;
                         if (result.succeeded() && result.result().isPresent()) {
-                            LOG.errorf("Group '%s' was done with channel '%s' up to position %d in the lost history;"
-                                    + " it goes on after %d, the new head: messages numbered from %d on are new ones",
-                                    group, channel, result.result().getAsLong(), head, head + 1);
+                            LOG.errorf("%s was done up to position %d in the lost history; it goes on after %d, the"
+                                    + " new head: messages numbered from %d on are new ones", partition,
+                                    result.result().getAsLong(), head, head + 1);
                         }
                         attempt = 0;
                         load(() -> {
@@ -164,19 +177,19 @@ final class GroupCursor {
         });
     }
 
-    private void acquire() {
+    /** Takes the partition if it is free (the membership's share says this instance should). On the context. */
+    void take() {
         SqlClient client = connection.sqlClient();
-        if (client == null || acquiring) {
+        if (client == null || acquiring || owner != null || closed || stopped != null) {
             return;
         }
         acquiring = true;
         client.preparedQuery("SELECT pg_try_advisory_lock(" + BusTable.groupLockSql() + ")")
-                .execute(Tuple.of(table.groupLockKey(group, channel)))
+                .execute(Tuple.of(lockKey()))
                 .onComplete(result -> context.runOnContext(ignored -> {
                     acquiring = false;
                     if (result.failed()) {
-                        LOG.debugf("Group '%s' could not ask for its lock on channel '%s': %s", group, channel,
-                                result.cause().getMessage());
+                        LOG.debugf("Could not ask for the lock of %s: %s", partition, result.cause().getMessage());
                         return;
                     }
                     if (closed || !result.result().iterator().next().getBoolean(0)) {
@@ -186,26 +199,46 @@ final class GroupCursor {
                         return;
                     }
                     owner = client;
+                    releasing = false;
                     busy = true;
-                    load(() -> LOG.infof("This instance delivers group '%s' on channel '%s', after position %d",
-                            group, channel, stored));
+                    load(() -> LOG.infof("This instance delivers %s, after position %d", partition, stored));
                 }));
+    }
+
+    /** Gives the partition back to the group, once the call under way (if any) is over. On the context. */
+    void release() {
+        if (owner == null) {
+            return;
+        }
+        releasing = true;
+        if (!busy) {
+            next();
+        }
+    }
+
+    private String lockKey() {
+        return table.groupPartitionLockKey(group, partition.partition(), channel);
     }
 
     /** Reads the stored position (storing the first one if there is none), then reads on from it. */
     private void load(Runnable loaded) {
         busy = true;
         boolean earliest = settings.start() == ImDispatcherConfig.GroupStart.EARLIEST;
-        vertx.executeBlocking(() -> positions.start(group, channel, earliest), false)
+        vertx.executeBlocking(() -> positions.start(partition, earliest), false)
                 .onComplete(result -> context.runOnContext(ignored -> {
                     busy = false;
                     if (result.failed()) {
-                        LOG.warnf("Group '%s' cannot read its position on channel '%s' (%s); it tries again at the next"
-                                + " sweep", group, channel, result.cause().getMessage());
+                        LOG.warnf("Cannot read the position of %s (%s); it is tried again at the next sweep",
+                                partition, result.cause().getMessage());
                         lose("its position could not be read");
                         return;
                     }
-                    stored = result.result();
+                    result.result().repartitioned().ifPresent(before -> LOG.warnf("Group '%s' had %d partition(s)"
+                            + " on channel '%s' and has %d now: one key's messages are in another partition, so every"
+                            + " partition starts again after position %d, the lowest of the old ones; messages after it"
+                            + " that an old partition had delivered are delivered again", group, before, channel,
+                            partition.partitions(), result.result().position()));
+                    stored = result.result().position();
                     after = stored;
                     reached = stored;
                     page = List.of();
@@ -227,14 +260,16 @@ final class GroupCursor {
 
     private void lose(String why) {
         if (owner != null) {
-            LOG.infof("This instance no longer delivers group '%s' on channel '%s': %s", group, channel, why);
+            LOG.infof("This instance no longer delivers %s: %s", partition, why);
             SqlClient previous = owner;
             owner = null;
             if (previous == connection.sqlClient()) {
                 previous.preparedQuery("SELECT pg_advisory_unlock(" + BusTable.groupLockSql() + ")")
-                        .execute(Tuple.of(table.groupLockKey(group, channel)));
+                        .execute(Tuple.of(lockKey()));
             }
         }
+        releasing = false;
+        attempt = 0;
         stored = -1;
         page = List.of();
     }
@@ -245,6 +280,10 @@ final class GroupCursor {
         }
         if (owner != connection.sqlClient()) {
             lose("its listening connection ended");
+            return;
+        }
+        if (releasing) {
+            lose("another member takes it, for its share of the partitions");
             return;
         }
         if (index < page.size()) {
@@ -258,18 +297,19 @@ final class GroupCursor {
         busy = true;
         woken = false;
         long from = after;
-        pages.onChannels(owner, channels, from).onComplete(result -> context.runOnContext(ignored -> {
+        Future<Page> reading = partition.partitions() == 1 ? pages.onChannels(owner, channels, from)
+                : pages.ofPartition(owner, channels, from, partition.partitions(), partition.partition());
+        reading.onComplete(result -> context.runOnContext(ignored -> {
             busy = false;
             if (result.failed()) {
                 caughtUp = true;
-                LOG.debugf("Group '%s' could not read channel '%s' after position %d: %s", group, channel, from,
-                        result.cause().getMessage());
+                LOG.debugf("Could not read %s after position %d: %s", partition, from, result.cause().getMessage());
                 return;
             }
             Page read = result.result();
             head = Math.max(head, read.head());
             knownHead.seen(read.head());
-            read.lostAfter(from).ifPresent(through -> losses.report("Group '" + group + "' (@BusListener "
+            read.lostAfter(from).ifPresent(through -> losses.report(capitalized(partition) + " (@BusListener "
                     + invoker.method().description + ")", channel, from, through));
             page = read.messages();
             index = 0;
@@ -285,7 +325,7 @@ final class GroupCursor {
         long from = stored;
         invoker.invokeAround(message.message(), call -> QuarkusTransaction.requiringNew().call(() -> {
             call.call();
-            positions.advance(group, channel, from, message.position());
+            positions.advance(partition, from, message.position());
             return null;
         })).whenComplete((ignored, failure) -> context.runOnContext(ignored2 -> {
             busy = false;
@@ -293,7 +333,7 @@ final class GroupCursor {
             if (cause == null) {
                 delivered(message);
             } else if (cause instanceof GroupPositions.PositionMoved moved) {
-                LOG.infof("Group '%s': %s; it reads on from the stored position", group, moved.getMessage());
+                LOG.infof("%s; it reads on from the stored position", capitalized(moved.getMessage()));
                 reload();
             } else {
                 failed(message, cause);
@@ -349,7 +389,7 @@ final class GroupCursor {
         long from = stored;
         vertx.executeBlocking(() -> QuarkusTransaction.requiringNew().call(() -> {
             deadLetterChannel.ifPresent(dlq -> bus.send(dlq, deadLetter(message, failure)));
-            positions.advance(group, channel, from, message.position());
+            positions.advance(partition, from, message.position());
             return null;
         }), false).onComplete(result -> context.runOnContext(ignored -> {
             busy = false;
@@ -405,6 +445,11 @@ final class GroupCursor {
         long max = settings.retry().maxDelay().toMillis();
         long delay = Math.min(max, initial << Math.min(attempt - 1, 30));
         return Math.max(1, (long) (delay * (0.5 + ThreadLocalRandom.current().nextDouble())));
+    }
+
+    private static String capitalized(Object text) {
+        String shown = text.toString();
+        return Character.toUpperCase(shown.charAt(0)) + shown.substring(1);
     }
 
     private static Throwable unwrap(Throwable failure) {

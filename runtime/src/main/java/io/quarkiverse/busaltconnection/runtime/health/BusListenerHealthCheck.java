@@ -75,7 +75,9 @@ public class BusListenerHealthCheck implements HealthCheck {
             response.withData("lag " + listener.listener(), listener.lag());
         }
         for (BusStatus.GroupStatus group : status.groups()) {
-            String name = "group " + group.group() + " on " + group.channel();
+            String name = "group " + group.group() + " on " + group.channel() + (partitioned(status, group)
+                    ? " partition " + group.partition()
+                    : "");
             response.withData(name, group.stopped().orElse(group.owner()
                     ? "delivering here, position " + group.position() + ", lag " + group.lag()
                     : "delivered by another instance"));
@@ -122,5 +124,11 @@ public class BusListenerHealthCheck implements HealthCheck {
             return Optional.of("no probe came back in the last " + allowed.toSeconds() + " s");
         }
         return Optional.empty();
+    }
+
+    /** Whether the group has more than one partition on the channel, so that each is named. */
+    private static boolean partitioned(BusStatus status, BusStatus.GroupStatus group) {
+        return status.groups().stream().anyMatch(g -> g.group().equals(group.group())
+                && g.channel().equals(group.channel()) && g.partition() > 0);
     }
 }

@@ -31,16 +31,17 @@ public class EngineMeters {
                     .tag("listener", name).register(registry);
         }
         for (BusStatus.GroupStatus group : status.groups()) {
-            Tags tags = Tags.of("group", group.group(), "channel", group.channel());
+            Tags tags = Tags.of("group", group.group(), "channel", group.channel(), "partition",
+                    String.valueOf(group.partition()));
             Gauge.builder("imdispatcher.group.lag", status, d -> group(d, group).filter(GroupStatus::owner)
                     .map(g -> (double) g.lag()).orElse(Double.NaN))
                     .description("Bus positions between the head and the group's position, on the instance that"
-                            + " delivers for the group; NaN on the others")
+                            + " delivers the partition; NaN on the others")
                     .tags(tags).register(registry);
             Gauge.builder("imdispatcher.group.owner", status, d -> group(d, group).filter(GroupStatus::owner).isPresent()
                     ? 1
                     : 0)
-                    .description("1 on the instance that delivers for the group, else 0").tags(tags).register(registry);
+                    .description("1 on the instance that delivers the group's partition, else 0").tags(tags).register(registry);
             FunctionCounter.builder("imdispatcher.group.retries", status, d -> group(d, group).map(
                     GroupStatus::retries).orElse(0L))
                     .description("Calls of the group retried on this instance").tags(tags).register(registry);
@@ -66,7 +67,7 @@ public class EngineMeters {
     /** The group's state now, found again at each reading (it is a value, made anew each time). */
     private static Optional<GroupStatus> group(EngineStatus status, GroupStatus group) {
         return status.groups().stream().filter(g -> g.group().equals(group.group()) && g.channel().equals(
-                group.channel())).findFirst();
+                group.channel()) && g.partition() == group.partition()).findFirst();
     }
 
     private static double lag(EngineStatus status, String listener) {

@@ -45,7 +45,7 @@ final class PendingMessages implements Synchronization {
      *
      * @param traceparent the W3C trace context of the send, or null
      */
-    record Outgoing(String channel, String payload, String traceparent) {
+    record Outgoing(String channel, String key, String payload, String traceparent) {
     }
 
     private PendingMessages(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
@@ -130,6 +130,7 @@ final class PendingMessages implements Synchronization {
                 insert.setString(1, messages.get(0).channel());
                 insert.setString(2, messages.get(0).payload());
                 insert.setString(3, messages.get(0).traceparent());
+                insert.setString(4, messages.get(0).key());
                 insert.executeUpdate();
             }
             return;
@@ -137,15 +138,18 @@ final class PendingMessages implements Synchronization {
         String[] channels = new String[messages.size()];
         String[] payloads = new String[messages.size()];
         String[] traceparents = new String[messages.size()];
+        String[] keys = new String[messages.size()];
         for (int i = 0; i < channels.length; i++) {
             channels[i] = messages.get(i).channel();
             payloads[i] = messages.get(i).payload();
             traceparents[i] = messages.get(i).traceparent();
+            keys[i] = messages.get(i).key();
         }
         try (PreparedStatement insert = connection.prepareStatement(table.insert())) {
             insert.setArray(1, connection.createArrayOf("text", channels));
             insert.setArray(2, connection.createArrayOf("text", payloads));
             insert.setArray(3, connection.createArrayOf("text", traceparents));
+            insert.setArray(4, connection.createArrayOf("text", keys));
             insert.executeUpdate();
         }
     }

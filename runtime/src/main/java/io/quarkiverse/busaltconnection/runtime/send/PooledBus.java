@@ -70,6 +70,16 @@ public class PooledBus implements Bus {
 
     @Override
     public void send(String channel, String payload) {
+        send(channel, null, payload);
+    }
+
+    @Override
+    public void send(String channel, Object payload) {
+        send(channel, null, payload);
+    }
+
+    @Override
+    public void send(String channel, String key, String payload) {
         MessageChecks.busChannelProblem(channel).ifPresent(problem -> {
             throw new IllegalArgumentException("Cannot send on the bus: " + problem);
         });
@@ -81,7 +91,10 @@ public class PooledBus implements Bus {
                     + " (thread " + Thread.currentThread().getName() + "): Bus.send writes through JDBC and blocks."
                     + " Send from a worker or virtual thread (@Blocking, @RunOnVirtualThread, Vertx.executeBlocking)");
         }
-        Outgoing message = new Outgoing(channel, payload, observers.sending(channel));
+        MessageChecks.busKeyProblem(key).ifPresent(problem -> {
+            throw new IllegalArgumentException("Cannot send on channel '" + channel + "': " + problem);
+        });
+        Outgoing message = new Outgoing(channel, key, payload, observers.sending(channel));
         int status = transactions.getTransactionStatus();
         if (status == Status.STATUS_NO_TRANSACTION) {
             writeAlone(message);
@@ -96,10 +109,10 @@ public class PooledBus implements Bus {
     }
 
     @Override
-    public void send(String channel, Object payload) {
+    public void send(String channel, String key, Object payload) {
         if (payload == null || payload instanceof String) {
             // A null object is refused as a null text is, rather than sent as the JSON literal null.
-            send(channel, (String) payload);
+            send(channel, key, (String) payload);
             return;
         }
         String json;
@@ -110,7 +123,7 @@ public class PooledBus implements Bus {
                     + payload.getClass().getName() + " cannot be written as JSON: "
                     + e.getOriginalMessage(), e);
         }
-        send(channel, json);
+        send(channel, key, json);
     }
 
     /** Outside a transaction: the INSERT is a transaction of its own (one round trip). */

@@ -38,7 +38,7 @@ public record Numbered(long before, long head, Optional<Set<String>> channels, O
                 long micros = message.getLong("t");
                 list.add(new StoredMessage(message.getLong("p"), message.getString("c"), message.getString("d"),
                         Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1000),
-                        message.getString("x")));
+                        message.getString("x"), message.getString("k")));
             }
             messages = Optional.of(list);
         }

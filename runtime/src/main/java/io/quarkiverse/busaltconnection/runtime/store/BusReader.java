@@ -41,7 +41,8 @@ public final class BusReader {
                     Timestamp created = rows.getTimestamp(7);
                     page.add(rows.getLong(1), rows.getLong(2), rows.getObject(3, Long.class),
                             rows.getObject(4, Long.class), rows.getString(5), rows.getString(6),
-                            created == null ? null : created.toInstant(), rows.getLong(8), rows.getString(9));
+                            created == null ? null : created.toInstant(), rows.getLong(8), rows.getString(9),
+                            rows.getString(10));
                 }
             }
             return page.page();

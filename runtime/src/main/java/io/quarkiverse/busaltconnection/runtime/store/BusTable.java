@@ -97,46 +97,110 @@ public final class BusTable {
     }
 
     /**
-     * A group's first position on a channel, if it has none yet (JDBC parameters: group, channel, whether to start at
-     * the earliest message, channel again): the head, or just before the oldest message the table holds on the
-     * channel. Stored with the epoch.
+     * The partitions of a group on a channel, locked until the transaction ends (JDBC parameters: group, channel).
+     * Columns: partition, position, the number of partitions the group had when it was stored.
      */
-    public String groupStart() {
-        return "INSERT INTO " + quotedGroups + " (group_name, channel, partition_no, position, epoch)"
-                + " SELECT ?, ?, 0, CASE WHEN ? THEN coalesce((SELECT min(position) - 1 FROM " + quotedTable
-                + " WHERE channel = ? AND position IS NOT NULL), s.last_position) ELSE s.last_position END, s.epoch"
-                + " FROM " + quotedState + " s ON CONFLICT DO NOTHING";
-    }
-
-    /** The position a group is done with on a channel (JDBC parameters: group, channel). */
-    public String groupPosition() {
-        return "SELECT position FROM " + quotedGroups + " WHERE group_name = ? AND channel = ? AND partition_no = 0";
+    public String groupPartitions() {
+        return "SELECT partition_no, position, partitions FROM " + quotedGroups
+                + " WHERE group_name = ? AND channel = ? ORDER BY partition_no FOR UPDATE";
     }
 
     /**
-     * Moves a group's position on, only from where the caller read it (JDBC parameters: new position, group, channel,
-     * old position): in the transaction of the call it records, so that the call's effects and the move commit
+     * A partition's first position, if it has none yet (JDBC parameters: group, channel, partition, partitions, the
+     * position to start at or null, whether to start at the earliest message, channel again): the position given, else
+     * the head, or just before the oldest message the table holds on the channel. Stored with the epoch.
+     */
+    public String groupStart() {
+        return "INSERT INTO " + quotedGroups + " (group_name, channel, partition_no, partitions, position, epoch)"
+                + " SELECT ?, ?, ?, ?, coalesce(?, CASE WHEN ? THEN coalesce((SELECT min(position) - 1 FROM "
+                + quotedTable + " WHERE channel = ? AND position IS NOT NULL), s.last_position)"
+                + " ELSE s.last_position END), s.epoch FROM " + quotedState + " s ON CONFLICT DO NOTHING";
+    }
+
+    /**
+     * Puts every partition of a group on a channel at one position, for another number of partitions (JDBC
+     * parameters: position, partitions, group, channel), and drops the partitions past the number (parameters:
+     * group, channel, partitions): see {@link #groupDropPartitions()}.
+     */
+    public String groupRepartition() {
+        return "UPDATE " + quotedGroups + " SET position = ?, partitions = ?, updated_at = now()"
+                + " WHERE group_name = ? AND channel = ?";
+    }
+
+    /** The partitions past a number (JDBC parameters: group, channel, partitions). */
+    public String groupDropPartitions() {
+        return "DELETE FROM " + quotedGroups + " WHERE group_name = ? AND channel = ? AND partition_no >= ?";
+    }
+
+    /** The position a group's partition is done with on a channel (JDBC parameters: group, channel, partition). */
+    public String groupPosition() {
+        return "SELECT position FROM " + quotedGroups
+                + " WHERE group_name = ? AND channel = ? AND partition_no = ?";
+    }
+
+    /**
+     * Moves a group's position on, only from where the caller read it, with the number of partitions it read it with
+     * (JDBC parameters: new position, group, channel, partition, old position, partitions): in the transaction of the call it
+     * records, so that the call's effects and the move commit
      * together, and an instance that lost the group meanwhile finds the position moved and rolls back.
      */
     public String groupAdvance() {
         return "UPDATE " + quotedGroups + " SET position = ?, updated_at = now()"
-                + " WHERE group_name = ? AND channel = ? AND partition_no = 0 AND position = ?";
+                + " WHERE group_name = ? AND channel = ? AND partition_no = ? AND position = ? AND partitions = ?";
     }
 
     /**
-     * The session advisory lock that makes one listening connection of the fleet the owner of a group on a channel
-     * (reactive parameter $1: {@link #groupLockKey}); apart from the sequencer's keys by its second key.
+     * The session advisory lock that makes one listening connection of the fleet the owner of a group's partition on
+     * a channel (reactive parameter $1: {@link #groupPartitionLockKey}); apart from the sequencer's keys by its second
+     * key.
      */
     public static String groupLockSql() {
         return "hashtext($1), 2";
     }
 
     /**
-     * The text the group lock of {@code group} on {@code channel} is hashed from: unambiguous, since a group name has
-     * no '/' (and no text parameter may hold a NUL).
+     * The shared session advisory lock every member of a group on a channel holds on its listening connection
+     * (reactive parameter $1: {@link #groupMemberLockKey}): the members are its holders.
      */
-    public String groupLockKey(String group, String channel) {
-        return lockKey() + "/group/" + group + "/" + channel;
+    public static String groupMemberLockSql() {
+        return "hashtext($1), 3";
+    }
+
+    /**
+     * The text the lock of partition {@code partition} of {@code group} on {@code channel} is hashed from: {@link
+     * #groupPartitionLockPrefix}, the partition, '/', the channel. Unambiguous, since a group name has no '/'.
+     */
+    public String groupPartitionLockKey(String group, int partition, String channel) {
+        return groupPartitionLockPrefix(group) + partition + "/" + channel;
+    }
+
+    public String groupPartitionLockPrefix(String group) {
+        return lockKey() + "/group/" + group + "/";
+    }
+
+    /** The text the membership lock of {@code group} on {@code channel} is hashed from. */
+    public String groupMemberLockKey(String group, String channel) {
+        return lockKey() + "/members/" + group + "/" + channel;
+    }
+
+    /**
+     * Who is a member of a group on a channel and who owns which of its partitions, from {@code pg_locks} (reactive
+     * parameters: $1 the {@link #groupMemberLockKey}, $2 the {@link #groupPartitionLockPrefix}, $3 the number of
+     * partitions, $4 the channel). One row per partition: the partition, the pid of the backend that owns it (null if
+     * none), that backend's state and seconds since its state last changed (null where {@code pg_stat_activity} shows
+     * nothing to this role), this backend's pid, and the pids of the members.
+     */
+    public String groupAssignment() {
+        return "WITH locks AS (SELECT l.pid, l.classid, l.objid FROM pg_locks l WHERE l.locktype = 'advisory'"
+                + " AND l.granted AND l.objsubid = 2 AND l.objid IN (2, 3) AND l.database = (SELECT oid FROM"
+                + " pg_database WHERE datname = current_database())), "
+                + "owners AS (SELECT p, (SELECT k.pid FROM locks k WHERE k.objid = 2 AND k.classid = (hashtext($2::text"
+                + " || p::text || '/' || $4::text)::bigint & 4294967295)::oid LIMIT 1) AS holder"
+                + " FROM generate_series(0, $3::int - 1) AS p) "
+                + "SELECT o.p, o.holder, a.state, extract(epoch FROM now() - a.state_change)::float8,"
+                + " pg_backend_pid(), (SELECT array_agg(k.pid ORDER BY k.pid) FROM locks k WHERE k.objid = 3"
+                + " AND k.classid = (hashtext($1::text)::bigint & 4294967295)::oid)"
+                + " FROM owners o LEFT JOIN pg_stat_activity a ON a.pid = o.holder ORDER BY o.p";
     }
 
     /** Whether {@code channel} is one of the bus's own notification channels, never a listener's plain one. */
@@ -159,7 +223,8 @@ public final class BusTable {
                         + "payload text NOT NULL, "
                         + "created_at timestamptz NOT NULL DEFAULT now(), "
                         + "position bigint, "
-                        + "traceparent text)",
+                        + "traceparent text, "
+                        + "message_key text)",
                 // Upgrade from the send-function version: its function took a lock and notified inside the sender's
                 // transaction; an instance of that version still running now fails loudly instead of serializing.
                 "DROP FUNCTION IF EXISTS " + qualified(table + "_send") + "(text[], text[])",
@@ -168,6 +233,8 @@ public final class BusTable {
                 "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS xid xid8",
                 // The W3C trace context of a traced send (OpenTelemetry), for the listener's span to link to.
                 "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS traceparent text",
+                // The key of a keyed send: a group with partitions delivers one key's messages in one partition.
+                "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS message_key text",
                 "UPDATE " + quotedTable + " SET position = id, xid = '0' WHERE xid IS NULL",
                 "ALTER TABLE " + quotedTable + " ALTER COLUMN xid SET DEFAULT pg_current_xact_id(),"
                         + " ALTER COLUMN xid SET NOT NULL",
@@ -201,7 +268,10 @@ public final class BusTable {
                         + "position bigint NOT NULL, "
                         + "epoch bigint NOT NULL, "
                         + "updated_at timestamptz NOT NULL DEFAULT now(), "
-                        + "PRIMARY KEY (group_name, channel, partition_no))");
+                        + "partitions integer NOT NULL DEFAULT 1, "
+                        + "PRIMARY KEY (group_name, channel, partition_no))",
+                // How many partitions the group had: another number of partitions starts them all anew.
+                "ALTER TABLE " + quotedGroups + " ADD COLUMN IF NOT EXISTS partitions integer NOT NULL DEFAULT 1");
     }
 
     /**
@@ -211,14 +281,14 @@ public final class BusTable {
      */
     public String schemaIsCurrent() {
         return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND EXISTS (SELECT 1 FROM"
-                + " pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'traceparent' AND NOT attisdropped)"
-                + " AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($4) AND attname = 'epoch_base'"
+                + " pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'message_key' AND NOT attisdropped)"
+                + " AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($4) AND attname = 'partitions'"
                 + " AND NOT attisdropped)";
     }
 
     /** The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates. */
     public List<Object> lastSchemaObjects() {
-        return List.of(quotedGroups, qualified(table + "_unpositioned_idx"), quotedTable, quotedState);
+        return List.of(quotedGroups, qualified(table + "_unpositioned_idx"), quotedTable, quotedGroups);
     }
 
     /**
@@ -276,20 +346,21 @@ public final class BusTable {
     }
 
     /**
-     * Writes one message (JDBC parameters: channel, payload, traceparent): cheaper to parse and plan than
+     * Writes one message (JDBC parameters: channel, payload, traceparent, key): cheaper to parse and plan than
      * {@link #insert()}.
      */
     public String insertOne() {
-        return "INSERT INTO " + quotedTable + " (channel, payload, traceparent) VALUES (?, ?, ?)";
+        return "INSERT INTO " + quotedTable + " (channel, payload, traceparent, message_key) VALUES (?, ?, ?, ?)";
     }
 
     /**
-     * Writes a transaction's messages in one statement (JDBC parameters: channels, payloads, traceparents). Row ids
+     * Writes a transaction's messages in one statement (JDBC parameters: channels, payloads, traceparents, keys). Row ids
      * are drawn in send order, which orders a transaction's messages among themselves.
      */
     public String insert() {
-        return "INSERT INTO " + quotedTable + " (channel, payload, traceparent) SELECT c, p, t"
-                + " FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS m(c, p, t, n) ORDER BY n";
+        return "INSERT INTO " + quotedTable + " (channel, payload, traceparent, message_key) SELECT c, p, t, k"
+                + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS m(c, p, t, k, n)"
+                + " ORDER BY n";
     }
 
     /**
@@ -301,7 +372,7 @@ public final class BusTable {
      * a transaction's rows follow their send order. Returns the last position, how many rows were numbered, some of
      * their channels (all of them when there are at most {@link #HEAD_CHANNELS}), and, for a small run, the rows as a
      * JSON array of {@code {"p": position, "c": channel, "d": payload, "t": created_at in microseconds,
-     * "x": traceparent}}; and whether the head is below $2, the highest head the sequencer's instance read, in which
+     * "x": traceparent, "k": key}}; and whether the head is below $2, the highest head the sequencer's instance read, in which
      * case it numbers nothing: the database's history went back, and a new epoch must begin first.
      */
     public String sequence() {
@@ -310,7 +381,7 @@ public final class BusTable {
                 + " WHERE position IS NULL AND (SELECT last_position FROM s) >= $2 ORDER BY xid, id LIMIT $1), "
                 + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn"
                 + " FROM fresh, s WHERE t.id = fresh.id"
-                + " RETURNING t.position, t.channel, t.payload, t.created_at, t.traceparent), "
+                + " RETURNING t.position, t.channel, t.payload, t.created_at, t.traceparent, t.message_key), "
                 + "counted AS (SELECT count(*) AS n, coalesce(sum(octet_length(payload)), 0) AS bytes FROM numbered), "
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
                 + " xid_horizon = pg_current_xact_id() FROM counted WHERE counted.n > 0 RETURNING last_position) "
@@ -318,7 +389,8 @@ public final class BusTable {
                 + " (SELECT n FROM counted), (SELECT array_agg(channel) FROM (SELECT DISTINCT channel FROM numbered"
                 + " LIMIT " + (HEAD_CHANNELS + 1) + ") c), "
                 + "(SELECT json_agg(json_build_object('p', position, 'c', channel, 'd', payload, 't',"
-                + " (extract(epoch FROM created_at) * 1000000)::bigint, 'x', traceparent) ORDER BY position)"
+                + " (extract(epoch FROM created_at) * 1000000)::bigint, 'x', traceparent, 'k', message_key)"
+                + " ORDER BY position)"
                 + " FROM numbered"
                 + " WHERE (SELECT n <= " + RETURNED_ROWS + " AND bytes <= " + RETURNED_BYTES + " FROM counted)),"
                 + " (SELECT last_position FROM s) < $2";
@@ -380,10 +452,28 @@ public final class BusTable {
      * snapshot, for the reactive client. Parameters: $1 channels (text[]), $2 after, $3 most messages, $4 most payload
      * bytes (the first message always comes, whatever its size). Columns: epoch, last position, the highest position
      * retention deleted on those channels (null if none), then position, channel, payload, created_at, how many
-     * rows there were before the byte limit cut (nulls when no message), and the traceparent.
+     * rows there were before the byte limit cut (nulls when no message), the traceparent and the key.
      */
     public String pageOnChannels() {
         return page("channel = ANY ($1)", "b.channel = ANY ($1) AND b.position > $2", "$3", "$4");
+    }
+
+    /**
+     * {@link #pageOnChannels()} for one partition of a group with partitions: $5 the number of partitions, $6 the
+     * partition. Messages without a key are in partition 0.
+     */
+    public String pageOfPartition() {
+        return page("channel = ANY ($1)", "b.channel = ANY ($1) AND b.position > $2 AND " + partitionOf("b.message_key",
+                "$5") + " = $6", "$3", "$4");
+    }
+
+    /**
+     * The partition of a message with key {@code key} among {@code partitions}: PostgreSQL's {@code hashtext} of the
+     * key, made non-negative, modulo the number of partitions; 0 for no key. The same on every instance.
+     */
+    public static String partitionOf(String key, String partitions) {
+        return "CASE WHEN " + key + " IS NULL THEN 0 ELSE (hashtext(" + key + ") & 2147483647) % " + partitions
+                + " END";
     }
 
     /** {@link #pageOnChannels()} for JDBC: parameters channels, channels, after, most, bytes. */
@@ -402,12 +492,13 @@ public final class BusTable {
         // Innermost: at most `most` rows after the position; then their count and running byte total; outermost: the
         // rows that start within the byte budget (the first always does).
         return "SELECT s.epoch, s.last_position, (SELECT max(through) FROM " + quotedPurged + " WHERE " + purgedFilter
-                + "), m.position, m.channel, m.payload, m.created_at, m.fetched, m.traceparent FROM " + quotedState
-                + " s LEFT JOIN LATERAL (SELECT y.position, y.channel, y.payload, y.created_at, y.fetched,"
-                + " y.traceparent FROM ("
+                + "), m.position, m.channel, m.payload, m.created_at, m.fetched, m.traceparent, m.message_key FROM "
+                + quotedState + " s LEFT JOIN LATERAL (SELECT y.position, y.channel, y.payload, y.created_at,"
+                + " y.fetched, y.traceparent, y.message_key FROM ("
                 + "SELECT x.*, count(*) OVER () AS fetched,"
                 + " sum(octet_length(x.payload)) OVER (ORDER BY x.position) AS running FROM ("
-                + "SELECT b.position, b.channel, b.payload, b.created_at, b.traceparent FROM " + quotedTable + " b"
+                + "SELECT b.position, b.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM "
+                + quotedTable + " b"
                 + " WHERE " + rowFilter + " ORDER BY b.position LIMIT " + most + ") x) y"
                 + " WHERE y.running - octet_length(y.payload) < " + bytes + ") m ON true"
                 + " ORDER BY m.position";

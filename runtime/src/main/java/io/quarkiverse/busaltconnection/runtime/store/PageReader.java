@@ -31,6 +31,12 @@ public final class PageReader {
                 .map(this::page);
     }
 
+    /** The messages of {@code channels} after {@code after} in {@code partition} of {@code partitions}. */
+    public Future<Page> ofPartition(SqlClient client, String[] channels, long after, int partitions, int partition) {
+        return client.preparedQuery(table.pageOfPartition())
+                .execute(Tuple.of(channels, after, most, bytes, partitions, partition)).map(this::page);
+    }
+
     /** The messages of every channel after {@code after}. */
     public Future<Page> ofAll(SqlClient client, long after) {
         return client.preparedQuery(table.pageOfAll()).execute(Tuple.of(after, most, bytes)).map(this::page);
@@ -43,7 +49,7 @@ public final class PageReader {
             Long fetched = row.getLong(7);
             page.add(row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3), row.getString(4),
                     row.getString(5), created == null ? null : created.toInstant(), fetched == null ? 0 : fetched,
-                    row.getString(8));
+                    row.getString(8), row.getString(9));
         }
         return page.page();
     }

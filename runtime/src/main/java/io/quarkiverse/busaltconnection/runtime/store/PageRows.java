@@ -26,12 +26,12 @@ final class PageRows {
 
     /** One row: the state, then the message's columns, nulls when the row holds no message. */
     void add(long epoch, long head, Long purgedThrough, Long position, String channel, String payload,
-            Instant created, long fetched, String traceparent) {
+            Instant created, long fetched, String traceparent, String key) {
         this.epoch = epoch;
         this.head = head;
         this.purged = purgedThrough == null ? OptionalLong.empty() : OptionalLong.of(purgedThrough);
         if (position != null) {
-            messages.add(new StoredMessage(position, channel, payload, created, traceparent));
+            messages.add(new StoredMessage(position, channel, payload, created, traceparent, key));
             this.fetched = fetched;
         }
     }

@@ -12,11 +12,9 @@ import javax.sql.DataSource;
 import io.quarkiverse.busaltconnection.BusException;
 
 /**
- * Where durable consumer groups are, stored in the bus table's companion {@code
- * <table>
- * _groups}, one row per group,
- * channel and partition, through the bus's datasource: so that moving a partition's position commits in the
- * transaction of the call it records.
+ * Where durable consumer groups are, stored in the bus table's companion (the table's name followed by
+ * {@code _groups}), one row per group, channel and partition, through the bus's datasource: so that moving a
+ * partition's position commits in the transaction of the call it records.
  */
 public final class GroupPositions {
 

@@ -118,7 +118,7 @@ export class QwcBusAltConnection extends LitElement {
                 <th>Position</th><th>Lag</th><th>Retries</th><th>Dead letters</th></tr>
             ${groups.map(g => html`<tr><td>${g.group}</td><td class="channel" title="${g.channel}">${g.channel}</td>
                 <td>${g.partition}</td><td>${g.method}</td>
-                <td class="${g.stopped ? 'down' : ''}" title="${g.stopped ?? ''}">${g.stopped ? 'stopped' : (g.owner ? 'yes' : 'no, another instance')}</td>
+                <td class="${g.stopped || g.stuck ? 'down' : ''}" title="${g.stopped ?? (g.oldestUnfinished ? 'oldest unfinished since ' + g.oldestUnfinished : '')}">${g.stopped ? 'stopped' : (g.owner ? (g.stuck ? 'yes, stuck' : 'yes') : 'no, another instance')}</td>
                 <td>${g.owner ? g.position : '—'}</td><td>${g.owner ? g.lag : '—'}</td><td>${g.retries}</td>
                 <td class="${g.deadLetters > 0 ? 'down' : ''}">${g.deadLetters}</td></tr>`)}
         </table></section>`;

@@ -92,9 +92,13 @@ public interface BusStatus {
      * @param retries calls retried on this instance
      * @param deadLetters messages this instance gave up to the dead-letter channel
      * @param stopped why the group stopped ({@code failure=stop}), if it did
+     * @param oldestUnfinished on the owner, when the oldest message the partition has not finished was committed
+     *        (empty when it has finished everything it has read, and on the other instances)
+     * @param stuck on the owner, whether work waits and the position has not moved for the group's
+     *        {@code stuck-after}
      */
     record GroupStatus(String group, String channel, int partition, String listener, boolean owner, long position,
-            long lag,
-            long retries, long deadLetters, Optional<String> stopped) {
+            long lag, long retries, long deadLetters, Optional<String> stopped, Optional<Instant> oldestUnfinished,
+            boolean stuck) {
     }
 }

@@ -22,7 +22,7 @@ import io.quarkus.runtime.StartupEvent;
  * The demo's durable consumer group "ledger": each message of channel {@value #CHANNEL} becomes a row of
  * {@code ledger_entries}, written through the datasource in the transaction the group's call runs in. A payload
  * starting with "fail-once" fails on its first call, "poison" on every call (to the dead-letter channel after the
- * configured attempts).
+ * configured attempts), "hang" takes four seconds (the group is stuck meanwhile).
  */
 @Singleton
 public class Ledger {
@@ -58,7 +58,7 @@ public class Ledger {
     }
 
     @BusListener(value = CHANNEL, group = "ledger")
-    void record(String payload, BusMessage message) throws SQLException {
+    void record(String payload, BusMessage message) throws SQLException, InterruptedException {
         int call = calls.computeIfAbsent(payload, p -> new AtomicInteger()).incrementAndGet();
         try (Connection connection = dataSource.getConnection();
                 PreparedStatement insert = connection.prepareStatement(
@@ -67,6 +67,10 @@ public class Ledger {
             insert.setString(2, payload);
             insert.setLong(3, ProcessHandle.current().pid());
             insert.executeUpdate();
+        }
+        if (payload.startsWith("hang")) {
+            // Longer than the group's stuck-after (application.properties): readiness is DOWN meanwhile.
+            Thread.sleep(4_000);
         }
         // After the write: a failure must take the row back with it.
         if (payload.startsWith("poison") || (payload.startsWith("fail-once") && call == 1)) {

@@ -2,6 +2,7 @@ package io.quarkiverse.busaltconnection.it;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -122,6 +123,22 @@ class GroupTest {
             }
         }
         assertEquals(1.0, PrometheusScrape.required("imdispatcher_group_owner", "group=\"tracking\"", "partition=\"3\""));
+    }
+
+    @Test
+    void aCallThatHangsMakesTheGroupStuckUntilItReturns() throws Exception {
+        awaitOwner();
+        String run = DeliveryTest.unique("hang");
+        DeliveryTest.send(Ledger.CHANNEL, run);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ledgerStatus().stuck());
+        assertTrue(ledgerStatus().oldestUnfinished().isPresent(), ledgerStatus().toString());
+        given().get("/q/health/ready").then().statusCode(503)
+                .body("checks.find { it.name == 'Bus Alt Connection listener' }.data.'group ledger on ledger'",
+                        containsString("stuck"));
+        assertTrue(PrometheusScrape.required("imdispatcher_group_oldest_unfinished_age_seconds", "group=\"ledger\"") > 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorded(run).size() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !ledgerStatus().stuck());
+        given().get("/q/health/ready").then().statusCode(200);
     }
 
     private void awaitOwner() {

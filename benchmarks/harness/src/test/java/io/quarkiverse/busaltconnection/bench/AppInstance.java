@@ -68,6 +68,11 @@ final class AppInstance implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** SIGKILL: the instance dies without closing anything, as in a crash. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
     boolean logContains(String text) throws IOException {
         return Files.readString(log).contains(text);
     }

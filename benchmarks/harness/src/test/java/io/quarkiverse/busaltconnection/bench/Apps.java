@@ -44,6 +44,13 @@ final class Apps {
                 plan.logs());
     }
 
+    /** A receiver whose group "bench" (GroupWorker) has {@code partitions} partitions: one member of the group. */
+    AppInstance groupMember(Stack stack, int partitions, String name) throws IOException, InterruptedException {
+        return AppInstance.start(stack.disk.key + "-" + name, plan.receiverApp(), List.of("-Xmx512m"),
+                config(stack, Map.of("quarkus.imdispatcher.groups.bench.partitions", String.valueOf(partitions))),
+                plan.logs());
+    }
+
     private static Map<String, String> config(Stack stack, Map<String, String> extra) {
         Servers servers = stack.servers;
         Map<String, String> config = new HashMap<>();

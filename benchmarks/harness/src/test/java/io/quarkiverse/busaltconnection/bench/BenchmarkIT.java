@@ -31,6 +31,7 @@ class BenchmarkIT {
     private ConnectionScenario.Result connections;
     private List<FanOutScenario.Row> fanOut;
     private SlowListenerScenario.Result slow;
+    private final List<GroupScenario.Result> groups = new ArrayList<>();
 
     @Test
     void run() throws Exception {
@@ -100,6 +101,13 @@ class BenchmarkIT {
                     }
                 });
             }
+            // Alone too: any other receiver would be a member of the group.
+            if (plan.runs("groups")) {
+                try (AgroalDataSource pooled = JdbcPool.of(stack.servers.pooledUrl(), stack.servers, 8)) {
+                    GroupScenario.Result result = new GroupScenario(plan).run(stack, apps, pooled);
+                    groups.add(result);
+                }
+            }
         }
     }
 
@@ -129,6 +137,7 @@ class BenchmarkIT {
                 System.getProperty("java.vm.name"), System.getProperty("java.version"), versions, plan.describe()));
         ThroughputChart chart = new ThroughputChart();
         Goals.evaluate(report, throughput, stacks, latency, slow);
+        GroupScenario.goals(report, groups);
         StackFacts.render(report, stacks, throughput);
         ThroughputScenario.render(report, throughput, chart);
         SingleSenderScenario.render(report, single);
@@ -136,6 +145,7 @@ class BenchmarkIT {
         SlowListenerScenario.render(report, slow);
         ConnectionScenario.render(report, connections);
         FanOutScenario.render(report, fanOut);
+        GroupScenario.render(report, groups);
         if (!chart.isEmpty()) {
             report.chart(chart.svg());
         }

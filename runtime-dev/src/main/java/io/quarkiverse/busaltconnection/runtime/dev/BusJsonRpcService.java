@@ -111,7 +111,9 @@ public class BusJsonRpcService {
                     .put("lag", group.lag())
                     .put("retries", group.retries())
                     .put("deadLetters", group.deadLetters())
-                    .put("stopped", group.stopped().orElse(null)));
+                    .put("stopped", group.stopped().orElse(null))
+                    .put("stuck", group.stuck())
+                    .put("oldestUnfinished", group.oldestUnfinished().map(Object::toString).orElse(null)));
         }
         return groups;
     }

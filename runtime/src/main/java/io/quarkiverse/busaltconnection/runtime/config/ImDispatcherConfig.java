@@ -276,6 +276,13 @@ public interface ImDispatcherConfig {
         Duration stallTimeout();
 
         /**
+         * Readiness is DOWN while a partition this instance owns has work waiting and its position has not moved
+         * for this long (a call that hangs, retries that go on): the group is stuck.
+         */
+        @WithDefault("5m")
+        Duration stuckAfter();
+
+        /**
          * Retries of a failed call. The group waits meanwhile: the next message is not delivered before this one
          * succeeded or was given up, so order holds.
          */

@@ -141,6 +141,7 @@ public final class BusEngine {
         List<PageLoop> readers = new ArrayList<>(cursors);
         readers.add(liveFeed);
         this.sweep = new BusSweep(connection, table, sequencer, readers, memberships, router, knownHead);
+        connection.onListening(sweep::checkServer);
         this.status = new EngineStatus(() -> active, connection, sequencer, knownHead, cursors, groups, liveFeed, router,
                 probe, losses, sweep);
     }

@@ -80,20 +80,71 @@ final class BusSweep {
             if (epoch != knownHead.epoch()) {
                 historyChanged(epoch, head, row.getLong(2), "the bus table is in another epoch (" + epoch + ", this"
                         + " instance was in " + knownHead.epoch() + ")");
-            } else if (head < knownHead.get() && changingHistory.compareAndSet(false, true)) {
+            } else if (head < knownHead.get()) {
                 // The same epoch, but the head went back: the database is an earlier copy of itself. Positions after
                 // the head would be handed out again: a new epoch keeps them apart from those of the lost history.
-                long seen = knownHead.get();
-                client.preparedQuery(table.newEpoch()).execute(Tuple.of(epoch)).onComplete(changed -> {
-                    changingHistory.set(false);
-                    if (changed.succeeded()) {
-                        Row now = changed.result().iterator().next();
-                        historyChanged(now.getLong(0), now.getLong(1), now.getLong(2), "the head went back from "
-                                + seen + " to " + head + " in epoch " + epoch);
-                    }
-                });
+                startNewEpoch(client, "the head went back from " + knownHead.get() + " to " + head + " in epoch "
+                        + epoch);
             } else if (head >= knownHead.get()) {
                 router.headMoved(head);
+            }
+        });
+    }
+
+    /**
+     * At each (re)connection of the listening connection: which PostgreSQL cluster it reached, and on which timeline.
+     * Another timeline means a standby was promoted (a failover): the head is checked at once, so that an
+     * asynchronous standby's missing commits are noticed before the next sweep. Another system identifier means
+     * another cluster altogether: the positions seen before mean nothing there, and a new epoch begins. A role that
+     * may not call {@code pg_control_system()} (some managed databases revoke it) skips the check. On an event loop.
+     */
+    void checkServer() {
+        SqlClient client = connection.sqlClient();
+        if (client == null) {
+            return;
+        }
+        client.query("SELECT (pg_control_system()).system_identifier::text, (pg_control_checkpoint()).timeline_id")
+                .execute().onComplete(result -> {
+                    if (result.failed()) {
+                        LOG.debugf("Cannot read the server's identity: %s", result.cause().getMessage());
+                        return;
+                    }
+                    Row row = result.result().iterator().next();
+                    ServerIdentity now = new ServerIdentity(row.getString(0), row.getInteger(1));
+                    ServerIdentity before = server;
+                    server = now;
+                    if (before == null || before.equals(now)) {
+                        return;
+                    }
+                    if (!before.system().equals(now.system())) {
+                        startNewEpoch(client, "the listening connection reached another PostgreSQL cluster (system"
+                                + " identifier " + now.system() + ", was " + before.system() + ")");
+                    } else {
+                        LOG.warnf("PostgreSQL moved from timeline %d to %d (a standby was promoted): checking that"
+                                + " the bus's history is the one this instance read", before.timeline(),
+                                now.timeline());
+                        checkHead();
+                    }
+                });
+    }
+
+    /** The cluster and timeline the listening connection last reached. */
+    private record ServerIdentity(String system, int timeline) {
+    }
+
+    private volatile ServerIdentity server;
+
+    /** Starts a new epoch from the one this instance is in, then takes it up. */
+    private void startNewEpoch(SqlClient client, String why) {
+        if (!changingHistory.compareAndSet(false, true)) {
+            return;
+        }
+        long epoch = knownHead.epoch();
+        client.preparedQuery(table.newEpoch()).execute(Tuple.of(epoch)).onComplete(changed -> {
+            changingHistory.set(false);
+            if (changed.succeeded()) {
+                Row now = changed.result().iterator().next();
+                historyChanged(now.getLong(0), now.getLong(1), now.getLong(2), why);
             }
         });
     }

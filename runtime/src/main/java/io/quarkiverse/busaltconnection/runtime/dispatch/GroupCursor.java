@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime.dispatch;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -78,6 +79,10 @@ final class GroupCursor {
     private int index;
     private int attempt;
     private volatile String stopped;
+    /** When the position last moved, or the partition was last found caught up (System.nanoTime). */
+    private volatile long progressAt = System.nanoTime();
+    /** When the message the partition delivers next was committed; null when it has none. */
+    private volatile Instant waitingSince;
     private volatile long retries;
     private volatile long deadLetters;
 
@@ -118,10 +123,12 @@ final class GroupCursor {
 
     BusStatus.GroupStatus status() {
         long position = stored;
-        return new BusStatus.GroupStatus(group, channel, partition.partition(), invoker.method().description,
-                position >= 0, position,
-                position >= 0 ? Math.max(0, Math.max(head, knownHead.get()) - Math.max(position, reached)) : -1,
-                retries, deadLetters, Optional.ofNullable(stopped));
+        boolean owns = position >= 0;
+        Instant oldest = owns ? waitingSince : null;
+        boolean stuck = oldest != null && System.nanoTime() - progressAt > settings.stuckAfter().toNanos();
+        return new BusStatus.GroupStatus(group, channel, partition.partition(), invoker.method().description, owns,
+                position, owns ? Math.max(0, Math.max(head, knownHead.get()) - Math.max(position, reached)) : -1,
+                retries, deadLetters, Optional.ofNullable(stopped), Optional.ofNullable(oldest), stuck);
     }
 
     /** Every sweep: notice a lost connection, read on. Any thread. */
@@ -239,6 +246,7 @@ final class GroupCursor {
                             + " that an old partition had delivered are delivered again", group, before, channel,
                             partition.partitions(), result.result().position()));
                     stored = result.result().position();
+                    progressAt = System.nanoTime();
                     after = stored;
                     reached = stored;
                     page = List.of();
@@ -270,6 +278,7 @@ final class GroupCursor {
         }
         releasing = false;
         attempt = 0;
+        waitingSince = null;
         stored = -1;
         page = List.of();
     }
@@ -287,6 +296,11 @@ final class GroupCursor {
             return;
         }
         if (index < page.size()) {
+            if (waitingSince == null) {
+                // Work appeared (or the previous message was done): the stuck clock starts now.
+                progressAt = System.nanoTime();
+            }
+            waitingSince = page.get(index).createdAt();
             deliver(page.get(index));
         } else if (woken || !caughtUp) {
             read();
@@ -316,6 +330,10 @@ final class GroupCursor {
             after = Math.max(after, read.positionAfter(from));
             caughtUp = read.complete();
             reached = page.isEmpty() ? after : page.get(0).position() - 1;
+            if (page.isEmpty() && caughtUp) {
+                waitingSince = null;
+                progressAt = System.nanoTime();
+            }
             next();
         }));
     }
@@ -347,6 +365,8 @@ final class GroupCursor {
             return;
         }
         stored = message.position();
+        progressAt = System.nanoTime();
+        waitingSince = null;
         index++;
         attempt = 0;
         reached = index < page.size() ? page.get(index).position() - 1 : after;

@@ -60,8 +60,8 @@ public class BusListenerHealthCheck implements HealthCheck {
         }
         boolean listening = status.listening();
         Optional<String> stale = staleProbe();
-        List<BusStatus.GroupStatus> stoppedGroups = status.groups().stream().filter(g -> g.stopped().isPresent())
-                .toList();
+        List<BusStatus.GroupStatus> stoppedGroups = status.groups().stream()
+                .filter(g -> g.stopped().isPresent() || g.stuck()).toList();
         response.status(listening && stale.isEmpty() && unnumbered.isEmpty() && stoppedGroups.isEmpty())
                 .withData("server", status.server())
                 .withData("listening", listening)
@@ -78,9 +78,10 @@ public class BusListenerHealthCheck implements HealthCheck {
             String name = "group " + group.group() + " on " + group.channel() + (partitioned(status, group)
                     ? " partition " + group.partition()
                     : "");
-            response.withData(name, group.stopped().orElse(group.owner()
-                    ? "delivering here, position " + group.position() + ", lag " + group.lag()
-                    : "delivered by another instance"));
+            response.withData(name, group.stopped().orElse(!group.owner() ? "delivered by another instance"
+                    : (group.stuck() ? "stuck: position " + group.position() + " has not moved while messages wait"
+                            + group.oldestUnfinished().map(since -> " (the oldest since " + since + ")").orElse("")
+                            : "delivering here, position " + group.position() + ", lag " + group.lag())));
         }
         LossLog losses = status.lossLog();
         if (losses.count() > 0) {

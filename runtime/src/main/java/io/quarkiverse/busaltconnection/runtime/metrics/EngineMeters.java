@@ -1,5 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.metrics;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 
 import jakarta.enterprise.event.Observes;
@@ -42,6 +44,13 @@ public class EngineMeters {
                     ? 1
                     : 0)
                     .description("1 on the instance that delivers the group's partition, else 0").tags(tags).register(registry);
+            Gauge.builder("imdispatcher.group.oldest.unfinished.age", status, d -> group(d, group)
+                    .filter(GroupStatus::owner).map(g -> g.oldestUnfinished().map(since -> Math.max(0,
+                            Duration.between(since, Instant.now()).toMillis() / 1000.0)).orElse(0.0))
+                    .orElse(Double.NaN))
+                    .description("Seconds since the oldest message the partition has not finished was committed (0 when"
+                            + " it has finished all it read), on the instance that delivers it; NaN on the others")
+                    .baseUnit("seconds").tags(tags).register(registry);
             FunctionCounter.builder("imdispatcher.group.retries", status, d -> group(d, group).map(
                     GroupStatus::retries).orElse(0L))
                     .description("Calls of the group retried on this instance").tags(tags).register(registry);

@@ -72,10 +72,10 @@ public final class BusStartup {
                         : createSchema
                                 ? underSchemaLock(connection, table, () -> run(connection, quietly(table.createSchema())))
                                 : Future.failedFuture(new IllegalStateException("the table or its companions are missing"
-                                        + " or of an older version (this version needs the columns xid, position and"
-                                        + " traceparent, the tables " + table.name() + "_state (with epoch_base), "
-                                        + table.name() + "_purged and " + table.name() + "_groups, and the"
-                                        + " indexes)")))
+                                        + " or of an older version (this version needs the columns xid, position,"
+                                        + " traceparent and message_key, the tables " + table.name() + "_state (with"
+                                        + " epoch_base), " + table.name() + "_purged and " + table.name() + "_groups"
+                                        + " (with partitions), and the indexes)")))
                 .compose(v -> head(connection, table))
                 .compose(head -> sequencer(connection, table)
                         .map(sequencer -> new Head(head.epoch(), head.position(), sequencer)))

@@ -280,15 +280,15 @@ public final class BusTable {
      * block, the application's transactions.
      */
     public String schemaIsCurrent() {
-        return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND EXISTS (SELECT 1 FROM"
-                + " pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'message_key' AND NOT attisdropped)"
-                + " AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($4) AND attname = 'partitions'"
-                + " AND NOT attisdropped)";
+        return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND (SELECT count(*) FROM (VALUES"
+                + " ($3::text, 'traceparent'), ($3::text, 'message_key'), ($4::text, 'epoch_base'),"
+                + " ($1::text, 'partitions')) AS c(rel, col) WHERE EXISTS (SELECT 1 FROM pg_attribute"
+                + " WHERE attrelid = to_regclass(c.rel) AND attname = c.col AND NOT attisdropped)) = 4";
     }
 
     /** The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates. */
     public List<Object> lastSchemaObjects() {
-        return List.of(quotedGroups, qualified(table + "_unpositioned_idx"), quotedTable, quotedGroups);
+        return List.of(quotedGroups, qualified(table + "_unpositioned_idx"), quotedTable, quotedState);
     }
 
     /**

@@ -11,6 +11,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkiverse.busaltconnection.bench.RunStats;
 
 /** What the harness reads from the receiving instance. */
@@ -20,6 +21,9 @@ public class ReceiveResource {
 
     @Inject
     Receipts receipts;
+
+    @Inject
+    BusStatus status;
 
     @GET
     @Path("/up")
@@ -44,6 +48,13 @@ public class ReceiveResource {
     @Path("/stats")
     public void forget(@QueryParam("run") String run) {
         receipts.forget(run);
+    }
+
+    /** How many partitions of the group scenario's group this instance delivers now. */
+    @GET
+    @Path("/group")
+    public long ownedPartitions() {
+        return status.groups().stream().filter(g -> g.group().equals(GroupWorker.GROUP) && g.owner()).count();
     }
 
     @GET

@@ -46,7 +46,12 @@ final class Apps {
 
     /** A receiver whose group "bench" (GroupWorker) has {@code partitions} partitions: one member of the group. */
     AppInstance groupMember(Stack stack, int partitions, String name) throws IOException, InterruptedException {
-        return AppInstance.start(stack.disk.key + "-" + name, plan.receiverApp(), List.of("-Xmx512m"),
+        List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));
+        if (plan.profile()) {
+            jvm.addAll(Profiler.jvmOptions(plan.target(), plan.target().resolve("profile-" + stack.disk.key + "-" + name
+                    + "." + System.getProperty("bench.profile.format", "html"))));
+        }
+        return AppInstance.start(stack.disk.key + "-" + name, plan.receiverApp(), jvm,
                 config(stack, Map.of("quarkus.imdispatcher.groups.bench.partitions", String.valueOf(partitions))),
                 plan.logs());
     }

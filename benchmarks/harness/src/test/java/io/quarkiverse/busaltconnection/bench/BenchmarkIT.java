@@ -167,9 +167,11 @@ class BenchmarkIT {
         options.add(List.of("`-Dbench.slow.heap=128m`", "the slow listener's instance's maximum heap"));
         options.add(List.of("`-Dbench.flush.delay-micros=1000`", "what the shim adds to every flush"));
         options.add(List.of("`-Dbench.profile=true`", "wall-clock flame graphs (async-profiler) of the sending"
-                + " application, into benchmarks/harness/target/profile-*.html"));
+                + " application and the group scenario's members, into benchmarks/harness/target/profile-*.html"));
+        options.add(List.of("`-Dbench.profile.event=cpu`, `-Dbench.profile.format=collapsed`", "what the profiler"
+                + " samples (wall, cpu, alloc) and writes (html, collapsed stacks)"));
         report.section("Running the benchmark")
-                .paragraph("`" + COMMAND + "` (about 15 to 25 minutes on 2 cores; not part of the test run). It needs"
+                .paragraph("`" + COMMAND + "` (about 20 to 30 minutes on 2 cores; not part of the test run). It needs"
                         + " PostgreSQL's server binaries, pgbench, PgBouncer (`scripts/prerequisites.sh`) and gcc; as"
                         + " root, the servers run as the `postgres` user. The applications' logs are kept in"
                         + " benchmarks/harness/target/bench-logs. Options (system properties of the verify command);"

@@ -30,6 +30,7 @@ final class Profiler {
                 Files.copy(in, library, StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        return List.of("-agentpath:" + library + "=start,event=wall,interval=1ms,threads,file=" + output);
+        String event = System.getProperty("bench.profile.event", "wall");
+        return List.of("-agentpath:" + library + "=start,event=" + event + ",interval=1ms,threads,file=" + output);
     }
 }

@@ -116,6 +116,11 @@ final class GroupCursor {
         return context;
     }
 
+    /** Whether the partition is being given back; on the context. */
+    boolean releasing() {
+        return releasing;
+    }
+
     /** Whether this instance owns the partition now; on the context. */
     boolean owns() {
         return owner != null;

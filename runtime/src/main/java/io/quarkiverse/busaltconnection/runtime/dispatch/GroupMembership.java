@@ -136,6 +136,10 @@ final class GroupMembership {
                 endIfFrozen(client, row, holder, me);
             }
         }
+        if (partitions.stream().anyMatch(GroupCursor::releasing)) {
+            // One given back at a time: the shares are looked at again once it is gone.
+            return;
+        }
         long mine = partitions.stream().filter(GroupCursor::owns).count();
         boolean otherBelowShare = owned.entrySet().stream().anyMatch(e -> e.getKey() != me && e.getValue() < low);
         if (mine > high || (mine > low && otherBelowShare)) {

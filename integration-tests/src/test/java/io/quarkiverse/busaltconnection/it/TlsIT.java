@@ -190,7 +190,9 @@ class TlsIT {
     private static Map<String, String> appConfig(int port, Path trustedCa) {
         Map<String, String> config = new HashMap<>(DevServicesProperties.get());
         config.put("quarkus.http.port", String.valueOf(port));
-        // No ssl-mode: a named TLS configuration means verify-full.
+        // No ssl-mode (Dev Services set disable, for their servers without TLS): a named TLS configuration means
+        // verify-full.
+        config.remove("quarkus.imdispatcher.ssl-mode");
         config.put("quarkus.imdispatcher.tls-configuration-name", "bus-tls");
         config.put("quarkus.tls.bus-tls.trust-store.pem.certs", trustedCa.toString());
         assertEquals("127.0.0.1", config.get("quarkus.imdispatcher.db-host"), "the certificate names 127.0.0.1");

@@ -127,11 +127,18 @@ class ImDispatcherDevServicesProcessor {
                         keys.password(), started -> settings.password(),
                         "quarkus.imdispatcher.db-host", PoolerStack::host,
                         "quarkus.imdispatcher.db-port", started -> String.valueOf(started.postgresPort()),
+                        NO_TLS.getKey(), started -> NO_TLS.getValue(),
                         // Its admin console, for the pool statistics: the user is in stats_users.
                         "quarkus.imdispatcher.pgbouncer.host", PoolerStack::host,
                         "quarkus.imdispatcher.pgbouncer.port", started -> String.valueOf(started.pgbouncerPort())))
                 .build();
     }
+
+    /**
+     * The PostgreSQL these Dev Services start has no TLS: the direct connections' default, {@code prefer}, would open
+     * a socket for a refused TLS request before each real one.
+     */
+    private static final Map.Entry<String, String> NO_TLS = Map.entry("quarkus.imdispatcher.ssl-mode", "disable");
 
     private static Optional<DevServicesResultBuildItem> sharedContainers(DataSourceKeys keys, StackSettings settings,
             LaunchMode mode) {
@@ -157,6 +164,7 @@ class ImDispatcherDevServicesProcessor {
                         keys.password(), password,
                         "quarkus.imdispatcher.db-host", host,
                         "quarkus.imdispatcher.db-port", String.valueOf(postgresPort),
+                        NO_TLS.getKey(), NO_TLS.getValue(),
                         "quarkus.imdispatcher.pgbouncer.host", host,
                         "quarkus.imdispatcher.pgbouncer.port", String.valueOf(pgbouncerPort)))
                 .build();

@@ -33,6 +33,11 @@ final class BusSweep {
     /** A new epoch is being started: the sweeps and the sequencer's reports meanwhile leave the head alone. */
     private final AtomicBoolean changingHistory = new AtomicBoolean();
     private volatile double queueUsage = Double.NaN;
+    /** The cluster and timeline the listening connection last reached; null before the first look. */
+    private volatile ServerIdentity server;
+
+    private record ServerIdentity(String system, int timeline) {
+    }
 
     BusSweep(ListenerConnection connection, BusTable table, Sequencer sequencer, List<? extends PageLoop> readers,
             List<GroupMembership> groups, ChannelRouter router, KnownHead knownHead) {
@@ -127,12 +132,6 @@ final class BusSweep {
                     }
                 });
     }
-
-    /** The cluster and timeline the listening connection last reached. */
-    private record ServerIdentity(String system, int timeline) {
-    }
-
-    private volatile ServerIdentity server;
 
     /** Starts a new epoch from the one this instance is in, then takes it up. */
     private void startNewEpoch(SqlClient client, String why) {

@@ -471,7 +471,7 @@ public final class BusTable {
      * The partition of a message with key {@code key} among {@code partitions}: PostgreSQL's {@code hashtext} of the
      * key, made non-negative, modulo the number of partitions; 0 for no key. The same on every instance.
      */
-    public static String partitionOf(String key, String partitions) {
+    private static String partitionOf(String key, String partitions) {
         return "CASE WHEN " + key + " IS NULL THEN 0 ELSE (hashtext(" + key + ") & 2147483647) % " + partitions
                 + " END";
     }

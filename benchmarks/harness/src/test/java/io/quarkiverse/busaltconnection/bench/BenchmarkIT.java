@@ -104,7 +104,7 @@ class BenchmarkIT {
             // Alone too: any other receiver would be a member of the group.
             if (plan.runs("groups")) {
                 try (AgroalDataSource pooled = JdbcPool.of(stack.servers.pooledUrl(), stack.servers, 8)) {
-                    GroupScenario.Result result = new GroupScenario(plan).run(stack, apps, pooled);
+                    GroupScenario.Result result = new GroupScenario(plan).run(stack, apps, sender, pooled);
                     groups.add(result);
                 }
             }
@@ -168,6 +168,8 @@ class BenchmarkIT {
         options.add(List.of("`-Dbench.flush.delay-micros=1000`", "what the shim adds to every flush"));
         options.add(List.of("`-Dbench.profile=true`", "wall-clock flame graphs (async-profiler) of the sending"
                 + " application and the group scenario's members, into benchmarks/harness/target/profile-*.html"));
+        options.add(List.of("`-Dbench.groups=1x1,4x2`", "the group scenario's groups, partitions x instances (all"
+                + " four by default)"));
         options.add(List.of("`-Dbench.profile.event=cpu`, `-Dbench.profile.format=collapsed`", "what the profiler"
                 + " samples (wall, cpu, alloc) and writes (html, collapsed stacks)"));
         report.section("Running the benchmark")

@@ -18,37 +18,55 @@ import io.agroal.api.AgroalDataSource;
  * Durable consumer groups against what people write by hand. A backlog of messages with keys is committed at once
  * (as {@code Bus.send(channel, key, payload)} writes them); the group's members (receiving applications with the group
  * "bench", whose method writes one row per message in the call's transaction) drain it; the rate is messages over the
- * time from the commit to the last row. The baseline: worker threads in the harness claiming outbox rows with
- * {@code DELETE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1)} and writing one row, one transaction per
- * row, through the same PgBouncer, as many workers as the group has partitions. Then the takeover: the owner of a
- * one-partition group is killed (SIGKILL) in the middle of a backlog, and the time until the other member's first row
- * is measured.
+ * time from the commit to the last row. The baseline runs right after, in the same applications: worker threads
+ * claiming outbox rows with {@code DELETE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1)} and writing one
+ * row, one JTA transaction per row on the same datasource and PgBouncer, as many workers as the group has partitions
+ * (spread over as many of the applications as have a partition). Then the latency: a group member and a broadcast
+ * listener timed on the same messages at 100 per second. Then the takeover: the owner of a one-partition group is
+ * killed (SIGKILL) in the middle of a backlog, and the time until the other member's first row is measured.
  */
 final class GroupScenario {
 
-    /** Group configurations: partitions, instances. */
-    private static final int[][] GROUPS = { { 1, 1 }, { 4, 1 }, { 1, 2 }, { 4, 2 } };
-    private static final int[] WORKERS = { 1, 4 };
-    /** Keys of the backlog: enough for every partition to get a share. */
-    private static final int KEYS = 64;
+    /** Group configurations, partitions x instances; {@code -Dbench.groups} picks some. */
+    private static final String GROUPS = "1x1,4x1,1x2,4x2";
+    /**
+     * Keys of the backlog: enough for hashing to give every partition about the same share (64 keys gave one of four partitions
+     * 24 and another 11), as per-entity keys (customers, orders) do.
+     */
+    private static final int KEYS = 1_024;
+    /** The latency part's offered rate, messages per second. */
+    static final int LATENCY_RATE = 100;
+    private static final String LATENCY_CHANNEL = "bench-latency";
 
-    record Row(String label, int parallelism, int messages, double seconds, long duplicates) {
+    /** One drain of the backlog: the group's, or the SKIP LOCKED workers' in the same applications. */
+    record Drain(int messages, double seconds) {
 
         double rate() {
             return messages / seconds;
         }
     }
 
-    record Result(Disk disk, List<Row> groups, List<Row> skipLocked, Duration takeover, long takeoverDuplicates) {
+    record Row(int partitions, int instances, Drain group, long duplicates, Drain skipLocked) {
 
-        double groupRate(int partitions, int instances) {
-            return groups.stream().filter(r -> r.label().equals(label(partitions, instances))).mapToDouble(Row::rate)
-                    .findFirst().orElse(Double.NaN);
+        String label() {
+            return GroupScenario.label(partitions, instances);
         }
 
-        double skipLockedRate(int workers) {
-            return skipLocked.stream().filter(r -> r.parallelism() == workers).mapToDouble(Row::rate).findFirst()
-                    .orElse(Double.NaN);
+        /** The SKIP LOCKED workers' parallelism: one per partition. */
+        int workers() {
+            return partitions;
+        }
+    }
+
+    /** p50s at {@link #LATENCY_RATE} from the same messages; null when not measured. */
+    record Latency(RunStats broadcast, RunStats group) {
+    }
+
+    record Result(Disk disk, List<Row> groups, Latency latency, Duration takeover, long takeoverDuplicates) {
+
+        double groupRate(int partitions, int instances) {
+            return groups.stream().filter(r -> r.partitions() == partitions && r.instances() == instances)
+                    .mapToDouble(r -> r.group().rate()).findFirst().orElse(Double.NaN);
         }
     }
 
@@ -66,25 +84,24 @@ final class GroupScenario {
         return plan.quick() ? 500 : 3_000;
     }
 
-    Result run(Stack stack, Apps apps, AgroalDataSource pooled) throws Exception {
+    /** @param sender the sending application, for the latency part; null skips it */
+    Result run(Stack stack, Apps apps, AppInstance sender, AgroalDataSource pooled) throws Exception {
         execute(pooled, "CREATE TABLE IF NOT EXISTS bench_group_done (position bigint, k text, recorded_by bigint)");
         execute(pooled, "CREATE TABLE IF NOT EXISTS bench_jobs (id bigserial PRIMARY KEY, k text, payload text)");
         execute(pooled, "CREATE TABLE IF NOT EXISTS bench_jobs_done (id bigint, k text)");
         List<Row> groups = new ArrayList<>();
-        for (int[] group : GROUPS) {
+        for (String configuration : System.getProperty("bench.groups", GROUPS).split(",")) {
+            String[] sides = configuration.trim().split("x");
+            int[] group = { Integer.parseInt(sides[0]), Integer.parseInt(sides[1]) };
             groups.add(Progress.attempt("group, " + label(group[0], group[1]), () -> group(stack, apps, pooled,
                     group[0], group[1])));
         }
-        List<Row> skipLocked = new ArrayList<>();
-        for (int workers : WORKERS) {
-            skipLocked.add(Progress.attempt("SKIP LOCKED, " + workers + " worker(s)", () -> skipLocked(pooled,
-                    workers)));
-        }
         groups.removeIf(java.util.Objects::isNull);
-        skipLocked.removeIf(java.util.Objects::isNull);
+        Latency latency = sender == null ? null
+                : Progress.attempt("group latency", () -> latency(stack, apps, sender));
         long[] duplicates = new long[1];
         Duration takeover = Progress.attempt("group takeover", () -> takeover(stack, apps, pooled, duplicates));
-        return new Result(stack.disk, groups, skipLocked, takeover, duplicates[0]);
+        return new Result(stack.disk, groups, latency, takeover, duplicates[0]);
     }
 
     private Row group(Stack stack, Apps apps, AgroalDataSource pooled, int partitions, int instances)
@@ -94,32 +111,39 @@ final class GroupScenario {
             for (int i = 0; i < instances; i++) {
                 members.add(apps.groupMember(stack, partitions, "group-" + partitions + "p-" + i));
             }
-            awaitOwned(members, partitions);
-            // The members are new JVMs: a first backlog, not measured, compiles their path as the baseline's is.
-            execute(pooled, "TRUNCATE bench_group_done");
-            commitBacklog(pooled, warmUp());
-            Await.count(warmUp(), Await.drain(warmUp()), Await.STALL, () -> count(pooled,
-                    "SELECT count(*) FROM bench_group_done"));
-            execute(pooled, "TRUNCATE bench_group_done");
-            int messages = messages();
-            long start = System.nanoTime();
-            commitBacklog(pooled, messages);
-            long done = Await.count(messages, Await.drain(messages), Await.STALL, () -> count(pooled,
-                    "SELECT count(*) FROM bench_group_done"));
-            double seconds = (System.nanoTime() - start) / 1e9;
-            Progress.log("group %s: %d of %d in %.1f s", label(partitions, instances), done, messages, seconds);
-            return new Row(label(partitions, instances), partitions, (int) done, seconds, duplicates(pooled));
+            awaitOwned(members, GroupWorkerGroup.BENCH, partitions);
+            // Only the members that had a partition work in the baseline: the same parallelism, the same JVMs.
+            List<AppInstance> working = members.subList(0, Math.min(instances, partitions));
+            // The members are new JVMs: a first backlog of each kind, not measured, compiles both paths before
+            // either is measured (the JIT takes much of the two cores at first, and would slow the first one alone).
+            drainBacklog(pooled, warmUp());
+            drainJobs(pooled, working, partitions, warmUp());
+            Drain group = drainBacklog(pooled, messages());
+            long duplicates = duplicates(pooled);
+            Progress.log("group %s: %d of %d in %.1f s", label(partitions, instances), group.messages(), messages(),
+                    group.seconds());
+            Drain skipLocked = drainJobs(pooled, working, partitions, messages());
+            Progress.log("SKIP LOCKED, %d worker(s) in %d application(s): %d in %.1f s", partitions, working.size(),
+                    skipLocked.messages(), skipLocked.seconds());
+            return new Row(partitions, instances, group, duplicates, skipLocked);
         } finally {
             members.forEach(AppInstance::close);
         }
     }
 
-    private Row skipLocked(AgroalDataSource pooled, int workers) throws Exception {
-        drainJobs(pooled, workers, warmUp());
-        return drainJobs(pooled, workers, messages());
+    /** Commits a backlog of {@code messages} for the group and waits until its members have done it. */
+    private static Drain drainBacklog(AgroalDataSource pooled, int messages) throws Exception {
+        execute(pooled, "TRUNCATE bench_group_done");
+        long start = System.nanoTime();
+        commitBacklog(pooled, messages);
+        long done = Await.count(messages, Await.drain(messages), Await.STALL, () -> count(pooled,
+                "SELECT count(*) FROM bench_group_done"));
+        return new Drain((int) done, (System.nanoTime() - start) / 1e9);
     }
 
-    private Row drainJobs(AgroalDataSource pooled, int workers, int messages) throws Exception {
+    /** {@code workers} threads spread over {@code apps} drain a fresh outbox of {@code messages} rows. */
+    private static Drain drainJobs(AgroalDataSource pooled, List<AppInstance> apps, int workers, int messages)
+            throws Exception {
         execute(pooled, "TRUNCATE bench_jobs, bench_jobs_done");
         try (Connection connection = pooled.getConnection();
                 PreparedStatement insert = connection.prepareStatement("INSERT INTO bench_jobs (k, payload) SELECT"
@@ -127,48 +151,51 @@ final class GroupScenario {
             insert.setInt(1, messages);
             insert.executeUpdate();
         }
-        ExecutorService threads = Executors.newFixedThreadPool(workers);
+        ExecutorService calls = Executors.newFixedThreadPool(apps.size());
         long start = System.nanoTime();
         try {
-            List<Future<Integer>> claimed = new ArrayList<>();
-            for (int i = 0; i < workers; i++) {
-                claimed.add(threads.submit(() -> work(pooled)));
+            List<Future<Integer>> drained = new ArrayList<>();
+            for (AppInstance app : apps) {
+                drained.add(calls.submit(() -> Http.post(app.url() + "/bench/skip-locked?workers="
+                        + workers / apps.size(), Integer.class)));
             }
             int total = 0;
-            for (Future<Integer> worker : claimed) {
-                total += worker.get();
+            for (Future<Integer> done : drained) {
+                total += done.get();
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            return new Row("SKIP LOCKED, " + workers + " worker(s)", workers, total, seconds, 0);
+            return new Drain(total, (System.nanoTime() - start) / 1e9);
         } finally {
-            threads.shutdownNow();
+            calls.shutdownNow();
         }
     }
 
-    /** One worker: claim a row, write its effect, commit; until none is left. Returns the rows it did. */
-    private static int work(AgroalDataSource pooled) throws SQLException {
-        int done = 0;
-        while (true) {
-            try (Connection connection = pooled.getConnection()) {
-                connection.setAutoCommit(false);
-                try (PreparedStatement claim = connection.prepareStatement("DELETE FROM bench_jobs WHERE id = (SELECT"
-                        + " id FROM bench_jobs ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING id, k");
-                        ResultSet job = claim.executeQuery()) {
-                    if (!job.next()) {
-                        connection.commit();
-                        return done;
-                    }
-                    try (PreparedStatement effect = connection.prepareStatement(
-                            "INSERT INTO bench_jobs_done (id, k) VALUES (?, ?)")) {
-                        effect.setLong(1, job.getLong(1));
-                        effect.setString(2, job.getString(2));
-                        effect.executeUpdate();
-                    }
-                }
-                connection.commit();
-                done++;
-            }
+    /**
+     * One member with a broadcast listener and a group member on the same channel; the sending application offers
+     * {@link #LATENCY_RATE} messages per second, and both are timed on the same messages.
+     */
+    private Latency latency(Stack stack, Apps apps, AppInstance sender) throws Exception {
+        try (AppInstance member = apps.groupMember(stack, 1, "group-latency")) {
+            awaitOwned(List.of(member), GroupWorkerGroup.LATENCY, 1);
+            // A new JVM: its path compiled, and the previous step's JVMs gone, before it is timed.
+            offer(sender, member, Runs.next(), Duration.ofSeconds(plan.quick() ? 2 : 15));
+            return offer(sender, member, Runs.next(), plan.latencyRun(LATENCY_RATE));
         }
+    }
+
+    private Latency offer(AppInstance sender, AppInstance member, String run, Duration duration) throws Exception {
+        Load.Result sent = Http.post(sender.url() + "/bench/send/open?run=" + run + "&channel=" + LATENCY_CHANNEL
+                + "&rate=" + LATENCY_RATE + "&seconds=" + duration.toMillis() / 1000.0 + "&threads="
+                + plan.latencyThreads(), Load.Result.class);
+        RunStats[] stats = new RunStats[2];
+        String[] prefixes = { "broadcast-", "group-" };
+        for (int i = 0; i < prefixes.length; i++) {
+            String receipts = member.url() + "/bench/count?run=" + prefixes[i] + run;
+            Await.count(sent.sent(), Await.drain(sent.sent()), Await.STALL, () -> Http.get(receipts, Integer.class));
+            String url = member.url() + "/bench/stats?run=" + prefixes[i] + run;
+            stats[i] = Http.get(url, RunStats.class);
+            Http.delete(url);
+        }
+        return new Latency(stats[0], stats[1]);
     }
 
     /** Two members of a one-partition group; the owner killed after a fifth of the backlog. */
@@ -178,8 +205,8 @@ final class GroupScenario {
             for (int i = 0; i < 2; i++) {
                 members.add(apps.groupMember(stack, 1, "group-takeover-" + i));
             }
-            awaitOwned(members, 1);
-            AppInstance owner = owned(members.get(0)) > 0 ? members.get(0) : members.get(1);
+            awaitOwned(members, GroupWorkerGroup.BENCH, 1);
+            AppInstance owner = owned(members.get(0), GroupWorkerGroup.BENCH) > 0 ? members.get(0) : members.get(1);
             execute(pooled, "TRUNCATE bench_group_done");
             int messages = messages();
             commitBacklog(pooled, messages);
@@ -201,11 +228,24 @@ final class GroupScenario {
         }
     }
 
-    private static void awaitOwned(List<AppInstance> members, int partitions) throws Exception {
+    /** The receiving application's groups. */
+    enum GroupWorkerGroup {
+        BENCH("bench"),
+        LATENCY("latency");
+
+        final String name;
+
+        GroupWorkerGroup(String name) {
+            this.name = name;
+        }
+    }
+
+    private static void awaitOwned(List<AppInstance> members, GroupWorkerGroup group, int partitions)
+            throws Exception {
         long owned = Await.count(partitions, Duration.ofSeconds(60), Duration.ofSeconds(60), () -> {
             long sum = 0;
             for (AppInstance member : members) {
-                sum += owned(member);
+                sum += owned(member, group);
             }
             return sum;
         });
@@ -214,8 +254,8 @@ final class GroupScenario {
         }
     }
 
-    private static long owned(AppInstance member) throws Exception {
-        return Http.get(member.url() + "/bench/group", Long.class);
+    private static long owned(AppInstance member, GroupWorkerGroup group) throws Exception {
+        return Http.get(member.url() + "/bench/group?name=" + group.name, Long.class);
     }
 
     /** The backlog in one transaction, rows as Bus.send(channel, key, payload) writes them. */
@@ -261,25 +301,27 @@ final class GroupScenario {
         }
         for (Result r : results) {
             for (Row row : r.groups()) {
-                double base = r.skipLockedRate(row.parallelism());
-                report.goal(r.disk().label + ": group, " + row.label() + " ≥ 0.8× SKIP LOCKED with " + row
-                        .parallelism() + " worker(s)", row.rate() >= 0.8 * base, String.format(
-                                "%s against %s"
-                                        + " messages per second (%s)",
-                                Fmt.rate(row.rate()), Fmt.rate(base),
-                                Fmt.ratio(row.rate() / base)));
+                double base = row.skipLocked().rate();
+                report.goal(r.disk().label + ": group, " + row.label() + " ≥ 0.8× SKIP LOCKED with " + row.workers()
+                        + " worker(s) in the same application(s)", row.group().rate() >= 0.8 * base,
+                        String.format("%s against %s messages per second (%s)", Fmt.rate(row.group().rate()),
+                                Fmt.rate(base), Fmt.ratio(row.group().rate() / base)));
             }
             double one = r.groupRate(1, 1);
             double spread = r.groupRate(4, 2);
             report.goal(r.disk().label + ": 4 partitions on two instances ≥ 1.6× one partition", Double.isNaN(one)
-                    || Double.isNaN(spread) ? null : spread >= 1.6 * one, String.format(
-                            "%s against %s messages per"
-                                    + " second (%s)",
-                            Fmt.rate(spread), Fmt.rate(one), Fmt.ratio(spread / one)));
+                    || Double.isNaN(spread) ? null : spread >= 1.6 * one,
+                    String.format("%s against %s messages per second (%s)", Fmt.rate(spread), Fmt.rate(one),
+                            Fmt.ratio(spread / one)));
+            Latency latency = r.latency();
+            boolean measured = latency != null && latency.group().p50() != null && latency.broadcast().p50() != null;
+            report.goal(r.disk().label + ": group p50 send-to-processed within 2 ms of a broadcast listener's at "
+                    + LATENCY_RATE + " msg/s", measured ? latency.group().p50() - latency.broadcast().p50() <= 2 : null,
+                    measured ? String.format("%s ms against %s ms", Fmt.ms(latency.group().p50()),
+                            Fmt.ms(latency.broadcast().p50())) : "not measured");
             report.goal(r.disk().label + ": takeover after kill -9 of the owner < 5 s", r.takeover() == null ? null
                     : r.takeover().toMillis() < 5_000,
-                    r.takeover() == null ? "not measured"
-                            : Fmt.number(r.takeover().toMillis()) + " ms");
+                    r.takeover() == null ? "not measured" : Fmt.number(r.takeover().toMillis()) + " ms");
         }
     }
 
@@ -287,32 +329,36 @@ final class GroupScenario {
         for (Result r : results) {
             List<List<String>> rows = new ArrayList<>();
             for (Row row : r.groups()) {
-                double base = r.skipLockedRate(row.parallelism());
-                rows.add(List.of("group: " + row.label(), Fmt.number(row.messages()), String.format("%.1f",
-                        row.seconds()), Fmt.rate(row.rate()), Fmt.ratio(row.rate() / base),
-                        Fmt.number(row
-                                .duplicates())));
+                rows.add(List.of(row.label(), Fmt.number(row.group().messages()), String.format("%.1f",
+                        row.group().seconds()), Fmt.rate(row.group().rate()), Fmt.number(row.duplicates()),
+                        Fmt.rate(row.skipLocked().rate()), Fmt.ratio(row.group().rate() / row.skipLocked().rate())));
             }
-            for (Row row : r.skipLocked()) {
-                rows.add(List.of(row.label(), Fmt.number(row.messages()), String.format("%.1f", row.seconds()),
-                        Fmt.rate(row.rate()), "1×", "—"));
-            }
+            Latency latency = r.latency();
             report.section("Durable consumer groups — " + r.disk().label)
-                    .paragraph(String.format("A backlog of messages with %d keys committed at once, after a first one"
-                            + " that is not measured (the members are new JVMs; the workers run in the harness, warm);"
-                            + " a group whose"
+                    .paragraph(String.format("A backlog of messages with %d keys committed at once; a group whose"
                             + " method writes one row per message in the call's transaction drains it on one or two"
-                            + " receiving applications, against worker threads claiming outbox rows with `SELECT ..."
-                            + " FOR UPDATE SKIP LOCKED` and deleting them, one row per transaction, through the same"
-                            + " PgBouncer, as many workers as the group has partitions (the workers keep no order;"
-                            + " the group keeps each key's). Rate: messages from the commit to the last row."
-                            + " Duplicates: messages whose row was written twice. Takeover: a one-partition group on"
-                            + " two instances, the owner killed (SIGKILL) after a fifth of the backlog; from the kill"
-                            + " to the other member's first row: %s ms, %s duplicate(s) once the backlog was done.",
-                            KEYS, r.takeover() == null ? "—" : Fmt.number(r.takeover().toMillis()),
-                            Fmt.number(r.takeoverDuplicates())))
-                    .table(List.of("consumer", "messages", "seconds", "messages/s", "÷ SKIP LOCKED, same parallelism",
-                            "duplicates"), rows);
+                            + " receiving applications. Right after, in the same applications, the baseline: worker"
+                            + " threads claiming outbox rows with `SELECT ... FOR UPDATE SKIP LOCKED` and deleting"
+                            + " them, one JTA transaction per row on the same datasource and PgBouncer, as many"
+                            + " workers as the group has partitions (the workers keep no order; the group keeps each"
+                            + " key's). The members are new JVMs: a backlog of each kind, not measured, runs before"
+                            + " either is measured. Rate: messages from the commit (or the first claim) to the last row."
+                            + " Duplicates: messages whose row was written twice.", KEYS))
+                    .table(List.of("group", "messages", "seconds", "messages/s", "duplicates",
+                            "SKIP LOCKED messages/s", "group ÷ SKIP LOCKED"), rows)
+                    .paragraph(latency == null ? "Latency: not measured."
+                            : String.format("Latency at %d messages per second, `Bus.send` in the sending application,"
+                                    + " a group member and a broadcast listener on the same channel in one receiving"
+                                    + " application, both on worker threads, timed on the same %s messages from"
+                                    + " their scheduled send time: p50 %s ms (group) and %s ms (broadcast), p99 %s"
+                                    + " ms and %s ms.", LATENCY_RATE, Fmt.number(latency.group().count()),
+                                    Fmt.ms(latency.group().p50()), Fmt.ms(latency.broadcast().p50()),
+                                    Fmt.ms(latency.group().p99()), Fmt.ms(latency.broadcast().p99())))
+                    .paragraph(String.format("Takeover: a one-partition group on two instances, the owner killed"
+                            + " (SIGKILL) after a fifth of the backlog; from the kill to the other member's first"
+                            + " row: %s ms, %s duplicate(s) once the backlog was done.",
+                            r.takeover() == null ? "—" : Fmt.number(r.takeover().toMillis()),
+                            Fmt.number(r.takeoverDuplicates())));
         }
     }
 }

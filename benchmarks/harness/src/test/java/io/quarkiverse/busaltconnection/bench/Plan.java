@@ -37,7 +37,7 @@ record Plan(boolean quick, Set<Disk> disks, Set<String> scenarios, int[] senders
             "slow", "groups");
     /** Options that make a run smaller than the published one. */
     private static final Set<String> PARTIAL_OPTIONS = Set.of("bench.senders", "bench.seconds", "bench.slow.messages",
-            "bench.slow.sleep", "bench.slow.heap", "bench.flush.delay-micros", "bench.profile");
+            "bench.slow.sleep", "bench.slow.heap", "bench.flush.delay-micros", "bench.profile", "bench.groups");
 
     static Plan fromSystemProperties() {
         boolean quick = Boolean.getBoolean("bench.quick");

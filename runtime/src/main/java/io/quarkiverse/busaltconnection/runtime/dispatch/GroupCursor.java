@@ -144,11 +144,50 @@ final class GroupCursor {
             }
             if (owner != connection.sqlClient()) {
                 lose("its listening connection ended");
-            } else {
+            } else if (!storeReached()) {
                 woken = true;
                 next();
             }
         });
+    }
+
+    /**
+     * With nothing of its own left to deliver, stores the position reading got to, past other partitions' messages
+     * and lost ranges. Else a partition whose keys are rare would keep its last own message as its position: that
+     * would hold retention back for the channel's other messages, make a change of the partition count start far
+     * back, and, once retention had to go on, report their deletion as this partition's loss. At most one write per
+     * sweep, and only while the channel moves. On the context.
+     *
+     * @return whether a write started (it reads on when it is over)
+     */
+    private boolean storeReached() {
+        if (busy || releasing || index < page.size() || !caughtUp || after <= stored) {
+            return false;
+        }
+        busy = true;
+        long from = stored;
+        long to = after;
+        vertx.executeBlocking(() -> {
+            positions.advance(partition, from, to);
+            return null;
+        }, false).onComplete(result -> context.runOnContext(ignored -> {
+            busy = false;
+            Throwable cause = result.failed() ? unwrap(result.cause()) : null;
+            if (cause instanceof GroupPositions.PositionMoved moved) {
+                LOG.infof("%s; it reads on from the stored position", capitalized(moved.getMessage()));
+                reload();
+                return;
+            }
+            if (cause != null) {
+                LOG.debugf("Could not store position %d of %s: %s", to, partition, cause.getMessage());
+            } else if (owner != null && stored == from) {
+                stored = to;
+                progressAt = System.nanoTime();
+            }
+            woken = true;
+            next();
+        }));
+        return true;
     }
 
     /** Messages of the channel may have been numbered. Any thread. */

@@ -19,8 +19,13 @@ public class Receipts {
     private final AtomicLong slowLastMicros = new AtomicLong();
 
     void record(String payload) {
+        record("", payload);
+    }
+
+    /** Records under {@code prefix} + the payload's run: one listener's receipts apart from another's. */
+    void record(String prefix, String payload) {
         long now = Payloads.nowMicros();
-        runs.computeIfAbsent(Payloads.run(payload), run -> new Latencies()).record(payload, now);
+        runs.computeIfAbsent(prefix + Payloads.run(payload), run -> new Latencies()).record(payload, now);
     }
 
     void recordSlow() {

@@ -5,6 +5,7 @@ import java.util.Map;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -50,11 +51,11 @@ public class ReceiveResource {
         receipts.forget(run);
     }
 
-    /** How many partitions of the group scenario's group this instance delivers now. */
+    /** How many partitions of one of the group scenario's groups this instance delivers now. */
     @GET
     @Path("/group")
-    public long ownedPartitions() {
-        return status.groups().stream().filter(g -> g.group().equals(GroupWorker.GROUP) && g.owner()).count();
+    public long ownedPartitions(@QueryParam("name") @DefaultValue(GroupWorker.GROUP) String group) {
+        return status.groups().stream().filter(g -> g.group().equals(group) && g.owner()).count();
     }
 
     @GET

@@ -35,7 +35,8 @@ import io.vertx.sqlclient.Tuple;
  * moves the group's stored position from
  * the one it read: a call that returns commits both, one that throws rolls both back, and an instance that lost the
  * group meanwhile finds the position moved and rolls back. A failed call is retried with growing delays, the group
- * waiting, then given up as configured. State lives on the listener's own context.
+ * waiting, then given up as configured. State lives on the listener's own context; the calls of a page run one after
+ * the other on one worker thread, which tells the context of each success without waiting for it.
  */
 final class GroupCursor {
 
@@ -63,8 +64,10 @@ final class GroupCursor {
     private boolean acquiring;
     /** The membership gave the partition back: this instance lets it go once the call under way is over. */
     private boolean releasing;
-    /** A page is read, a message delivered, a retry awaited, or the position loaded. */
+    /** A page is read, messages delivered, a retry awaited, or the position loaded. */
     private boolean busy;
+    /** Ends the run of deliveries on the worker after the call under way: set on the context, read by the worker. */
+    private volatile boolean endRun;
     private boolean woken;
     private boolean caughtUp = true;
     private boolean closed;
@@ -199,7 +202,10 @@ final class GroupCursor {
     }
 
     void close() {
-        context.runOnContext(ignored -> closed = true);
+        context.runOnContext(ignored -> {
+            closed = true;
+            endRun = true;
+        });
     }
 
     /**
@@ -212,6 +218,7 @@ final class GroupCursor {
             if (owner == null || closed) {
                 return;
             }
+            endRun = true;
             busy = true;
             vertx.executeBlocking(() -> positions.clampTo(partition, head), false)
                     .onComplete(result -> context.runOnContext(ignored2 -> {
@@ -262,6 +269,7 @@ final class GroupCursor {
             return;
         }
         releasing = true;
+        endRun = true;
         if (!busy) {
             next();
         }
@@ -321,10 +329,12 @@ final class GroupCursor {
             }
         }
         releasing = false;
+        endRun = true;
         attempt = 0;
         waitingSince = null;
         stored = -1;
         page = List.of();
+        index = 0;
     }
 
     private void next() {
@@ -345,7 +355,7 @@ final class GroupCursor {
                 progressAt = System.nanoTime();
             }
             waitingSince = page.get(index).createdAt();
-            deliver(page.get(index));
+            deliver();
         } else if (woken || !caughtUp) {
             read();
         }
@@ -382,39 +392,64 @@ final class GroupCursor {
         }));
     }
 
-    private void deliver(StoredMessage message) {
+    /**
+     * Delivers the page from {@code index} on, one message after the other on one worker thread, each in a
+     * transaction of its own; the run ends at the page's end, at a failure, or when the partition must stop. Each
+     * success is recorded on the context as it happens, without the worker waiting for it.
+     */
+    private void deliver() {
         busy = true;
+        endRun = false;
+        List<StoredMessage> run = page.subList(index, page.size());
         long from = stored;
-        invoker.invokeAround(message.message(), call -> QuarkusTransaction.requiringNew().call(() -> {
-            call.call();
-            positions.advance(partition, from, message.position());
-            return null;
-        })).whenComplete((ignored, failure) -> context.runOnContext(ignored2 -> {
-            busy = false;
-            Throwable cause = unwrap(failure);
-            if (cause == null) {
-                delivered(message);
-            } else if (cause instanceof GroupPositions.PositionMoved moved) {
-                LOG.infof("%s; it reads on from the stored position", capitalized(moved.getMessage()));
-                reload();
-            } else {
-                failed(message, cause);
-            }
-        }));
+        invoker.onWorker(() -> deliverEach(run, from)).whenComplete((ignored, failure) -> context.runOnContext(
+                ignored2 -> {
+                    busy = false;
+                    if (owner == null) {
+                        // Lost meanwhile: the next owner reads the position from the table.
+                        return;
+                    }
+                    Throwable cause = unwrap(failure);
+                    if (cause == null) {
+                        next();
+                    } else if (cause instanceof GroupPositions.PositionMoved moved) {
+                        LOG.infof("%s; it reads on from the stored position", capitalized(moved.getMessage()));
+                        reload();
+                    } else {
+                        failed(page.get(index), cause);
+                    }
+                }));
     }
 
-    private void delivered(StoredMessage message) {
-        if (owner == null) {
-            // Lost meanwhile: the next owner reads the position from the table.
+    /** On the worker: the run's messages in order, each call committing with the move of the position past it. */
+    private Void deliverEach(List<StoredMessage> run, long from) throws Exception {
+        long position = from;
+        for (int i = 0; i < run.size() && (i == 0 || !endRun); i++) {
+            StoredMessage message = run.get(i);
+            long previous = position;
+            invoker.callAround(message.message(), call -> QuarkusTransaction.requiringNew().call(() -> {
+                call.call();
+                positions.advance(partition, previous, message.position());
+                return null;
+            }));
+            position = message.position();
+            context.runOnContext(ignored -> delivered(message, previous));
+        }
+        return null;
+    }
+
+    /** {@code message} is done and the position moved past it from {@code from}. On the context. */
+    private void delivered(StoredMessage message, long from) {
+        if (owner == null || stored != from) {
+            // Lost (or reloaded) meanwhile: the position is read from the table again.
             return;
         }
         stored = message.position();
         progressAt = System.nanoTime();
-        waitingSince = null;
         index++;
         attempt = 0;
+        waitingSince = index < page.size() ? page.get(index).createdAt() : null;
         reached = index < page.size() ? page.get(index).position() - 1 : after;
-        next();
     }
 
     private void failed(StoredMessage message, Throwable failure) {
@@ -481,7 +516,8 @@ final class GroupCursor {
                 LOG.warnf("Group '%s' (@BusListener %s) skipped message %d of channel '%s' after %d attempts: %s",
                         group, invoker.method().description, message.position(), channel, attempt, describe(failure));
             }
-            delivered(message);
+            delivered(message, from);
+            next();
         }));
     }
 

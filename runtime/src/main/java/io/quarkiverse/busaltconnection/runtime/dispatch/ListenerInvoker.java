@@ -27,6 +27,7 @@ import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.common.vertx.VertxContext;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.impl.VertxInternal;
 
 /**
@@ -116,37 +117,51 @@ final class ListenerInvoker {
     }
 
     /**
-     * For a group member: calls the method with {@code message} on its worker or virtual thread, inside
-     * {@code around} (which opens the transaction, makes the call, and moves the group's position in it). The stage
-     * fails with what the call or {@code around} threw; nothing is logged here, the group decides what a failure
-     * means.
+     * For a group member: runs {@code work} on a worker thread (a virtual thread for {@code @RunOnVirtualThread}
+     * methods), where it calls {@link #callAround} for one message after another with no hand-off in between. The
+     * stage completes with what {@code work} returned or threw.
      */
-    CompletionStage<Void> invokeAround(BusMessage message, Around around) {
-        Context messageContext = VertxContext.createNewDuplicatedContext(context);
-        VertxContextSafetyToggle.setContextSafe(messageContext, true);
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        Instant started = Instant.now();
-        Runnable work = () -> {
+    <T> CompletionStage<T> onWorker(Callable<T> work) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        Runnable task = () -> {
             try {
-                around.run(() -> callHere(message));
-                done.complete(null);
+                done.complete(work.call());
             } catch (Throwable e) {
                 done.completeExceptionally(e);
             }
         };
         if (method.executionModel == ExecutionModel.VIRTUAL_THREAD) {
-            messageContext.runOnContext(ignored -> virtualThreads.execute(work));
+            context.runOnContext(ignored -> virtualThreads.execute(task));
         } else {
-            messageContext.executeBlocking(() -> {
-                work.run();
+            context.executeBlocking(() -> {
+                task.run();
                 return null;
             }, false);
         }
-        return done.whenComplete((ignored, failure) -> {
-            (failure == null ? succeeded : failed).increment();
-            observers.delivered(message.channel(), method.description, failure == null,
+        return done;
+    }
+
+    /**
+     * For a group member, on the thread {@link #onWorker} gave: calls the method with {@code message} inside
+     * {@code around} (which opens the transaction, makes the call, and moves the group's position in it), in a fresh
+     * duplicated context of its own, as an event-bus delivery has. Throws what the call or {@code around} threw;
+     * nothing is logged here, the group decides what a failure means.
+     */
+    void callAround(BusMessage message, Around around) throws Exception {
+        ContextInternal messageContext = (ContextInternal) VertxContext.createNewDuplicatedContext(context);
+        VertxContextSafetyToggle.setContextSafe(messageContext, true);
+        Instant started = Instant.now();
+        boolean success = false;
+        ContextInternal previous = messageContext.beginDispatch();
+        try {
+            around.run(() -> callHere(message));
+            success = true;
+        } finally {
+            messageContext.endDispatch(previous);
+            (success ? succeeded : failed).increment();
+            observers.delivered(message.channel(), method.description, success,
                     Duration.between(message.time(), started), Duration.between(started, Instant.now()));
-        });
+        }
     }
 
     /**

@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -112,6 +113,9 @@ public final class AppProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
         }
-        Files.deleteIfExists(log);
+        // Kept for a failed test's reader, beside the test reports.
+        Path kept = Path.of("target", "app-logs").toAbsolutePath();
+        Files.createDirectories(kept);
+        Files.move(log, kept.resolve(log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
     }
 }

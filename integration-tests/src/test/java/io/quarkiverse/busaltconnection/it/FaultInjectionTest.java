@@ -12,7 +12,6 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,8 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import jakarta.inject.Inject;
 
@@ -85,7 +82,7 @@ class FaultInjectionTest {
     @Test
     @Order(2)
     void pgbouncerRestarted() throws Exception {
-        Path run = runDirectory();
+        Path run = devPostgres().runDirectory();
         Process restarted;
         Sender sender = new Sender(bus, "pgbouncer");
         try (sender) {
@@ -119,17 +116,15 @@ class FaultInjectionTest {
     @Test
     @Order(3)
     void postgresqlStoppedAndStarted() throws Exception {
-        Path data = runDirectory().resolve("data");
-        List<String> command = postmasterCommand(data);
+        DevPostgres postgres = devPostgres();
         Sender sender = new Sender(bus, "postgres");
         try (sender) {
             sender.awaitSent(20);
-            ServerProcesses.runAs(data, List.of(ServerProcesses.bindir().resolve("pg_ctl").toString(), "-D",
-                    data.toString(), "-m", "fast", "-w", "stop"), java.util.Map.of());
+            postgres.stop();
             await().atMost(Duration.ofSeconds(30)).until(() -> readiness() == 503);
             Thread.sleep(1_000);
             Instant start = Instant.now();
-            ServerProcesses.start(data, command, Files.createTempFile("postgres-restart", ".log"));
+            postgres.start();
             await().atMost(Duration.ofSeconds(60)).until(() -> readiness() == 200);
             System.out.printf("[fault] PostgreSQL started: readiness UP after %d ms%n",
                     Duration.between(start, Instant.now()).toMillis());
@@ -187,25 +182,10 @@ class FaultInjectionTest {
                 .toList();
     }
 
-    /** The Dev Services run directory: the parent of PostgreSQL's data directory. */
-    private static Path runDirectory() throws SQLException {
-        try (Connection connection = direct();
-                Statement statement = connection.createStatement();
-                ResultSet result = statement.executeQuery("SHOW data_directory")) {
-            result.next();
-            return Path.of(result.getString(1)).getParent();
+    private static DevPostgres devPostgres() throws Exception {
+        try (Connection connection = direct()) {
+            return DevPostgres.of(connection);
         }
-    }
-
-    /** The command line the running postmaster was started with (postmaster.opts), to start it the same way. */
-    private static List<String> postmasterCommand(Path data) throws Exception {
-        String options = Files.readString(data.resolve("postmaster.opts")).trim();
-        List<String> command = new ArrayList<>();
-        Matcher token = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(options);
-        while (token.find()) {
-            command.add(token.group(1) != null ? token.group(1) : token.group(2));
-        }
-        return command;
     }
 
     private static String pgbouncerBinary() {

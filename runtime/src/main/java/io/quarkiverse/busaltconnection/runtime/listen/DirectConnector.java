@@ -2,6 +2,8 @@ package io.quarkiverse.busaltconnection.runtime.listen;
 
 import java.util.function.Supplier;
 
+import org.jboss.logging.Logger;
+
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -18,7 +20,10 @@ import io.vertx.sqlclient.spi.ConnectionFactory;
  */
 public final class DirectConnector implements AutoCloseable {
 
+    private static final Logger LOG = Logger.getLogger(DirectConnector.class);
+
     private final Vertx vertx;
+    private final String owner;
     private final ConnectionFactory factory;
 
     /**
@@ -28,6 +33,7 @@ public final class DirectConnector implements AutoCloseable {
      */
     public DirectConnector(Vertx vertx, String owner, Supplier<Future<PgConnectOptions>> options) {
         this.vertx = vertx;
+        this.owner = owner;
         this.factory = PgDriver.INSTANCE.createConnectionFactory(vertx,
                 () -> options.get().map(given -> new PgConnectOptions(given).setMetricsName(metricsName(owner))));
     }
@@ -41,9 +47,18 @@ public final class DirectConnector implements AutoCloseable {
         return "imdispatcher|" + owner;
     }
 
-    /** A connection for the caller alone; closing it leaves the factory open for the next one. */
+    /**
+     * A connection for the caller alone; closing it leaves the factory open for the next one. Its errors outside a
+     * query (the server ended the session, the socket was reset) are logged at DEBUG: the owner learns of the loss
+     * from the connection's close handler and says so itself, and Vert.x would otherwise print each one's stack trace
+     * to standard error.
+     */
     public Future<PgConnection> connect() {
-        return factory.connect(vertx.getOrCreateContext()).map(PgConnection::cast);
+        return factory.connect(vertx.getOrCreateContext()).map(connection -> {
+            PgConnection connected = PgConnection.cast(connection);
+            connected.exceptionHandler(error -> LOG.debugf("The %s connection failed: %s", owner, error.toString()));
+            return connected;
+        });
     }
 
     /** Closes the factory, and with it every connection it opened that is still open. */

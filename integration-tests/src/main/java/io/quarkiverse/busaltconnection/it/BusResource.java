@@ -13,10 +13,16 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.resteasy.reactive.RestResponse;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusDirect;
+import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.BusStatus;
+import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 
@@ -44,6 +50,16 @@ public class BusResource {
     @Inject
     @BusDirect
     Pool directClient;
+
+    /**
+     * The database failed the send (PostgreSQL or PgBouncer away, say): 503 with the bus's message, which names the
+     * channel and the cause, so that the client retries; not a 500 with a stack trace in the log.
+     */
+    @ServerExceptionMapper
+    public RestResponse<String> unavailable(BusException e) {
+        Log.warnf("A send failed: %s", e.getMessage());
+        return RestResponse.status(Response.Status.SERVICE_UNAVAILABLE, e.getMessage());
+    }
 
     @POST
     @Path("/send/{channel}")

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 public final class AppProcess implements AutoCloseable {
 
     final Process process;
-    final Path log;
+    /** Where the output is: a temporary file, moved under target/app-logs once the process is closed. */
+    private volatile Path log;
 
     private AppProcess(Process process, Path log) {
         this.process = process;
@@ -116,6 +117,8 @@ public final class AppProcess implements AutoCloseable {
         // Kept for a failed test's reader, beside the test reports.
         Path kept = Path.of("target", "app-logs").toAbsolutePath();
         Files.createDirectories(kept);
-        Files.move(log, kept.resolve(log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        if (!log.startsWith(kept)) {
+            log = Files.move(log, kept.resolve(log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 }

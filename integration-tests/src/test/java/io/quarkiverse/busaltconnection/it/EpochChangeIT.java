@@ -133,7 +133,7 @@ class EpochChangeIT {
         for (int i = 0; i < count; i++) {
             for (String channel : List.of("greetings", Ledger.CHANNEL)) {
                 String payload = prefix + i;
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
                         .until(() -> trySend(port, channel, payload) == 204);
             }
         }

@@ -13,13 +13,21 @@ final class Await {
     private Await() {
     }
 
-    /** The last count seen. */
+    /** The last count seen; looked at every 20 ms. */
     static long count(long expected, Duration max, Duration stall, Count count) throws Exception {
+        return count(expected, max, stall, Duration.ofMillis(20), count);
+    }
+
+    /**
+     * The last count seen, looked at every {@code interval}: a count that costs the machine something (a query) is
+     * looked at less often while what it counts is measured.
+     */
+    static long count(long expected, Duration max, Duration stall, Duration interval, Count count) throws Exception {
         long deadline = System.nanoTime() + max.toNanos();
         long seen = count.get();
         long progressAt = System.nanoTime();
         while (seen < expected && System.nanoTime() < deadline && System.nanoTime() - progressAt < stall.toNanos()) {
-            Thread.sleep(20);
+            Thread.sleep(interval.toMillis());
             long now = count.get();
             if (now > seen) {
                 progressAt = System.nanoTime();

@@ -38,11 +38,25 @@ final class GroupScenario {
     static final int LATENCY_RATE = 100;
     private static final String LATENCY_CHANNEL = "bench-latency";
 
-    /** One drain of the backlog: the group's, or the SKIP LOCKED workers' in the same applications. */
-    record Drain(int messages, double seconds) {
+    /**
+     * Drains of a backlog: the group's, or the SKIP LOCKED workers' in the same applications; with what the machine
+     * and the database spent from the backlog's INSERT to its last row.
+     */
+    record Drain(int messages, double seconds, Spent spent) {
 
         double rate() {
             return messages / seconds;
+        }
+
+        /** Per message: the machine's CPU (PostgreSQL's, the JVMs'), WAL, transaction ids. */
+        String costPerMessage() {
+            return String.format("%.2f ms (%.2f, %.2f), %s B, %.2f", spent.cpuSeconds() * 1000 / messages,
+                    spent.postgresCpuSeconds() * 1000 / messages, spent.jvmCpuSeconds() * 1000 / messages,
+                    Fmt.number(spent.walBytes() / messages), (double) spent.xids() / messages);
+        }
+
+        Drain plus(Drain other) {
+            return new Drain(messages + other.messages, seconds + other.seconds, spent.plus(other.spent));
         }
     }
 
@@ -118,13 +132,19 @@ final class GroupScenario {
             // either is measured (the JIT takes much of the two cores at first, and would slow the first one alone).
             drainBacklog(pooled, warmUp());
             drainJobs(pooled, working, partitions, warmUp());
+            // Measured in the order group, workers, workers, group: whatever drifts during the run (the JIT still at
+            // work, the disk, vacuum) weighs on both alike.
             Drain group = drainBacklog(pooled, messages());
             long duplicates = duplicates(pooled);
-            Progress.log("group %s: %d of %d in %.1f s", label(partitions, instances), group.messages(), messages(),
-                    group.seconds());
             Drain skipLocked = drainJobs(pooled, working, partitions, messages());
-            Progress.log("SKIP LOCKED, %d worker(s) in %d application(s): %d in %.1f s", partitions, working.size(),
-                    skipLocked.messages(), skipLocked.seconds());
+            skipLocked = skipLocked.plus(drainJobs(pooled, working, partitions, messages()));
+            group = group.plus(drainBacklog(pooled, messages()));
+            duplicates += duplicates(pooled);
+            Progress.log("group %s: %d in %.1f s; per message CPU, WAL, xids: %s", label(partitions, instances),
+                    group.messages(), group.seconds(), group.costPerMessage());
+            Progress.log("SKIP LOCKED, %d worker(s) in %d application(s): %d in %.1f s; per message CPU, WAL, xids: %s",
+                    partitions, working.size(), skipLocked.messages(), skipLocked.seconds(),
+                    skipLocked.costPerMessage());
             return new Row(partitions, instances, group, duplicates, skipLocked);
         } finally {
             members.forEach(AppInstance::close);
@@ -134,17 +154,21 @@ final class GroupScenario {
     /** Commits a backlog of {@code messages} for the group and waits until its members have done it. */
     private static Drain drainBacklog(AgroalDataSource pooled, int messages) throws Exception {
         execute(pooled, "TRUNCATE bench_group_done");
+        Spent.Mark before = Spent.Mark.now(pooled);
         long start = System.nanoTime();
         commitBacklog(pooled, messages);
-        long done = Await.count(messages, Await.drain(messages), Await.STALL, () -> count(pooled,
-                "SELECT count(*) FROM bench_group_done"));
-        return new Drain((int) done, (System.nanoTime() - start) / 1e9);
+        // Every 100 ms: the count is a query, whose cost would be the group's alone (the workers' drain ends when
+        // their HTTP call returns); the end is known within 1% of a drain.
+        long done = Await.count(messages, Await.drain(messages), Await.STALL, Duration.ofMillis(100), () -> count(
+                pooled, "SELECT count(*) FROM bench_group_done"));
+        return new Drain((int) done, (System.nanoTime() - start) / 1e9, before.until(pooled));
     }
 
     /** {@code workers} threads spread over {@code apps} drain a fresh outbox of {@code messages} rows. */
     private static Drain drainJobs(AgroalDataSource pooled, List<AppInstance> apps, int workers, int messages)
             throws Exception {
         execute(pooled, "TRUNCATE bench_jobs, bench_jobs_done");
+        Spent.Mark before = Spent.Mark.now(pooled);
         try (Connection connection = pooled.getConnection();
                 PreparedStatement insert = connection.prepareStatement("INSERT INTO bench_jobs (k, payload) SELECT"
                         + " 'k' || (g % " + KEYS + "), repeat('x', 100) FROM generate_series(1, ?) AS g")) {
@@ -163,7 +187,7 @@ final class GroupScenario {
             for (Future<Integer> done : drained) {
                 total += done.get();
             }
-            return new Drain(total, (System.nanoTime() - start) / 1e9);
+            return new Drain(total, (System.nanoTime() - start) / 1e9, before.until(pooled));
         } finally {
             calls.shutdownNow();
         }
@@ -331,7 +355,8 @@ final class GroupScenario {
             for (Row row : r.groups()) {
                 rows.add(List.of(row.label(), Fmt.number(row.group().messages()), String.format("%.1f",
                         row.group().seconds()), Fmt.rate(row.group().rate()), Fmt.number(row.duplicates()),
-                        Fmt.rate(row.skipLocked().rate()), Fmt.ratio(row.group().rate() / row.skipLocked().rate())));
+                        Fmt.rate(row.skipLocked().rate()), Fmt.ratio(row.group().rate() / row.skipLocked().rate()),
+                        row.group().costPerMessage(), row.skipLocked().costPerMessage()));
             }
             Latency latency = r.latency();
             report.section("Durable consumer groups — " + r.disk().label)
@@ -342,10 +367,16 @@ final class GroupScenario {
                             + " them, one JTA transaction per row on the same datasource and PgBouncer, as many"
                             + " workers as the group has partitions (the workers keep no order; the group keeps each"
                             + " key's). The members are new JVMs: a backlog of each kind, not measured, runs before"
-                            + " either is measured. Rate: messages from the commit (or the first claim) to the last row."
-                            + " Duplicates: messages whose row was written twice.", KEYS))
+                            + " either is measured; then each is measured twice, in the order group, workers, workers,"
+                            + " group, and the two drains are added up. Rate: messages from the commit (or the first"
+                            + " claim) to the last row. Duplicates: messages whose row was written twice. Per message,"
+                            + " from the backlog's INSERT to the last row: the machine's busy CPU time (`/proc/stat`:"
+                            + " PostgreSQL, PgBouncer, the applications and the harness together; in parentheses"
+                            + " PostgreSQL's processes' part and the JVMs'), the WAL bytes written and the transaction"
+                            + " ids assigned.", KEYS))
                     .table(List.of("group", "messages", "seconds", "messages/s", "duplicates",
-                            "SKIP LOCKED messages/s", "group ÷ SKIP LOCKED"), rows)
+                            "SKIP LOCKED messages/s", "group ÷ SKIP LOCKED", "group: CPU, WAL, xids per message",
+                            "SKIP LOCKED: CPU, WAL, xids per message"), rows)
                     .paragraph(latency == null ? "Latency: not measured."
                             : String.format("Latency at %d messages per second, `Bus.send` in the sending application,"
                                     + " a group member and a broadcast listener on the same channel in one receiving"

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
 
@@ -68,6 +69,8 @@ final class GroupCursor {
     private boolean busy;
     /** Ends the run of deliveries on the worker after the call under way: set on the context, read by the worker. */
     private volatile boolean endRun;
+    /** The run of deliveries whose progress counts; null when none runs, or its progress no longer counts. */
+    private Run running;
     private boolean woken;
     private boolean caughtUp = true;
     private boolean closed;
@@ -219,6 +222,7 @@ final class GroupCursor {
                 return;
             }
             endRun = true;
+            running = null;
             busy = true;
             vertx.executeBlocking(() -> positions.clampTo(partition, head), false)
                     .onComplete(result -> context.runOnContext(ignored2 -> {
@@ -394,16 +398,19 @@ final class GroupCursor {
 
     /**
      * Delivers the page from {@code index} on, one message after the other on one worker thread, each in a
-     * transaction of its own; the run ends at the page's end, at a failure, or when the partition must stop. Each
-     * success is recorded on the context as it happens, without the worker waiting for it.
+     * transaction of its own; the run ends at the page's end, at a failure, or when the partition must stop. The
+     * context learns of the successes as they happen (see {@link Run}), and of all of them when the run ends.
      */
     private void deliver() {
         busy = true;
         endRun = false;
-        List<StoredMessage> run = page.subList(index, page.size());
+        Run run = new Run(page.subList(index, page.size()), index);
+        running = run;
         long from = stored;
         invoker.onWorker(() -> deliverEach(run, from)).whenComplete((ignored, failure) -> context.runOnContext(
                 ignored2 -> {
+                    takeProgress(run);
+                    running = null;
                     busy = false;
                     if (owner == null) {
                         // Lost meanwhile: the next owner reads the position from the table.
@@ -421,11 +428,33 @@ final class GroupCursor {
                 }));
     }
 
+    /**
+     * A run of deliveries on the worker: its messages, where in the page it began, and how many are done, counted by
+     * the worker. The worker tells the context at most every {@link #PROGRESS_EVERY_NANOS}, not after each call:
+     * each task handed to an idle event loop wakes it, and in a CPU profile the hand-over alone took 6% of the
+     * worker's time, the loop's wake-ups more on its side. The context thus sees the position a few milliseconds
+     * late, never ahead; the run's end tells it all.
+     */
+    private static final class Run {
+
+        final List<StoredMessage> messages;
+        final int start;
+        volatile int done;
+
+        Run(List<StoredMessage> messages, int start) {
+            this.messages = messages;
+            this.start = start;
+        }
+    }
+
+    private static final long PROGRESS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
     /** On the worker: the run's messages in order, each call committing with the move of the position past it. */
-    private Void deliverEach(List<StoredMessage> run, long from) throws Exception {
+    private Void deliverEach(Run run, long from) throws Exception {
         long position = from;
-        for (int i = 0; i < run.size() && (i == 0 || !endRun); i++) {
-            StoredMessage message = run.get(i);
+        long toldAt = System.nanoTime() - PROGRESS_EVERY_NANOS;
+        for (int i = 0; i < run.messages.size() && (i == 0 || !endRun); i++) {
+            StoredMessage message = run.messages.get(i);
             long previous = position;
             invoker.callAround(message.message(), call -> QuarkusTransaction.requiringNew().call(() -> {
                 call.call();
@@ -433,20 +462,31 @@ final class GroupCursor {
                 return null;
             }));
             position = message.position();
-            context.runOnContext(ignored -> delivered(message, previous));
+            run.done = i + 1;
+            long now = System.nanoTime();
+            if (now - toldAt >= PROGRESS_EVERY_NANOS) {
+                toldAt = now;
+                context.runOnContext(ignored -> takeProgress(run));
+            }
         }
         return null;
     }
 
-    /** {@code message} is done and the position moved past it from {@code from}. On the context. */
-    private void delivered(StoredMessage message, long from) {
-        if (owner == null || stored != from) {
-            // Lost (or reloaded) meanwhile: the position is read from the table again.
+    /** Takes up what {@code run} has done so far, if it is still the run that counts. On the context. */
+    private void takeProgress(Run run) {
+        int done = run.done;
+        if (owner == null || run != running || run.start + done <= index) {
+            // Lost, rewound or reloaded meanwhile (the position is read from the table again), or nothing new.
             return;
         }
+        index = run.start + done;
+        passed(run.messages.get(done - 1));
+    }
+
+    /** The stored position moved past {@code message}, the page's last before {@code index}. On the context. */
+    private void passed(StoredMessage message) {
         stored = message.position();
         progressAt = System.nanoTime();
-        index++;
         attempt = 0;
         waitingSince = index < page.size() ? page.get(index).createdAt() : null;
         reached = index < page.size() ? page.get(index).position() - 1 : after;
@@ -516,7 +556,10 @@ final class GroupCursor {
                 LOG.warnf("Group '%s' (@BusListener %s) skipped message %d of channel '%s' after %d attempts: %s",
                         group, invoker.method().description, message.position(), channel, attempt, describe(failure));
             }
-            delivered(message, from);
+            if (owner != null && stored == from) {
+                index++;
+                passed(message);
+            }
             next();
         }));
     }

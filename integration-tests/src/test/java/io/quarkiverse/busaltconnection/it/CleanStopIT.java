@@ -97,12 +97,35 @@ class CleanStopIT {
             // The JVM's status after SIGTERM (128 + 15) is an orderly exit; the log says whether it was one.
             assertEquals(143, exit, "round " + round + ": exit code " + exit + "\n" + output);
             assertTrue(output.contains("stopped in"), "round " + round + ": no orderly stop:\n" + output);
-            assertFalse(output.contains(" ERROR "), "round " + round + ": an ERROR while stopping:\n" + output);
-            assertFalse(output.contains("\tat "), "round " + round + ": a stack trace while stopping:\n" + output);
+            String checked = withoutAcceptorRace(output);
+            assertFalse(checked.contains(" ERROR "), "round " + round + ": an ERROR while stopping:\n" + output);
+            assertFalse(checked.contains("\tat "), "round " + round + ": a stack trace while stopping:\n" + output);
         } finally {
             sending.set(false);
             senders.shutdownNow();
             senders.awaitTermination(10, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * The output without the one stack trace that is Vert.x's and not the bus's: its HTTP server can accept a load
+     * client's new connection after its event loops closed, and Netty's acceptor then logs "Failed to register an
+     * accepted channel" at WARN with an IllegalStateException (seen once in CI, at a stop with senders reconnecting).
+     */
+    private static String withoutAcceptorRace(String output) {
+        StringBuilder kept = new StringBuilder();
+        boolean skipping = false;
+        for (String line : output.split("\n")) {
+            if (line.contains("Failed to register an accepted channel")) {
+                skipping = true;
+                continue;
+            }
+            if (skipping && (line.startsWith("\tat ") || line.startsWith("\t... "))) {
+                continue;
+            }
+            skipping = false;
+            kept.append(line).append('\n');
+        }
+        return kept.toString();
     }
 }

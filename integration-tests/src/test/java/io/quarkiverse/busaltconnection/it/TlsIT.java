@@ -25,6 +25,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -155,6 +157,113 @@ class TlsIT {
         } finally {
             useServerCertificate("server.crt");
         }
+    }
+
+    @Test
+    void preferUsesTlsWhereTheServerOffersIt() throws Exception {
+        int port = AppProcess.freePort();
+        try (AppProcess app = AppProcess.start(preferConfig(port))) {
+            app.awaitHttp(port, "/q/health/ready");
+            assertEquals(true, usesTls(listenerPid(port)), "the listening connection does not use TLS");
+            everyDirectSocketHasABackend(app);
+            assertFalse(app.output().contains(" ERROR "), app.output());
+        }
+    }
+
+    /**
+     * Vert.x's own {@code prefer} leaves the socket of its refused TLS request open, and the server a backend that
+     * waits for a startup packet until its authentication timeout, one per connection made: the extension asks first,
+     * on a socket it closes.
+     */
+    @Test
+    void preferWithoutTlsOnTheServerLeavesNoHalfOpenConnection() throws Exception {
+        serverTls(false);
+        try {
+            int port = AppProcess.freePort();
+            try (AppProcess app = AppProcess.start(preferConfig(port))) {
+                app.awaitHttp(port, "/q/health/ready");
+                int first = listenerPid(port);
+                assertEquals(false, usesTls(first), "the listening connection uses TLS on a server without it");
+                everyDirectSocketHasABackend(app);
+                // A reconnect uses the answer already given, and leaves nothing half open either.
+                try (Connection connection = superuser(); Statement statement = connection.createStatement()) {
+                    statement.execute("SELECT pg_terminate_backend(" + first + ")");
+                }
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> listenerPid(port) != first
+                        && usesTls(listenerPid(port)) != null);
+                everyDirectSocketHasABackend(app);
+                assertFalse(app.output().contains(" ERROR "), app.output());
+            }
+        } finally {
+            serverTls(true);
+        }
+    }
+
+    private static Map<String, String> preferConfig(int port) {
+        Map<String, String> config = new HashMap<>(DevServicesProperties.get());
+        config.put("quarkus.http.port", String.valueOf(port));
+        config.put("quarkus.imdispatcher.ssl-mode", "prefer");
+        return config;
+    }
+
+    private static int listenerPid(int port) throws Exception {
+        String listener = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + port
+                + "/bus/listener")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        Matcher pid = Pattern.compile("\"backendPid\":(\\d+)").matcher(listener);
+        assertTrue(pid.find(), listener);
+        return Integer.parseInt(pid.group(1));
+    }
+
+    /** Whether backend {@code pid} speaks TLS; null if there is no such backend. */
+    private static Boolean usesTls(int pid) throws SQLException {
+        try (Connection connection = superuser();
+                PreparedStatement ssl = connection.prepareStatement("SELECT ssl FROM pg_stat_ssl WHERE pid = ?")) {
+            ssl.setInt(1, pid);
+            try (ResultSet row = ssl.executeQuery()) {
+                return row.next() ? row.getBoolean(1) : null;
+            }
+        }
+    }
+
+    /**
+     * Each connection the application holds to PostgreSQL's port is a backend past its startup (in
+     * {@code pg_stat_activity}). A half-open one stays for the server's authentication timeout (a minute); a connection
+     * in the middle of its startup is done within a few seconds.
+     */
+    private static void everyDirectSocketHasABackend(AppProcess app) {
+        int postgres = Integer.parseInt(dev("quarkus.imdispatcher.db-port"));
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            Set<Integer> sockets = OpenSockets.localPortsTo(app.process.pid(), postgres);
+            Set<Integer> backends = new TreeSet<>();
+            try (Connection connection = superuser();
+                    PreparedStatement ports = connection.prepareStatement("SELECT client_port FROM pg_stat_activity"
+                            + " WHERE client_port = ANY (?)")) {
+                ports.setArray(1, connection.createArrayOf("int4", sockets.toArray()));
+                try (ResultSet rows = ports.executeQuery()) {
+                    while (rows.next()) {
+                        backends.add(rows.getInt(1));
+                    }
+                }
+            }
+            assertFalse(sockets.isEmpty(), "the application holds no connection to PostgreSQL");
+            assertEquals(sockets, backends, "connections of the application to PostgreSQL (local ports) that have no"
+                    + " backend past its startup");
+        });
+    }
+
+    /** Turns TLS on or off in PostgreSQL, and waits until a new connection sees it. */
+    private static void serverTls(boolean on) throws Exception {
+        try (Connection connection = superuser(); Statement statement = connection.createStatement()) {
+            statement.execute("ALTER SYSTEM SET ssl = " + (on ? "on" : "off"));
+            statement.execute("SELECT pg_reload_conf()");
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            try (Connection connection = superuser();
+                    Statement statement = connection.createStatement();
+                    ResultSet row = statement.executeQuery("SHOW ssl")) {
+                return row.next() && row.getString(1).equals(on ? "on" : "off");
+            }
+        });
     }
 
     /** Puts {@code certificate} (for the one server key) in the data directory and reloads PostgreSQL. */

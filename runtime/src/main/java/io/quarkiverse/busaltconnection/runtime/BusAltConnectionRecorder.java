@@ -76,8 +76,10 @@ public class BusAltConnectionRecorder {
                             .setMaxSize(client.maxSize())
                             .setIdleTimeout(Math.toIntExact(client.idleTimeout().toMillis()))
                             .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
-                    // Asked for each new connection, so that rotated credentials are used.
-                    .connectingTo(() -> credentials.get().map(SqlConnectOptions.class::cast))
+                    // Asked for each new connection, so that rotated credentials are used; ssl-mode=prefer settled
+                    // as for the listener (Vert.x's own leaves a half-open connection when the server declines TLS).
+                    .connectingTo(() -> credentials.get().compose(given -> DirectConnector.settledTls(vertx.getValue(),
+                            given)).map(SqlConnectOptions.class::cast))
                     .using(vertx.getValue())
                     .build();
             shutdown.addShutdownTask(pool::close);

@@ -17,6 +17,7 @@ import io.vertx.sqlclient.spi.ConnectionFactory;
  * factory with it. {@code PgConnection.connect} makes a factory per call and closes it only with a connection that
  * succeeded: each failed attempt (PostgreSQL or PgBouncer down, a refused password) would leave its client behind
  * for the garbage collector, which closes it on a Vert.x that may already have stopped, logging an ERROR.
+ * {@code ssl-mode=prefer} (the default) is settled by {@link TlsOffer} before Vert.x connects.
  */
 public final class DirectConnector implements AutoCloseable {
 
@@ -24,6 +25,7 @@ public final class DirectConnector implements AutoCloseable {
 
     private final Vertx vertx;
     private final String owner;
+    private final Supplier<Future<PgConnectOptions>> options;
     private final ConnectionFactory factory;
 
     /**
@@ -34,8 +36,8 @@ public final class DirectConnector implements AutoCloseable {
     public DirectConnector(Vertx vertx, String owner, Supplier<Future<PgConnectOptions>> options) {
         this.vertx = vertx;
         this.owner = owner;
-        this.factory = PgDriver.INSTANCE.createConnectionFactory(vertx,
-                () -> options.get().map(given -> new PgConnectOptions(given).setMetricsName(metricsName(owner))));
+        this.options = () -> options.get().map(given -> new PgConnectOptions(given).setMetricsName(metricsName(owner)));
+        this.factory = PgDriver.INSTANCE.createConnectionFactory(vertx, this.options);
     }
 
     /**
@@ -54,11 +56,23 @@ public final class DirectConnector implements AutoCloseable {
      * to standard error.
      */
     public Future<PgConnection> connect() {
-        return factory.connect(vertx.getOrCreateContext()).map(connection -> {
-            PgConnection connected = PgConnection.cast(connection);
-            connected.exceptionHandler(error -> LOG.debugf("The %s connection failed: %s", owner, error.toString()));
-            return connected;
-        });
+        var context = vertx.getOrCreateContext();
+        return options.get().compose(given -> TlsOffer.settle(vertx, given).compose(settled -> factory.connect(context,
+                settled).onFailure(failure -> TlsOffer.forget(given))))
+                .map(connection -> {
+                    PgConnection connected = PgConnection.cast(connection);
+                    connected.exceptionHandler(error -> LOG.debugf("The %s connection failed: %s", owner,
+                            error.toString()));
+                    return connected;
+                });
+    }
+
+    /**
+     * The options of a connection with {@code ssl-mode=prefer} settled (see {@link TlsOffer}): for the direct path's
+     * pool, which asks for options for each connection it makes.
+     */
+    public static Future<PgConnectOptions> settledTls(Vertx vertx, PgConnectOptions given) {
+        return TlsOffer.settle(vertx, given);
     }
 
     /** Closes the factory, and with it every connection it opened that is still open. */

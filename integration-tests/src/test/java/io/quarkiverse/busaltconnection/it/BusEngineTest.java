@@ -22,10 +22,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import java.util.stream.IntStream;
 
 import jakarta.inject.Inject;
@@ -211,12 +215,65 @@ class BusEngineTest {
         assertTrue(status.head() < head + 1_000, "a forged head moved the instance's head to " + status.head());
     }
 
+    /**
+     * A replayed or forged head hint makes each instance read the state row (once, however many arrive meanwhile), and
+     * only readers behind the head read their channel: a flood of hints, with and without channels, makes no page
+     * read. Counted by PostgreSQL: scans of the indexes every page read uses ({@code pg_stat_user_indexes}).
+     */
+    @Test
+    void aFloodOfForgedHeadHintsCostsNoPageReads() throws Exception {
+        // Every reader at the head first.
+        String text = DeliveryTest.unique("before-hints");
+        DeliveryTest.send("greetings", text);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith(text + "@")));
+        Thread.sleep(1_500);
+        long before = busIndexScans();
+        String everyChannel = "{\"h\":" + (status.head() + 1_000) + "}";
+        String named = "{\"h\":" + (status.head() + 1_000) + ",\"c\":[\"greetings\",\"" + Channels.SEQUENCE + "\",\""
+                + Channels.CONCURRENCY + "\"]}";
+        int hints = 100;
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('imdispatcher_bus_head', ?)")) {
+            for (int i = 0; i < hints; i++) {
+                notify.setString(1, i % 2 == 0 ? everyChannel : named);
+                notify.execute();
+                // Apart, so that each could make every reader read.
+                Thread.sleep(10);
+            }
+        }
+        // A backend reports its counts to PostgreSQL's statistics at most once a second.
+        Thread.sleep(2_500);
+        long scans = busIndexScans() - before;
+        assertTrue(scans < 10, hints + " forged head hints made " + scans + " page reads");
+        assertTrue(status.listening());
+    }
+
+    /**
+     * Scans of the two indexes a page read uses (by channel and position, or by position), not of those the sequencer
+     * and the readiness check use for rows without a position.
+     */
+    private static long busIndexScans() throws SQLException {
+        try (Connection connection = DurableBusTest.direct();
+                Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery("SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes"
+                        + " WHERE indexrelname IN ('imdispatcher_bus_channel_position_idx',"
+                        + " 'imdispatcher_bus_position_idx')")) {
+            row.next();
+            return row.getLong(1);
+        }
+    }
+
     @Test
     void aSequencerThatHoldsTheLockButNumbersNothingIsReplaced() throws Exception {
         // A "wedged sequencer": a session that takes the sequencer's lock the moment the instance's connection dies,
         // and then does nothing.
         Connection wedged = DurableBusTest.direct();
         try {
+            // A bus instance by its application_name: one that is not would be named, not ended (see below).
+            try (Statement statement = wedged.createStatement()) {
+                statement.execute("SET application_name = 'imdispatcher'");
+            }
             CompletableFuture<Void> locked = CompletableFuture.runAsync(() -> {
                 try (Statement statement = wedged.createStatement()) {
                     statement.execute("SELECT pg_advisory_lock(hashtext('imdispatcher_bus'), 1)");
@@ -241,6 +298,75 @@ class BusEngineTest {
         } finally {
             wedged.close();
         }
+    }
+
+    /**
+     * A session that is not an instance of the bus (another application_name: a job that took the same advisory lock)
+     * holds the sequencer's lock: after the stall timeout it is named at ERROR with what to do, and left alone; once it
+     * lets go, the instance sequences again and nothing was lost.
+     */
+    @Test
+    void aForeignSessionHoldingTheSequencersLockIsNamedAndLeftAlone() throws Exception {
+        List<String> errors = new CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel().intValue() >= Level.SEVERE.intValue()) {
+                    errors.add(record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger sequencerLog = java.util.logging.Logger.getLogger(
+                "io.quarkiverse.busaltconnection.runtime.sequence.Sequencer");
+        sequencerLog.addHandler(handler);
+        String run = DeliveryTest.unique("foreign-holder");
+        try (Connection foreign = DurableBusTest.direct()) {
+            int foreignPid;
+            try (Statement statement = foreign.createStatement()) {
+                statement.execute("SET application_name = 'report-job'");
+                try (ResultSet pid = statement.executeQuery("SELECT pg_backend_pid()")) {
+                    pid.next();
+                    foreignPid = pid.getInt(1);
+                }
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> status.sequencing());
+            CompletableFuture<Void> locked = CompletableFuture.runAsync(() -> {
+                try (Statement statement = foreign.createStatement()) {
+                    statement.execute("SELECT pg_advisory_lock(hashtext('imdispatcher_bus'), 1)");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(200);
+            assertTrue(terminate(status.backendPid()));
+            locked.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(10)).until(() -> status.listening());
+            bus.send(Channels.SEQUENCE, run + ":0");
+            // The stall timeout is 3 s in the demo.
+            await().atMost(Duration.ofSeconds(20)).until(() -> errors.stream().anyMatch(e -> e.contains("backend pid "
+                    + foreignPid) && e.contains("not an instance of this bus")
+                    && e.contains("pg_terminate_backend(" + foreignPid + ")")));
+            try (Statement statement = foreign.createStatement(); ResultSet alive = statement.executeQuery("SELECT 1")) {
+                assertTrue(alive.next(), "the foreign session was ended");
+            }
+            assertFalse(status.sequencing());
+            assertEquals(List.of(), mine("sequence", run));
+        } finally {
+            sequencerLog.removeHandler(handler);
+        }
+        // Let go (the session ended): the instance sequences at its next sweep and delivers.
+        await().atMost(Duration.ofSeconds(20)).until(() -> mine("sequence", run).size() == 1);
+        assertTrue(status.sequencing());
+        assertEquals(1, errors.stream().filter(e -> e.contains("not an instance of this bus")).count(),
+                "said more than once: " + errors);
     }
 
     @Test

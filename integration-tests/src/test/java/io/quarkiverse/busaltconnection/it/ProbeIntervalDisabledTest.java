@@ -23,13 +23,18 @@ import io.quarkus.test.junit.TestProfile;
 @TestProfile(ProbeIntervalDisabledTest.IntervalDisabled.class)
 class ProbeIntervalDisabledTest {
 
-    /** Shared with ChannelTagCapTest (one application start for both): the tag cap changes nothing here. */
+    /**
+     * Shared with ChannelTagCapTest and WakeUpsOnlyTest (one application start for all three): the tag cap changes
+     * nothing here, and neither does the sweep an hour away (delivery rests on the wake-ups, as it does between
+     * sweeps).
+     */
     public static class IntervalDisabled implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("quarkus.imdispatcher.probe.interval", "disabled",
                     "quarkus.imdispatcher.bus.cleanup-interval", "off",
-                    "quarkus.imdispatcher.metrics.max-channel-tags", "2");
+                    "quarkus.imdispatcher.metrics.max-channel-tags", "2",
+                    "quarkus.imdispatcher.bus.sweep-interval", "1h");
         }
     }
 

@@ -45,8 +45,9 @@ public final class BusEngine {
     private final List<GroupMembership> memberships = new ArrayList<>();
     private final LiveFeed liveFeed;
     private final Optional<ListenerProbe> probe;
-    /** Not final: the sequencer, made before it, reports to it. */
-    private BusSweep sweep;
+    private final BusSweep sweep;
+    /** Set after the router, which hands it the head hints it hears. */
+    private HeadWatch head;
     private final EngineStatus status;
     private final Vertx vertx;
     private long sweepTimer = -1;
@@ -133,15 +134,17 @@ public final class BusEngine {
             }
         }
         this.liveFeed = new LiveFeed(vertx, pages, sql, knownHead);
-        ChannelRouter router = new ChannelRouter(cursors, groups, liveFeed, knownHead, connection, table);
+        ChannelRouter router = new ChannelRouter(cursors, groups, liveFeed, knownHead, connection, table,
+                channels -> head.check(channels));
+        this.head = new HeadWatch(connection, table, router, knownHead);
         Sequencer sequencer = new Sequencer(vertx, table, connection, setup.sequencerStallTimeout(), router::numbered,
-                knownHead::get, () -> sweep.checkHead());
+                knownHead::get, head::checkAll);
         this.probe = setup.probe().map(settings -> new ListenerProbe(table.probeChannel(), settings.dataSource(),
                 settings.timeout(), connection));
         List<PageLoop> readers = new ArrayList<>(cursors);
         readers.add(liveFeed);
-        this.sweep = new BusSweep(connection, table, sequencer, readers, memberships, router, knownHead);
-        connection.onListening(sweep::checkServer);
+        this.sweep = new BusSweep(connection, sequencer, readers, memberships, head);
+        connection.onListening(head::checkServer);
         this.status = new EngineStatus(() -> active, connection, sequencer, knownHead, cursors, groups, liveFeed, router,
                 probe, losses, sweep);
     }

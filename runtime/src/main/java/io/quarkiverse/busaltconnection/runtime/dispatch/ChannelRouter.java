@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import io.quarkiverse.busaltconnection.BusMessage;
 import io.quarkiverse.busaltconnection.runtime.MessageChecks;
@@ -19,9 +20,10 @@ import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 /**
  * Tells the readers of this instance that the bus moved: each {@code @BusListener}'s {@link ListenerCursor} (only
  * those whose channel moved, when that is known) and the {@link LiveFeed} of HTTP clients. What moves it: the
- * sequencer's head hints from whichever instance sequences, the runs of this instance's own sequencer, the listening
- * connection's return, and the sweep's look at the head. It also carries plain NOTIFYs to the listeners that asked
- * for them. Hints are never trusted: they make readers read, and a forged one costs reads that find nothing.
+ * runs of this instance's own sequencer, the listening connection's return, and the head read from the state row
+ * ({@link HeadWatch}), after a head hint from whichever instance sequences or at a sweep. It also carries plain
+ * NOTIFYs to the listeners that asked for them. Hints are never trusted: a hint only makes the head be read, and only
+ * readers behind the head read.
  */
 final class ChannelRouter {
 
@@ -32,9 +34,14 @@ final class ChannelRouter {
     private final KnownHead knownHead;
     private volatile Instant lastNotification;
 
-    /** Registers its channels on {@code connection}, which must not have started yet. */
+    /**
+     * Registers its channels on {@code connection}, which must not have started yet.
+     *
+     * @param hinted told the channels of each head hint (empty: every channel), which it checks against the head (see
+     *        {@link HeadWatch})
+     */
     ChannelRouter(List<ListenerCursor> cursors, List<GroupCursor> groups, LiveFeed liveFeed, KnownHead knownHead,
-            ListenerConnection connection, BusTable table) {
+            ListenerConnection connection, BusTable table, Consumer<Optional<Set<String>>> hinted) {
         this.cursors = cursors;
         this.groups = groups;
         this.liveFeed = liveFeed;
@@ -44,7 +51,7 @@ final class ChannelRouter {
         }
         connection.listen(table.headChannel(), payload -> {
             noticed();
-            wake(HeadHint.decode(payload).channels());
+            hinted.accept(HeadHint.decode(payload).channels());
         });
         // Whatever was committed while nobody listened is in the table: every reader reads on.
         connection.onListening(() -> wake(Optional.empty()));
@@ -115,11 +122,24 @@ final class ChannelRouter {
         groups.forEach(group -> group.rewind(head));
     }
 
-    /** The head read from the database moved past what this instance knew (a wake-up was lost): all read on. */
-    void headMoved(long head) {
-        if (knownHead.seen(head)) {
-            wake(Optional.empty());
+    /**
+     * The head read from the database: the readers of {@code channels} (empty: of every channel) that are behind it
+     * read on; those already there do nothing, so that a hint that moved nothing costs no read.
+     */
+    void headRead(long head, Optional<Set<String>> channels) {
+        for (GroupCursor group : groups) {
+            if (channels.isEmpty() || channels.get().contains(group.method().channel)) {
+                group.wakeBelow(head);
+            }
         }
+        if (channels.isEmpty()) {
+            cursors.forEach(cursor -> cursor.wakeBelow(head));
+        } else {
+            for (String channel : channels.get()) {
+                cursorsByChannel.getOrDefault(channel, List.of()).forEach(cursor -> cursor.wakeBelow(head));
+            }
+        }
+        liveFeed.wakeBelow(head);
     }
 
     /** Messages of {@code channels} (empty: of any channel) may have been numbered: their readers read on. */

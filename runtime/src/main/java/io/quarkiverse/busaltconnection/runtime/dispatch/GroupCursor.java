@@ -142,7 +142,10 @@ final class GroupCursor {
                 retries, deadLetters, Optional.ofNullable(stopped), Optional.ofNullable(oldest), stuck);
     }
 
-    /** Every sweep: notice a lost connection, read on. Any thread. */
+    /**
+     * Every sweep: notice a lost connection, store how far reading got. Reading on is the sweep's look at the head's
+     * to ask ({@link #wakeBelow}): a partition at the head has nothing to read. Any thread.
+     */
     void sweep() {
         context.runOnContext(ignored -> {
             if (closed || stopped != null || owner == null) {
@@ -150,9 +153,8 @@ final class GroupCursor {
             }
             if (owner != connection.sqlClient()) {
                 lose("its listening connection ended");
-            } else if (!storeReached()) {
-                woken = true;
-                next();
+            } else {
+                storeReached();
             }
         });
     }
@@ -163,12 +165,10 @@ final class GroupCursor {
      * would hold retention back for the channel's other messages, make a change of the partition count start far
      * back, and, once retention had to go on, report their deletion as this partition's loss. At most one write per
      * sweep, and only while the channel moves. On the context.
-     *
-     * @return whether a write started (it reads on when it is over)
      */
-    private boolean storeReached() {
+    private void storeReached() {
         if (busy || releasing || index < page.size() || !caughtUp || after <= stored) {
-            return false;
+            return;
         }
         busy = true;
         long from = stored;
@@ -190,15 +190,29 @@ final class GroupCursor {
                 stored = to;
                 progressAt = System.nanoTime();
             }
-            woken = true;
+            // A wake-up that came meanwhile reads now.
             next();
         }));
-        return true;
     }
 
     /** Messages of the channel may have been numbered. Any thread. */
     void wake() {
         context.runOnContext(ignored -> {
+            woken = true;
+            next();
+        });
+    }
+
+    /**
+     * The head read from the database is {@code head}: read on, unless reading got there already with nothing left to
+     * deliver. Any thread.
+     */
+    void wakeBelow(long head) {
+        context.runOnContext(ignored -> {
+            if (!busy && caughtUp && index >= page.size() && after >= head) {
+                this.head = Math.max(this.head, head);
+                return;
+            }
             woken = true;
             next();
         });

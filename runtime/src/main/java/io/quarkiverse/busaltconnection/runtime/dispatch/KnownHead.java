@@ -3,7 +3,7 @@ package io.quarkiverse.busaltconnection.runtime.dispatch;
 /**
  * The bus's epoch and the highest position this instance has read from the database itself. Readers raise the head
  * with the head each page was read at; HTTP clients start there. A notification never moves it: anyone can NOTIFY.
- * Only a change of the database's history (a restored or promoted copy, see {@link BusSweep}) moves it back, with a
+ * Only a change of the database's history (a restored or promoted copy, see {@link HeadWatch}) moves it back, with a
  * new epoch.
  */
 final class KnownHead {

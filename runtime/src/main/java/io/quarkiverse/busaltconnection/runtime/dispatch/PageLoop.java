@@ -100,6 +100,21 @@ abstract class PageLoop {
     }
 
     /**
+     * The head read from the database is {@code head}: read on, unless this reader is idle there already (then the hint
+     * or sweep that caused the read moved nothing for it). Any thread.
+     */
+    final void wakeBelow(long head) {
+        context.runOnContext(ignored -> {
+            if (!busy && caughtUp && !woken && failures == 0 && position >= head) {
+                this.head = Math.max(this.head, head);
+                return;
+            }
+            woken = true;
+            kick();
+        });
+    }
+
+    /**
      * Messages from {@code before} (exclusive) to {@code head} were numbered by this instance's sequencer, and
      * {@code messages} are all of them this reader wants, when known. A reader idle exactly at {@code before} takes
      * them as they are (none: it just moves to {@code head}); any other reads from the table if the run had messages

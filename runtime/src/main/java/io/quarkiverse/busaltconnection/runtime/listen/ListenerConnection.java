@@ -38,6 +38,7 @@ public final class ListenerConnection {
     private final DirectConnector connector;
     private final ReconnectBackoff backoff;
     private final Map<String, Consumer<String>> channels = new LinkedHashMap<>();
+    private final Map<String, Consumer<String>> onDemand = new LinkedHashMap<>();
     private final AtomicLong connections = new AtomicLong();
     private final List<Runnable> listeningCallbacks = new ArrayList<>();
     private volatile PgConnection connection;
@@ -61,6 +62,27 @@ public final class ListenerConnection {
             throw new IllegalStateException("channels are registered before the listener connection starts");
         }
         channels.put(channel, payloads);
+    }
+
+    /**
+     * Registers a channel that is not listened to at every (re)connection, only when asked with {@link #listenNow} on
+     * the connection of the moment: the senders' wake-ups, which only the instance holding the sequencer's lock needs
+     * to hear (PostgreSQL signals every listening backend of the database for every notification, whatever its
+     * channel). Registered before {@link #start}.
+     */
+    public void register(String channel, Consumer<String> payloads) {
+        if (started) {
+            throw new IllegalStateException("channels are registered before the listener connection starts");
+        }
+        onDemand.put(channel, payloads);
+    }
+
+    /** LISTENs on {@code client}, the listening connection of the moment, to a channel {@link #register}ed. */
+    public Future<Void> listenNow(SqlClient client, String channel) {
+        if (!onDemand.containsKey(channel)) {
+            throw new IllegalArgumentException("channel " + channel + " is not registered");
+        }
+        return client.query(listen(channel)).execute().mapEmpty();
     }
 
     /**
@@ -114,12 +136,16 @@ public final class ListenerConnection {
 
     /** One LISTEN per channel, in one simple query: channel names are quoted identifiers, never spliced raw. */
     private String listenStatement() {
-        return channels.keySet().stream().map(channel -> "LISTEN \"" + channel.replace("\"", "\"\"") + "\"")
-                .collect(Collectors.joining("; "));
+        return channels.keySet().stream().map(ListenerConnection::listen).collect(Collectors.joining("; "));
+    }
+
+    private static String listen(String channel) {
+        return "LISTEN \"" + channel.replace("\"", "\"\"") + "\"";
     }
 
     private void dispatch(PgNotification notification) {
-        Consumer<String> handler = channels.get(notification.getChannel());
+        Consumer<String> handler = channels.getOrDefault(notification.getChannel(),
+                onDemand.get(notification.getChannel()));
         if (handler != null) {
             handler.accept(notification.getPayload());
         }

@@ -20,6 +20,8 @@ import javax.sql.DataSource;
 
 import org.jboss.logging.Logger;
 
+import io.vertx.sqlclient.SqlClient;
+
 /**
  * Checks end to end that the listener hears what the application sends: a notification with a nonce goes out
  * through the datasource (the pooled path, as {@code Bus.send} does) and must come back on the listening
@@ -47,7 +49,12 @@ public final class ListenerProbe {
         /** It could not be sent through the datasource: the pooled path is the problem, not the listener. */
         NOT_SENT,
         /** It was sent but never came back: the listener is deaf. */
-        NOT_HEARD
+        NOT_HEARD,
+        /**
+         * It did not come back, but the listening connection was lost or made again while it was out (a restart of
+         * PostgreSQL drops the notifications it had not delivered): nothing to conclude.
+         */
+        LISTENER_CHANGED
     }
 
     /** A probe's outcome, and why when it did not come back. */
@@ -81,6 +88,7 @@ public final class ListenerProbe {
         String nonce = instance + ":" + sequence.incrementAndGet();
         CompletableFuture<Void> heard = new CompletableFuture<>();
         pending.put(nonce, heard);
+        SqlClient listening = connection.sqlClient();
         try {
             try (Connection connection = dataSource.getConnection();
                     PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
@@ -96,6 +104,10 @@ public final class ListenerProbe {
             sendFailure = Optional.of(reason);
             return new Result(Outcome.NOT_SENT, Optional.of(reason));
         } catch (TimeoutException e) {
+            if (listening == null || connection.sqlClient() != listening) {
+                return new Result(Outcome.LISTENER_CHANGED, Optional.of("the listening connection was lost or made"
+                        + " again while the probe was out"));
+            }
             return new Result(Outcome.NOT_HEARD, Optional.of("a probe sent through the datasource did not come back"
                     + " on the listener within " + timeout.toMillis() + " ms (quarkus.imdispatcher.probe.timeout)"));
         } catch (InterruptedException e) {
@@ -111,7 +123,7 @@ public final class ListenerProbe {
     /**
      * The periodic check (blocking). A probe that was sent but does not come back means the listener hears nothing
      * although its connection looks alive: it is made again. A probe that could not be sent says nothing about the
-     * listener (PgBouncer may be down): it is not reconnected.
+     * listener (PgBouncer may be down), nor does one lost with the listening connection: it is not reconnected.
      *
      * @param stopping whether the application is stopping: then the datasource and the listener close under the probe,
      *        and its outcome says nothing
@@ -127,6 +139,8 @@ public final class ListenerProbe {
             connection.reconnect();
         } else if (result.outcome() == Outcome.NOT_SENT) {
             LOG.warnf("The bus listener could not be probed: %s", result.reason().orElse(""));
+        } else if (result.outcome() == Outcome.LISTENER_CHANGED) {
+            LOG.debugf("A probe of the bus listener did not come back: %s", result.reason().orElse(""));
         }
     }
 

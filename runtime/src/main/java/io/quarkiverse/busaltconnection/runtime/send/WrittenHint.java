@@ -16,7 +16,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Tells the database's sequencer, after a commit, that rows were written: {@code pg_notify} on the table's channel, in
- * a transaction of its own that writes no WAL and so commits without a flush, holding PostgreSQL's NOTIFY lock for
+ * a transaction of its own that writes only its commit record and so commits without a flush (it does use a transaction
+ * id), holding PostgreSQL's NOTIFY lock for
  * microseconds (inside the data transaction it would hold it through the flush and serialize every sender).
  * <p>
  * Coalesced and off the caller's thread: one thread sends, at most one notification per millisecond; requests that

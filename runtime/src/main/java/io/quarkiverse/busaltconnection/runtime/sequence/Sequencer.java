@@ -20,8 +20,9 @@ import io.vertx.sqlclient.Tuple;
 /**
  * Gives committed bus rows their positions, when this instance is the database's sequencer. Every instance competes
  * for one session advisory lock on its listening connection (the direct path: a session lock through a transaction
- * pooler would be meaningless); the holder numbers rows when a sender's wake-up arrives and at every sweep, and tells
- * every instance where the head is with a NOTIFY in a transaction of its own (no WAL, no flush). When the holder's
+ * pooler would be meaningless); the holder, the only instance that listens for the senders' wake-ups, numbers rows
+ * when one arrives and at every sweep, and tells
+ * every instance where the head is with a NOTIFY in a transaction of its own (a commit record, no flush). When the holder's
  * connection ends, PostgreSQL releases the lock and the next instance to sweep takes over. A run that dies half-way
  * rolls back: positions are handed out only by committed runs, without gaps.
  * <p>
@@ -39,6 +40,7 @@ public final class Sequencer {
 
     private final BusTable table;
     private final Supplier<SqlClient> connection;
+    private final ListenerConnection listener;
     private final Consumer<Numbered> numbered;
     /** The highest head this instance read: a state row below it means the history went back. */
     private final LongSupplier knownHead;
@@ -49,6 +51,10 @@ public final class Sequencer {
     /** The head last seen by an instance that is not the sequencer, and since when it stood still with rows waiting. */
     private long watchedHead = -1;
     private long stalledSince;
+    /** The pid of the last lock holder reported at ERROR as one this instance may not end; 0 for none. */
+    private int reportedHolder;
+    /** The application_name every instance of the bus gives its listening connection. */
+    private final Supplier<String> applicationName;
     /** The connection on which this instance holds the lock; null when it does not. */
     private SqlClient held;
     private final Vertx vertx;
@@ -61,8 +67,8 @@ public final class Sequencer {
     private volatile boolean sequencing;
 
     /**
-     * Listens on {@code connection} for the senders' wake-ups, and competes for the lock each time it is (again) up;
-     * the connection must not have started yet.
+     * Competes for the lock on {@code connection} each time it is (again) up, and listens there for the senders'
+     * wake-ups while it holds it; the connection must not have started yet.
      *
      * @param stallTimeout how long the head may stand still while rows wait before the sequencer's connection is ended
      * @param numbered told what each run that numbered rows numbered, on the sequencer's context
@@ -79,7 +85,9 @@ public final class Sequencer {
         this.numbered = numbered;
         this.vertx = vertx;
         this.context = ((VertxInternal) vertx).createEventLoopContext();
-        connection.listen(table.writtenChannel(), payload -> onWritten());
+        this.listener = connection;
+        this.applicationName = () -> String.valueOf(connection.options().getProperties().get("application_name"));
+        connection.register(table.writtenChannel(), payload -> onWritten());
         connection.onListening(this::onListening);
     }
 
@@ -112,8 +120,10 @@ public final class Sequencer {
      * A sequencer whose connection is alive but that numbers nothing (its instance is wedged: an endless GC, a blocked
      * event loop) would hold up every instance's delivery, since PostgreSQL releases its lock only when the connection
      * ends. When the head stood still for the stall timeout while committed rows waited for a position, its
-     * connection is ended ({@code pg_terminate_backend}, allowed for backends of the same user), and the next sweep
-     * takes the lock.
+     * connection is ended ({@code pg_terminate_backend}, in one statement that checks it still holds the lock), and
+     * the next sweep takes the lock. A holder that is not an instance of the bus (another {@code application_name}:
+     * a session that took the same advisory lock) or that this role may not end is left alone and named at ERROR,
+     * with what to do: ending it is for the people who know what it is.
      */
     private void watchSequencer() {
         SqlClient client = connection.get();
@@ -136,13 +146,58 @@ public final class Sequencer {
                         return;
                     }
                     if (now - stalledSince >= stallTimeout.toNanos()) {
-                        LOG.warnf("The bus sequencer (backend pid %d) numbered nothing for %d s while messages waited;"
-                                + " ending its connection so that another instance takes over", pid,
-                                stallTimeout.toSeconds());
                         stalledSince = now;
-                        client.preparedQuery("SELECT pg_terminate_backend($1)").execute(Tuple.of(pid));
+                        endStalled(client, pid, row.getString(3), row.getString(4),
+                                Boolean.TRUE.equals(row.getBoolean(5)));
                     }
                 }));
+    }
+
+    private void endStalled(SqlClient client, int pid, String role, String application, boolean mayEnd) {
+        String bus = applicationName.get();
+        if (!bus.equals(application)) {
+            reportOnce(pid, String.format("The bus sequencer's lock (pg_advisory_lock(hashtext('%s'), 1)) is held by"
+                    + " backend pid %d (role %s, application_name '%s'), which is not an instance of this bus (their"
+                    + " application_name is '%s', quarkus.imdispatcher.application-name): committed messages wait"
+                    + " for their positions while it holds it. End that session (SELECT pg_terminate_backend(%d)) if"
+                    + " it is not needed; if another program takes the same advisory lock, give the bus table another"
+                    + " name (quarkus.imdispatcher.bus.table)", table.lockKey(), pid, role, application, bus, pid));
+            return;
+        }
+        if (!mayEnd) {
+            reportOnce(pid, String.format("The bus sequencer (backend pid %d, role %s) numbered nothing for %d s while"
+                    + " messages waited, and this instance's role may not end its connection: run every instance"
+                    + " with the same role, or grant this role pg_signal_backend", pid, role,
+                    stallTimeout.toSeconds()));
+            return;
+        }
+        client.preparedQuery(table.endSequencerHolder()).execute(Tuple.of(table.lockKey(), pid))
+                .onComplete(ended -> {
+                    if (ended.failed()) {
+                        LOG.warnf("The bus sequencer (backend pid %d) numbered nothing for %d s while messages waited,"
+                                + " and ending its connection failed: %s", pid, stallTimeout.toSeconds(),
+                                ended.cause().getMessage());
+                    } else if (!ended.result().iterator().hasNext()) {
+                        LOG.debugf("The stalled bus sequencer (backend pid %d) let the lock go before it was ended",
+                                pid);
+                    } else if (Boolean.TRUE.equals(ended.result().iterator().next().getBoolean(0))) {
+                        LOG.warnf("The bus sequencer (backend pid %d) numbered nothing for %d s while messages waited;"
+                                + " its connection was ended so that another instance takes over", pid,
+                                stallTimeout.toSeconds());
+                    } else {
+                        LOG.warnf("The bus sequencer (backend pid %d) numbered nothing for %d s while messages waited;"
+                                + " PostgreSQL did not end its connection (it was ending already)", pid,
+                                stallTimeout.toSeconds());
+                    }
+                });
+    }
+
+    /** Says once per holder what stops the bus: repeating it at every stall timeout would only fill the log. */
+    private void reportOnce(int pid, String message) {
+        if (reportedHolder != pid) {
+            reportedHolder = pid;
+            LOG.error(message);
+        }
     }
 
     /** The listening connection is (again) up: a new session, which holds no lock yet. */
@@ -174,6 +229,9 @@ public final class Sequencer {
                         held = client;
                         sequencing = true;
                         LOG.infof("This instance sequences the bus '%s'", table.describe());
+                        // Only the sequencer hears the senders' wake-ups. Whatever was committed before the LISTEN
+                        // went through is numbered by the run that follows it on the same connection.
+                        listener.listenNow(client, table.writtenChannel());
                         run();
                     }
                 }));

@@ -413,14 +413,33 @@ public final class BusTable {
     /**
      * For an instance that is not the sequencer, whether the sequencer keeps up (reactive parameter $1: the table
      * {@link #lockKey()}): the head, whether committed rows wait for a position (cheap: the partial index of
-     * unpositioned rows), and
-     * the backend that holds the sequencer's lock (null if none).
+     * unpositioned rows), the backend that holds the sequencer's lock (null if none), its role and
+     * {@code application_name} (shown to every role), and whether this role may end it (a member of its role, or of
+     * {@code pg_signal_backend}).
      */
     public String sequencerProgress() {
         return "SELECT (SELECT last_position FROM " + quotedState + "), EXISTS (SELECT 1 FROM " + quotedTable
-                + " WHERE position IS NULL), (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                + " AND objsubid = 2 AND objid = 1 AND classid = (hashtext($1)::bigint & 4294967295)::oid"
-                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1)";
+                + " WHERE position IS NULL), h.pid, a.usename::text, a.application_name,"
+                + " h.pid IS NOT NULL AND (coalesce(pg_has_role(a.usesysid, 'MEMBER'), false)"
+                + " OR pg_has_role('pg_signal_backend', 'MEMBER'))"
+                + " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT pid FROM pg_locks WHERE " + sequencerLockHeld()
+                + " LIMIT 1) h ON true LEFT JOIN pg_stat_activity a ON a.pid = h.pid";
+    }
+
+    /**
+     * Ends backend $2 if it still holds the sequencer's lock ($1: the {@link #lockKey()}), in one statement: a pid that
+     * has let the lock go (or was reused by another session) is left alone. One row with whether PostgreSQL ended it,
+     * or none when it no longer holds the lock.
+     */
+    public String endSequencerHolder() {
+        return "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE " + sequencerLockHeld() + " AND pid = $2";
+    }
+
+    /** The rows of {@code pg_locks} that hold the {@link #sequencerLockSql()} lock, the key being $1. */
+    private static String sequencerLockHeld() {
+        return "locktype = 'advisory' AND granted AND objsubid = 2 AND objid = 1"
+                + " AND classid = (hashtext($1)::bigint & 4294967295)::oid"
+                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
     }
 
     /**

@@ -9,6 +9,7 @@ import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfi
 import io.quarkiverse.busaltconnection.runtime.dispatch.EngineStatus;
 import io.quarkiverse.busaltconnection.runtime.dispatch.LiveFeed;
 import io.quarkiverse.busaltconnection.runtime.http.ConfiguredChannelAuthorizer;
+import io.quarkiverse.busaltconnection.runtime.http.HttpAdmission;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.arc.deployment.UnremovableBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildProducer;
@@ -26,6 +27,12 @@ class HttpDeliveryProcessor {
     @BuildStep
     AdditionalBeanBuildItem defaultAuthorizer(ImDispatcherBuildTimeConfig all) {
         return all.http().enabled() ? AdditionalBeanBuildItem.unremovableOf(ConfiguredChannelAuthorizer.class) : null;
+    }
+
+    /** The limits both endpoints share; looked up by the handlers. */
+    @BuildStep
+    AdditionalBeanBuildItem admission(ImDispatcherBuildTimeConfig all) {
+        return all.http().enabled() ? AdditionalBeanBuildItem.unremovableOf(HttpAdmission.class) : null;
     }
 
     /** The handlers look these up when a request comes; nothing injects them, so ArC would remove them. */

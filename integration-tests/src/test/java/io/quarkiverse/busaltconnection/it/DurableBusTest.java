@@ -11,6 +11,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -370,6 +371,39 @@ class DurableBusTest {
             }
         }
         return payloads;
+    }
+
+    /**
+     * Page reads of the bus so far, counted by PostgreSQL: scans of the two indexes every page read uses (by channel
+     * and position, or by position), not of those the sequencer and the readiness check use for rows without a
+     * position. A backend reports its counts at most once a second.
+     */
+    static long pageReads() throws SQLException {
+        try (Connection connection = direct();
+                Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery("SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes"
+                        + " WHERE indexrelname IN ('imdispatcher_bus_channel_position_idx',"
+                        + " 'imdispatcher_bus_position_idx')")) {
+            row.next();
+            return row.getLong(1);
+        }
+    }
+
+    /**
+     * {@link #pageReads()} once they stood still for two of PostgreSQL's reports (a backend reports at most once a
+     * second): nothing else reads the bus, so what comes next can be counted.
+     */
+    static long quietPageReads() throws SQLException, InterruptedException {
+        long last = pageReads();
+        for (int i = 0; i < 20; i++) {
+            Thread.sleep(1_200);
+            long now = pageReads();
+            if (now == last) {
+                return now;
+            }
+            last = now;
+        }
+        throw new AssertionError("the bus is read all the time: " + last + " page reads and counting");
     }
 
     static Connection direct() throws SQLException {

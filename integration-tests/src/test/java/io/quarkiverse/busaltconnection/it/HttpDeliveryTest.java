@@ -121,6 +121,98 @@ class HttpDeliveryTest {
         }
     }
 
+    /** Clients of the version before epochs kept a message id: the upgrade made it the message's position. */
+    @Test
+    void aBareNumberIsALegacyCursor() throws Exception {
+        String channel = DeliveryTest.unique("public.legacy");
+        bus.send(channel, "first");
+        bus.send(channel, "second");
+        awaitPositioned(channel, 2);
+        long first = ((Number) poll(Map.of("channels", List.of(channel), "last", cursor(0)))
+                .getList("messages.position").get(0)).longValue();
+        assertEquals(List.of("second"), poll(Map.of("channels", List.of(channel), "last", first))
+                .getList("messages.payload"));
+        assertEquals(List.of("second"), poll(Map.of("channels", List.of(channel), "last", String.valueOf(first)))
+                .getList("messages.payload"));
+
+        BlockingQueue<String[]> events = new LinkedBlockingQueue<>();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(sse + "?channel=" + encode(channel)))
+                .header("Last-Event-ID", String.valueOf(first)).GET().build();
+        CompletableFuture<HttpResponse<Stream<String>>> response = HttpClient.newHttpClient()
+                .sendAsync(request, HttpResponse.BodyHandlers.ofLines());
+        CompletableFuture.runAsync(() -> readEvents(response.join().body(), events));
+        List<String> received = new ArrayList<>();
+        take(events, received, new ArrayList<>(), status.epoch());
+        response.join().body().close();
+        assertEquals(List.of("second"), received);
+    }
+
+    /**
+     * A cursor ahead of the head (of another database, or made up) is told to reload at the head, and the stream goes
+     * on from there: what is sent next arrives.
+     */
+    @Test
+    void anSseCursorAheadOfTheHeadReloadsAtTheHeadAndGoesOn() throws Exception {
+        String channel = DeliveryTest.unique("public.ahead");
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(sse + "?channel=" + encode(channel)))
+                .header("Last-Event-ID", cursor(status.head() + 1_000)).GET().build();
+        CompletableFuture<HttpResponse<Stream<String>>> response = HttpClient.newHttpClient()
+                .sendAsync(request, HttpResponse.BodyHandlers.ofLines());
+        CompletableFuture.runAsync(() -> {
+            try {
+                response.join().body().forEach(lines::add);
+            } catch (RuntimeException closed) {
+                // The test closed the stream.
+            }
+        });
+        String reloadId = null;
+        for (String line = lines.poll(10, TimeUnit.SECONDS); line != null; line = lines.poll(10, TimeUnit.SECONDS)) {
+            if (line.startsWith("id: ")) {
+                reloadId = line.substring(4);
+            } else if (line.equals("event: reload")) {
+                break;
+            }
+        }
+        assertNotNull(reloadId, "no reload event");
+        long head = Long.parseLong(reloadId.substring(reloadId.indexOf('-') + 1));
+        assertTrue(head <= status.head(), "reload at " + reloadId + ", ahead of the head " + status.head());
+        bus.send(channel, "after-reload");
+        String data = null;
+        for (String line = lines.poll(10, TimeUnit.SECONDS); line != null; line = lines.poll(10, TimeUnit.SECONDS)) {
+            if (line.startsWith("data: ") && line.contains("after-reload")) {
+                data = line;
+                break;
+            }
+        }
+        response.join().body().close();
+        assertNotNull(data, "the message sent after the reload did not arrive");
+    }
+
+    /**
+     * A client whose cursor is at the head this instance has read goes live without reading the table: a storm of
+     * reconnections of caught-up clients costs the application's pool nothing.
+     */
+    @Test
+    void clientsAtTheHeadReadNothingFromTheTable() throws Exception {
+        String channel = DeliveryTest.unique("public.caught-up");
+        int before = Subscribers.none(status);
+        long reads = DurableBusTest.quietPageReads();
+        List<HttpResponse<Stream<String>>> streams = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            streams.add(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(sse + "?channel="
+                    + encode(channel))).header("Last-Event-ID", cursor(status.head())).GET().build(),
+                    HttpResponse.BodyHandlers.ofLines()));
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> status.httpClients() == before + 20);
+        streams.forEach(stream -> stream.body().close());
+        // A backend reports its counts to PostgreSQL's statistics at most once a second.
+        Thread.sleep(2_500);
+        long read = DurableBusTest.pageReads() - reads;
+        assertTrue(read < 3, "20 clients at the head made " + read + " page reads");
+    }
+
     @Test
     void channelsTheRequestMayNotReadAreRefused() {
         given().contentType(ContentType.JSON).body(Map.of("channels", List.of("public.ok", "secret")))

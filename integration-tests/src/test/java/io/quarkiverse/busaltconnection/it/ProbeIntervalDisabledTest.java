@@ -24,9 +24,9 @@ import io.quarkus.test.junit.TestProfile;
 class ProbeIntervalDisabledTest {
 
     /**
-     * Shared with ChannelTagCapTest and WakeUpsOnlyTest (one application start for all three): the tag cap changes
-     * nothing here, and neither does the sweep an hour away (delivery rests on the wake-ups, as it does between
-     * sweeps).
+     * Shared with ChannelTagCapTest, WakeUpsOnlyTest and HttpLimitsTest (one application start for all four): the tag
+     * cap changes nothing here, nor does the sweep an hour away (delivery rests on the wake-ups, as it does between
+     * sweeps), nor the cap of HTTP clients.
      */
     public static class IntervalDisabled implements QuarkusTestProfile {
         @Override
@@ -34,7 +34,8 @@ class ProbeIntervalDisabledTest {
             return Map.of("quarkus.imdispatcher.probe.interval", "disabled",
                     "quarkus.imdispatcher.bus.cleanup-interval", "off",
                     "quarkus.imdispatcher.metrics.max-channel-tags", "2",
-                    "quarkus.imdispatcher.bus.sweep-interval", "1h");
+                    "quarkus.imdispatcher.bus.sweep-interval", "1h",
+                    "quarkus.imdispatcher.http.max-clients", "2");
         }
     }
 

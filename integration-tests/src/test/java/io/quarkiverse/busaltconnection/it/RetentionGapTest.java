@@ -99,12 +99,29 @@ class RetentionGapTest {
             get(socket, "/imdispatcher/sse?channel=" + channel, "Last-Event-ID: " + cursor(before));
             BufferedReader lines = new BufferedReader(new InputStreamReader(socket.getInputStream(),
                     StandardCharsets.UTF_8));
+            // The page the client could still read comes first, then the reload, whose cursor follows it: the client
+            // applies what it got, reloads, and goes on from there.
             String line;
-            boolean reload = false;
-            while ((line = lines.readLine()) != null && !line.contains("\"kept\"")) {
-                reload |= line.equals("event: reload");
+            String id = null;
+            long kept = -1;
+            while ((line = lines.readLine()) != null && !line.equals("event: reload")) {
+                if (line.startsWith("id: ")) {
+                    id = line.substring(4);
+                } else if (line.contains("\"kept\"")) {
+                    kept = position(id);
+                }
             }
-            assertTrue(reload, "no reload event before the kept message");
+            assertTrue(kept > 0, "no kept message before the reload event");
+            String reloadId = null;
+            while ((line = lines.readLine()) != null && !line.isEmpty()) {
+                if (line.startsWith("id: ")) {
+                    reloadId = line.substring(4);
+                }
+            }
+            if (reloadId == null) {
+                reloadId = id;
+            }
+            assertTrue(position(reloadId) >= kept, "the reload's cursor " + reloadId + " is before the kept message");
         }
     }
 
@@ -255,6 +272,10 @@ class RetentionGapTest {
                 return result.getInt(1);
             }
         }
+    }
+
+    private static long position(String cursor) {
+        return Long.parseLong(cursor.substring(cursor.indexOf('-') + 1));
     }
 
     private String cursor(long position) {

@@ -376,6 +376,28 @@ public interface ImDispatcherConfig {
          */
         @WithDefault("20s")
         Duration sseKeepAlive();
+
+        /**
+         * Most HTTP clients (SSE streams and waiting long-polls) this instance follows at once; each holds up to
+         * `max-messages` live messages while it catches up. Beyond it a long-poll is answered 503 with `Retry-After`,
+         * and an SSE request gets a stream that ends at once asking the EventSource to come back after `busy-retry`
+         * (`retry:`): a browser's EventSource gives up for good after an answer other than 200.
+         */
+        @WithDefault("10000")
+        int maxClients();
+
+        /**
+         * Most clients reading their backlog from the bus table at once, through the application's datasource (and so
+         * its connection pool). Beyond it a client behind the head is turned away as beyond `max-clients`: a storm of
+         * reconnections after a deploy cannot take the pool the application shares. A client whose cursor is at the
+         * head this instance has read goes live without reading anything.
+         */
+        @WithDefault("4")
+        int maxBacklogReads();
+
+        /** How long a client turned away is asked to wait before it comes back: `Retry-After`, and SSE's `retry:`. */
+        @WithDefault("2s")
+        Duration busyRetry();
     }
 
     interface BusStore {

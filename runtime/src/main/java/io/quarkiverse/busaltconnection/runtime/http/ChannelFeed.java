@@ -73,6 +73,17 @@ final class ChannelFeed {
         return lastSent;
     }
 
+    /**
+     * Before it went live: goes on after {@code position}, below the cursor it came with (which was ahead of the head).
+     * Live messages dropped meanwhile as already sent are in the table, and the backlog read from there brings them.
+     */
+    void restartAfter(long position) {
+        if (!live) {
+            lastSent = position;
+            buffered.removeIf(message -> message.position() <= position);
+        }
+    }
+
     /** A page of the backlog; a complete one switches to live delivery. */
     void backlog(Page page) {
         if (closed) {

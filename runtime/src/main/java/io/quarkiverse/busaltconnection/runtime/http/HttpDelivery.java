@@ -2,6 +2,7 @@ package io.quarkiverse.busaltconnection.runtime.http;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,6 +21,7 @@ import io.quarkus.arc.Arc;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 
 /**
  * What both HTTP handlers share: the beans they use (looked up on the first request, when the application is up),
@@ -34,6 +36,7 @@ final class HttpDelivery {
     final BusObservers observers;
     private final BusChannelAuthorizer authorizer;
     private final BusReader reader;
+    final HttpAdmission admission;
     private final long pageBytes;
 
     /** Looked up when the first request comes: a handler lives as long as one application start. */
@@ -49,6 +52,7 @@ final class HttpDelivery {
         this.reader = new BusReader(container.instance(BusDataSource.class).get().get(),
                 container.instance(BusTable.class).get());
         this.pageBytes = all.bus().listenerPageBytes().asLongValue();
+        this.admission = container.instance(HttpAdmission.class).get();
     }
 
     /** Fails with a 403 {@link BadRequest} naming the channels the request may not read. */
@@ -74,6 +78,9 @@ final class HttpDelivery {
         if (last.isEmpty()) {
             return new Start(feed.head(), Optional.empty());
         }
+        if (last.get().legacy()) {
+            return new Start(last.get().position(), Optional.empty());
+        }
         if (last.get().epoch() != epoch) {
             return new Start(feed.head(), Optional.of("the cursor " + last.get() + " belongs to another bus (epoch "
                     + last.get().epoch() + ", this bus's is " + epoch + "): reload, then read from the new cursor"));
@@ -89,9 +96,32 @@ final class HttpDelivery {
         return new Cursor(feed.epoch(), position);
     }
 
+    /**
+     * Whether a client after {@code after} has nothing to read from the table: it is at the head this instance has read,
+     * and the live feed (which it follows from now on) delivers everything after that. Call after it subscribed.
+     */
+    boolean caughtUp(long after) {
+        return after == feed.head();
+    }
+
+    /** The backlog of a client that is {@link #caughtUp}: complete, and empty. */
+    Page nothingBehind(long after) {
+        return new Page(feed.epoch(), after, OptionalLong.empty(), List.of(), true);
+    }
+
     /** Reads a page of the backlog on a worker thread. */
     Future<Page> backlog(Vertx vertx, long after, Set<String> channels) {
         return vertx.executeBlocking(() -> reader.after(after, channels, config.maxMessages(), pageBytes), false);
+    }
+
+    /** A long-poll turned away: 503, with when to come back. */
+    void busy(HttpServerResponse response, String why) {
+        Responses.error(json, response.putHeader("Retry-After", String.valueOf(retrySeconds())), 503, "busy", why);
+    }
+
+    /** Whole seconds for {@code Retry-After}, at least one. */
+    private long retrySeconds() {
+        return Math.max(1, (admission.retry().toMillis() + 999) / 1000);
     }
 
     /** Why the client must reload when its position is beyond anything the bus handed out (a forged cursor). */

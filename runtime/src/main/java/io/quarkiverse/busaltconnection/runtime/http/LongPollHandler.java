@@ -20,7 +20,9 @@ import io.vertx.ext.web.RoutingContext;
  * committed, or answers without messages after {@code quarkus.imdispatcher.http.poll-timeout}. Every answer is
  * {@code {"messages": [...], "last": "<cursor>", "reload": false}}: the client polls again with {@code last}. When
  * {@code reload} is true (messages it had not read were deleted by retention, or its cursor belongs to another bus),
- * {@code reason} says why: the client reloads its state, then goes on from {@code last}.
+ * {@code reason} says why: the client reloads its state, then goes on from {@code last}. Beyond
+ * {@code quarkus.imdispatcher.http.max-clients} waiting clients, or {@code max-backlog-reads} clients reading the table,
+ * the answer is 503 with {@code Retry-After}.
  */
 public final class LongPollHandler extends ReadHandler {
 
@@ -53,6 +55,11 @@ public final class LongPollHandler extends ReadHandler {
             answer(delivery, response, List.of(), delivery.cursor(start.after()), start.reload());
             return;
         }
+        Optional<String> full = delivery.admission.refusal();
+        if (full.isPresent()) {
+            delivery.busy(response, full.get());
+            return;
+        }
         long after = start.after();
         Context context = vertx.getOrCreateContext();
         long[] timer = { -1 };
@@ -77,7 +84,18 @@ public final class LongPollHandler extends ReadHandler {
             answer(delivery, response, List.of(), delivery.cursor(feed[0].lastSent()), Optional.empty());
         });
         response.closeHandler(ignored -> finish.run());
+        if (delivery.caughtUp(after)) {
+            // At the head: the live feed it follows has everything after it; nothing to read.
+            feed[0].backlog(delivery.nothingBehind(after));
+            return;
+        }
+        if (!delivery.admission.startBacklogRead()) {
+            finish.run();
+            delivery.busy(response, delivery.admission.backlogRefusal());
+            return;
+        }
         delivery.backlog(vertx, after, read.channels()).onComplete(result -> context.runOnContext(ignored -> {
+            delivery.admission.backlogReadDone();
             if (result.failed()) {
                 finish.run();
                 LOG.warnf("Long-poll could not read the bus table: %s", result.cause().getMessage());

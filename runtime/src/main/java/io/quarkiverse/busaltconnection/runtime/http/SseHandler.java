@@ -18,7 +18,9 @@ import io.vertx.ext.web.RoutingContext;
  * event's {@code id} its cursor. A reconnecting EventSource sends {@code Last-Event-ID} and resumes after it, backlog
  * first, without a gap; {@code ?last=<cursor>} does the same for a first connection. A {@code reload} event says that
  * the client missed messages (deleted by retention) or came with a cursor of another bus. A client that cannot keep
- * up has its stream ended rather than buffered without bound; it resumes from its last event.
+ * up has its stream ended rather than buffered without bound; it resumes from its last event. Beyond
+ * {@code quarkus.imdispatcher.http.max-clients} clients, or {@code max-backlog-reads} clients reading the table, a
+ * stream asks the client to come back after {@code busy-retry} and ends.
  */
 public final class SseHandler extends ReadHandler {
 
@@ -38,19 +40,26 @@ public final class SseHandler extends ReadHandler {
         Vertx vertx = routing.vertx();
         HttpServerResponse response = routing.response();
         Context context = vertx.getOrCreateContext();
-        response.setStatusCode(200).setChunked(true)
-                .putHeader("Content-Type", "text/event-stream; charset=utf-8")
-                .putHeader("Cache-Control", "no-cache")
-                .putHeader("X-Accel-Buffering", "no");
-        response.write(": connected\n\n");
+        Optional<String> full = delivery.admission.refusal();
+        if (full.isPresent()) {
+            busy(delivery, response, full.get());
+            return;
+        }
         HttpDelivery.Start start = delivery.start(read.last());
-        start.reload().ifPresent(reason -> reload(delivery, response, start.after(), reason));
         ChannelFeed[] feed = new ChannelFeed[1];
         long[] keepAlive = { -1 };
+        boolean[] reading = { false };
+        Runnable readingDone = () -> {
+            if (reading[0]) {
+                reading[0] = false;
+                delivery.admission.backlogReadDone();
+            }
+        };
         // Unsubscribes at once, not when the last bytes are written: a client that stopped reading may never take them.
         Runnable finish = () -> {
             feed[0].close();
             vertx.cancelTimer(keepAlive[0]);
+            readingDone.run();
         };
         feed[0] = new ChannelFeed(delivery.feed, read.channels(), context, start.after(),
                 delivery.config.maxMessages(), batch -> write(delivery, response, batch, finish), () -> {
@@ -59,6 +68,18 @@ public final class SseHandler extends ReadHandler {
                     finish.run();
                     response.end();
                 }, "sse", delivery.observers);
+        // Known once it follows the live feed: at the head this instance has read, the feed has everything after it
+        // and nothing is read from the table; behind it, the backlog is read, by at most max-backlog-reads clients.
+        boolean behind = !delivery.caughtUp(start.after());
+        if (behind && !delivery.admission.startBacklogRead()) {
+            feed[0].close();
+            busy(delivery, response, delivery.admission.backlogRefusal());
+            return;
+        }
+        reading[0] = behind;
+        streamHeaders(response);
+        response.write(": connected\n\n");
+        start.reload().ifPresent(reason -> reload(delivery, response, start.after(), reason));
         keepAlive[0] = vertx.setPeriodic(delivery.config.sseKeepAlive().toMillis(), id -> {
             if (!response.closed() && !response.ended()) {
                 response.write(": keep-alive\n\n");
@@ -66,12 +87,37 @@ public final class SseHandler extends ReadHandler {
         });
         response.closeHandler(ignored -> finish.run());
         response.endHandler(ignored -> finish.run());
-        readBacklog(delivery, vertx, context, response, feed[0], read, finish);
+        if (behind) {
+            readBacklog(delivery, vertx, context, response, feed[0], read, finish, readingDone);
+        } else {
+            feed[0].backlog(delivery.nothingBehind(start.after()));
+        }
     }
 
-    /** Page after page until a complete one: then the feed goes live. */
+    private static void streamHeaders(HttpServerResponse response) {
+        response.setStatusCode(200).setChunked(true)
+                .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache")
+                .putHeader("X-Accel-Buffering", "no");
+    }
+
+    /**
+     * A client turned away: a 200 stream that asks it to come back after {@code busy-retry} and ends. A browser's
+     * EventSource reconnects after {@code retry} (with its Last-Event-ID); after a 503 it would give up for good.
+     */
+    private static void busy(HttpDelivery delivery, HttpServerResponse response, String why) {
+        streamHeaders(response);
+        response.end("retry: " + delivery.admission.retry().toMillis() + "\nevent: busy\ndata: "
+                + delivery.json.createObjectNode().put("reason", why) + "\n\n");
+    }
+
+    /**
+     * Page after page until a complete one: then the feed goes live. A cursor ahead of the head (of another database,
+     * or made up) is told to reload and goes on from the head; one behind messages retention deleted gets its page,
+     * then the reload event, whose cursor follows what it was sent.
+     */
     private static void readBacklog(HttpDelivery delivery, Vertx vertx, Context context, HttpServerResponse response,
-            ChannelFeed feed, ReadRequest read, Runnable finish) {
+            ChannelFeed feed, ReadRequest read, Runnable finish, Runnable readingDone) {
         long after = feed.lastSent();
         delivery.backlog(vertx, after, read.channels()).onComplete(result -> context.runOnContext(ignored -> {
             if (response.closed() || response.ended()) {
@@ -85,11 +131,22 @@ public final class SseHandler extends ReadHandler {
                 return;
             }
             Page page = result.result();
-            Optional<String> problem = delivery.ahead(page, after).or(() -> delivery.lost(page, after, read.channels()));
-            problem.ifPresent(reason -> reload(delivery, response, page.positionAfter(after), reason));
+            Optional<String> ahead = delivery.ahead(page, after);
+            if (ahead.isPresent()) {
+                reload(delivery, response, page.head(), ahead.get());
+                // Live messages it dropped meanwhile as "already sent" come again from the table.
+                feed.restartAfter(page.head());
+                readBacklog(delivery, vertx, context, response, feed, read, finish, readingDone);
+                return;
+            }
+            Optional<String> lost = delivery.lost(page, after, read.channels());
             feed.backlog(page);
-            if (!page.complete()) {
-                readBacklog(delivery, vertx, context, response, feed, read, finish);
+            lost.ifPresent(reason -> reload(delivery, response, Math.max(feed.lastSent(), page.positionAfter(after)),
+                    reason));
+            if (page.complete()) {
+                readingDone.run();
+            } else {
+                readBacklog(delivery, vertx, context, response, feed, read, finish, readingDone);
             }
         }));
     }

@@ -222,31 +222,47 @@ class BusEngineTest {
      */
     @Test
     void aFloodOfForgedHeadHintsCostsNoPageReads() throws Exception {
-        // Every reader at the head first: one hint for every channel makes each reader that other channels' messages
-        // left behind the head read once (that read is due, hint or not); then nothing else may be reading (a slow
-        // listener of another test draining its backlog, say).
         String everyChannel = "{\"h\":" + (status.head() + 1_000) + "}";
-        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
-            statement.execute("SELECT pg_notify('imdispatcher_bus_head', '" + everyChannel + "')");
-        }
-        long before = DurableBusTest.quietPageReads();
         String named = "{\"h\":" + (status.head() + 1_000) + ",\"c\":[\"greetings\",\"" + Channels.SEQUENCE + "\",\""
                 + Channels.CONCURRENCY + "\"]}";
         int hints = 100;
-        try (Connection connection = DurableBusTest.direct();
-                PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('imdispatcher_bus_head', ?)")) {
-            for (int i = 0; i < hints; i++) {
-                notify.setString(1, i % 2 == 0 ? everyChannel : named);
-                notify.execute();
-                // Apart, so that each could make every reader read.
-                Thread.sleep(10);
+        long reads = -1;
+        // A message another test left behind (a dead letter, a retry given up) moves the head during the count, and
+        // then every reader reads once, as it must: counted again.
+        for (int attempt = 0; attempt < 3; attempt++) {
+            // Every reader at the head first: one hint for every channel makes each reader that other channels'
+            // messages left behind the head read once (that read is due, hint or not); then nothing else may be
+            // reading (a slow listener of another test draining its backlog, say).
+            notifyHead(everyChannel);
+            long before = DurableBusTest.quietPageReads();
+            long head = status.head();
+            try (Connection connection = DurableBusTest.direct();
+                    PreparedStatement notify = connection.prepareStatement(
+                            "SELECT pg_notify('imdispatcher_bus_head', ?)")) {
+                for (int i = 0; i < hints; i++) {
+                    notify.setString(1, i % 2 == 0 ? everyChannel : named);
+                    notify.execute();
+                    // Apart, so that each could make every reader read.
+                    Thread.sleep(10);
+                }
+            }
+            // A backend reports its counts to PostgreSQL's statistics at most once a second.
+            Thread.sleep(2_500);
+            reads = DurableBusTest.pageReads() - before;
+            if (status.head() == head) {
+                break;
             }
         }
-        // A backend reports its counts to PostgreSQL's statistics at most once a second.
-        Thread.sleep(2_500);
-        long scans = DurableBusTest.pageReads() - before;
-        assertTrue(scans < 10, hints + " forged head hints made " + scans + " page reads");
+        assertTrue(reads < 10, hints + " forged head hints made " + reads + " page reads");
         assertTrue(status.listening());
+    }
+
+    private static void notifyHead(String payload) throws SQLException {
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('imdispatcher_bus_head', ?)")) {
+            notify.setString(1, payload);
+            notify.execute();
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -52,6 +53,8 @@ class HttpLimitsTest {
             streams.add(open(channel));
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> status.httpClients() == before + 2);
+        double pollsAway = turnedAway("long-poll");
+        double streamsAway = turnedAway("sse");
 
         given().contentType(ContentType.JSON).body(Map.of("channels", List.of(channel)))
                 .post("/imdispatcher/poll").then().statusCode(503).header("Retry-After", "2")
@@ -65,12 +68,19 @@ class HttpLimitsTest {
         assertTrue(turnedAway.statusCode() == 200 && answer.contains("retry: 2000") && answer.contains("event: busy")
                 && answer.contains("max-clients"), turnedAway.statusCode() + ": " + answer);
 
+        assertEquals(pollsAway + 1, turnedAway("long-poll"));
+        assertEquals(streamsAway + 1, turnedAway("sse"));
+
         streams.remove(0).body().close();
         await().atMost(Duration.ofSeconds(10)).until(() -> status.httpClients() == before + 1);
         HttpResponse<Stream<String>> served = open(channel);
         streams.add(served);
         assertTrue(served.body().iterator().next().equals(": connected"), "the next client is not served");
         streams.forEach(stream -> stream.body().close());
+    }
+
+    private static double turnedAway(String kind) {
+        return PrometheusScrape.valueOrZero("imdispatcher_http_turned_away_total", "kind=\"" + kind + "\"");
     }
 
     private HttpResponse<Stream<String>> open(String channel) throws Exception {

@@ -109,13 +109,15 @@ final class HttpDelivery {
         return new Page(feed.epoch(), after, OptionalLong.empty(), List.of(), true);
     }
 
-    /** Reads a page of the backlog on a worker thread. */
-    Future<Page> backlog(Vertx vertx, long after, Set<String> channels) {
+    /** Reads a page of the backlog on a worker thread, for a client of {@code kind}. */
+    Future<Page> backlog(Vertx vertx, long after, Set<String> channels, String kind) {
+        observers.httpBacklogRead(kind);
         return vertx.executeBlocking(() -> reader.after(after, channels, config.maxMessages(), pageBytes), false);
     }
 
     /** A long-poll turned away: 503, with when to come back. */
     void busy(HttpServerResponse response, String why) {
+        observers.httpTurnedAway("long-poll");
         Responses.error(json, response.putHeader("Retry-After", String.valueOf(retrySeconds())), 503, "busy", why);
     }
 

@@ -94,7 +94,7 @@ public final class LongPollHandler extends ReadHandler {
             delivery.busy(response, delivery.admission.backlogRefusal());
             return;
         }
-        delivery.backlog(vertx, after, read.channels()).onComplete(result -> context.runOnContext(ignored -> {
+        delivery.backlog(vertx, after, read.channels(), "long-poll").onComplete(result -> context.runOnContext(ignored -> {
             delivery.admission.backlogReadDone();
             if (result.failed()) {
                 finish.run();

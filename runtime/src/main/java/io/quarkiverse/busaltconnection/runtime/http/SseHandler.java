@@ -106,6 +106,7 @@ public final class SseHandler extends ReadHandler {
      * EventSource reconnects after {@code retry} (with its Last-Event-ID); after a 503 it would give up for good.
      */
     private static void busy(HttpDelivery delivery, HttpServerResponse response, String why) {
+        delivery.observers.httpTurnedAway("sse");
         streamHeaders(response);
         response.end("retry: " + delivery.admission.retry().toMillis() + "\nevent: busy\ndata: "
                 + delivery.json.createObjectNode().put("reason", why) + "\n\n");
@@ -119,7 +120,7 @@ public final class SseHandler extends ReadHandler {
     private static void readBacklog(HttpDelivery delivery, Vertx vertx, Context context, HttpServerResponse response,
             ChannelFeed feed, ReadRequest read, Runnable finish, Runnable readingDone) {
         long after = feed.lastSent();
-        delivery.backlog(vertx, after, read.channels()).onComplete(result -> context.runOnContext(ignored -> {
+        delivery.backlog(vertx, after, read.channels(), "sse").onComplete(result -> context.runOnContext(ignored -> {
             if (response.closed() || response.ended()) {
                 return;
             }

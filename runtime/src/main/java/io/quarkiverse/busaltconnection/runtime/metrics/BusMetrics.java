@@ -28,6 +28,8 @@ public class BusMetrics implements BusObserver {
     static final String LATENCY = "imdispatcher.delivery.latency";
     static final String DURATION = "imdispatcher.listener.duration";
     static final String HTTP_CLIENTS = "imdispatcher.http.clients";
+    static final String HTTP_BACKLOG_READS = "imdispatcher.http.backlog.reads";
+    static final String HTTP_TURNED_AWAY = "imdispatcher.http.turned.away";
 
     private final MeterRegistry registry;
     private final ChannelTags channels;
@@ -37,6 +39,8 @@ public class BusMetrics implements BusObserver {
     private final Map<Tags, Counter> delivered = new ConcurrentHashMap<>();
     private final Map<Tags, Timer> latency = new ConcurrentHashMap<>();
     private final Map<String, Timer> duration = new ConcurrentHashMap<>();
+    private final Map<String, Counter> backlogReads = new ConcurrentHashMap<>();
+    private final Map<String, Counter> turnedAway = new ConcurrentHashMap<>();
 
     @Inject
     public BusMetrics(MeterRegistry registry, ImDispatcherConfig config) {
@@ -76,5 +80,20 @@ public class BusMetrics implements BusObserver {
     @Override
     public void httpClientLeft(String kind) {
         httpClients.get(kind).decrementAndGet();
+    }
+
+    @Override
+    public void httpBacklogRead(String kind) {
+        backlogReads.computeIfAbsent(kind, k -> Counter.builder(HTTP_BACKLOG_READS)
+                .description("Pages of the bus table read for HTTP clients behind the head, through the"
+                        + " application's datasource")
+                .tag("kind", k).register(registry)).increment();
+    }
+
+    @Override
+    public void httpTurnedAway(String kind) {
+        turnedAway.computeIfAbsent(kind, k -> Counter.builder(HTTP_TURNED_AWAY)
+                .description("HTTP clients asked to come back later (max-clients or max-backlog-reads reached)")
+                .tag("kind", k).register(registry)).increment();
     }
 }

@@ -44,4 +44,12 @@ public interface BusObserver {
     /** An HTTP client's subscription ended. */
     default void httpClientLeft(String kind) {
     }
+
+    /** A page of the bus table was read for an HTTP client behind the head ({@code kind}: long-poll or sse). */
+    default void httpBacklogRead(String kind) {
+    }
+
+    /** An HTTP client was asked to come back later: beyond {@code max-clients} or {@code max-backlog-reads}. */
+    default void httpTurnedAway(String kind) {
+    }
 }

@@ -87,6 +87,14 @@ public class BusObservers {
         each(observer -> observer.httpClientLeft(kind));
     }
 
+    public void httpBacklogRead(String kind) {
+        each(observer -> observer.httpBacklogRead(kind));
+    }
+
+    public void httpTurnedAway(String kind) {
+        each(observer -> observer.httpTurnedAway(kind));
+    }
+
     private void each(Consumer<BusObserver> call) {
         for (BusObserver observer : observers) {
             try {

@@ -86,8 +86,11 @@ class CleanStopIT {
                 statement.execute("CREATE TRIGGER slow_delete BEFORE DELETE ON imdispatcher_bus FOR EACH ROW"
                         + " EXECUTE FUNCTION slow_delete()");
                 // Old, numbered rows of a channel nobody reads, at positions no real message takes.
-                statement.execute("INSERT INTO imdispatcher_bus (channel, payload, created_at, position)"
-                        + " SELECT 'slow-to-delete', '', now() - interval '1 hour', -g FROM generate_series(1, 24) g");
+                // (Transaction id 0: none the sequencer would number.)
+                statement.execute("WITH m AS (INSERT INTO imdispatcher_bus (xid, channel, payload) SELECT '0',"
+                        + " 'slow-to-delete', '' FROM generate_series(1, 24) RETURNING id) INSERT INTO"
+                        + " imdispatcher_bus_positions (position, channel, xid, id, numbered_at) SELECT -row_number()"
+                        + " OVER (), 'slow-to-delete', '0', id, now() - interval '1 hour' FROM m");
             }
             Thread.sleep(2_500);
             assertTrue(sent.get() > 0, "no message was sent");

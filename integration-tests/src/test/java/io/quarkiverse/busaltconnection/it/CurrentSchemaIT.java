@@ -79,7 +79,8 @@ class CurrentSchemaIT {
 
     private static int count(Connection connection, String table, String payload) throws Exception {
         try (PreparedStatement count = connection.prepareStatement(
-                "SELECT count(*) FROM " + table + " WHERE payload = ? AND position IS NOT NULL")) {
+                "SELECT count(*) FROM " + table + " b JOIN " + table + "_positions p ON p.xid = b.xid AND p.id = b.id"
+                        + " WHERE b.payload = ?")) {
             count.setString(1, payload);
             try (ResultSet result = count.executeQuery()) {
                 result.next();

@@ -13,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -129,14 +128,11 @@ class DurableBusTest {
         bus.send("retention", run + ":old-1");
         bus.send("retention", run + ":old-2");
         bus.send("retention", run + ":new");
-        try (Connection connection = direct();
-                PreparedStatement backdate = connection.prepareStatement("UPDATE imdispatcher_bus"
-                        + " SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
-            backdate.setString(1, run + ":old-%");
-            assertEquals(2, backdate.executeUpdate());
-        }
         awaitPositioned(run);
-        int deleted = retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)));
+        try (Connection connection = direct()) {
+            assertTrue(BusRows.backdateThrough(connection, "b.payload LIKE ?", run + ":old-%", "2 hours") >= 2);
+        }
+        int deleted = retention.deleteOlderThan(Duration.ofHours(1));
         assertTrue(deleted >= 2, "deleted " + deleted);
         assertEquals(List.of(run + ":new"), payloadsLike(run + ":%"));
     }
@@ -146,15 +142,12 @@ class DurableBusTest {
         String run = DeliveryTest.unique("batches");
         QuarkusTransaction.requiringNew().run(() -> IntStream.range(0, 1_000)
                 .forEach(i -> bus.send("retention", run + ":" + i)));
-        try (Connection connection = direct();
-                PreparedStatement backdate = connection.prepareStatement(
-                        "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
-            backdate.setString(1, run + ":%");
-            assertEquals(1_000, backdate.executeUpdate());
-        }
         awaitPositioned(run);
+        try (Connection connection = direct()) {
+            assertTrue(BusRows.backdateThrough(connection, "b.payload LIKE ?", run + ":%", "2 hours") >= 1_000);
+        }
         // Batches of 128: the loop must go round at least eight times.
-        int deleted = retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)), 128);
+        int deleted = retention.deleteOlderThan(Duration.ofHours(1), 128);
         assertTrue(deleted >= 1_000, "deleted " + deleted);
         assertEquals(List.of(), payloadsLike(run + ":%"));
     }
@@ -191,8 +184,10 @@ class DurableBusTest {
         try (Connection connection = direct(); var statement = connection.createStatement()) {
             // The schema of the version before traces, with a message in it.
             statement.execute("ALTER TABLE " + table.name() + " DROP COLUMN traceparent");
-            statement.execute("INSERT INTO " + table.name() + " (channel, payload, position) VALUES ('c', 'old', 1)");
-            statement.execute("UPDATE " + table.name() + "_state SET last_position = 1");
+            statement.execute("INSERT INTO " + table.name() + " (channel, payload) VALUES ('c', 'old')");
+            statement.execute("INSERT INTO " + table.name() + "_positions (position, channel, xid, id) SELECT 1,"
+                    + " channel, xid, id FROM " + table.name());
+            statement.execute("UPDATE " + table.name() + "_state SET last_position = 1, numbered = pg_current_snapshot()");
         }
         IllegalStateException refused = assertThrows(IllegalStateException.class,
                 () -> BusStartup.prepare(vertx, options, table, false, Duration.ofSeconds(30)));
@@ -213,12 +208,7 @@ class DurableBusTest {
     void instancesStartingTogetherCreateTheSchemaOnce() throws Exception {
         // A fresh table, prepared by eight "instances" at the same moment.
         BusTable table = new BusTable("public", "concurrent_" + Long.toHexString(System.nanoTime()));
-        PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
-                .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
-        List<CompletableFuture<BusStartup.Head>> starts = IntStream.range(0, 8)
-                .mapToObj(i -> CompletableFuture.supplyAsync(() -> BusStartup.prepare(vertx, options, table, true,
-                        Duration.ofSeconds(30))))
-                .toList();
+        List<CompletableFuture<BusStartup.Head>> starts = prepareTogether(table, 8);
         BusStartup.Head first = starts.get(0).get(60, TimeUnit.SECONDS);
         assertEquals(0L, first.position());
         for (CompletableFuture<BusStartup.Head> start : starts) {
@@ -232,7 +222,7 @@ class DurableBusTest {
             count.setString(2, table.name() + "_id_seq");
             count.setString(3, table.name() + "_state");
             count.setString(4, table.name() + "_purged");
-            count.setString(5, table.name() + "_unpositioned_idx");
+            count.setString(5, table.name() + "_positions");
             count.setString(6, table.name() + "_groups");
             try (ResultSet result = count.executeQuery()) {
                 result.next();
@@ -255,20 +245,14 @@ class DurableBusTest {
             statement.execute("INSERT INTO " + name + " (id, channel, payload) SELECT nextval('" + name + "_id_seq'),"
                     + " 'old', 'old-' || g FROM generate_series(1, 3) g");
         }
-        BusTable table = new BusTable("public", name);
-        PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
-                .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
-        List<CompletableFuture<BusStartup.Head>> starts = IntStream.range(0, 4)
-                .mapToObj(i -> CompletableFuture.supplyAsync(() -> BusStartup.prepare(vertx, options, table, true,
-                        Duration.ofSeconds(30))))
-                .toList();
-        for (CompletableFuture<BusStartup.Head> start : starts) {
+        for (CompletableFuture<BusStartup.Head> start : prepareTogether(new BusTable("public", name), 4)) {
             // The old ids followed commit order: they became the positions, and the head is the last of them.
             assertEquals(3L, start.get(60, TimeUnit.SECONDS).position());
         }
         try (Connection connection = direct(); var statement = connection.createStatement()) {
-            try (ResultSet rows = statement.executeQuery("SELECT string_agg(payload || '@' || position, ','"
-                    + " ORDER BY position), count(*) FILTER (WHERE xid IS NULL) FROM " + name)) {
+            try (ResultSet rows = statement.executeQuery("SELECT string_agg(b.payload || '@' || p.position, ','"
+                    + " ORDER BY p.position), count(*) FILTER (WHERE b.xid IS NULL) FROM " + name + " b JOIN " + name
+                    + "_positions p ON p.xid = b.xid AND p.id = b.id")) {
                 rows.next();
                 assertEquals("old-1@1,old-2@2,old-3@3", rows.getString(1));
                 assertEquals(0, rows.getInt(2));
@@ -288,20 +272,68 @@ class DurableBusTest {
     }
 
     @Test
+    void aTableWhoseSequencerRewroteRowsIsUpgradedKeepingEveryMessageAndPosition() throws Exception {
+        String name = "rewritten_" + Long.toHexString(System.nanoTime());
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            // The schema of the version whose sequencer wrote positions into the message rows: two messages numbered,
+            // two committed and waiting for the sequencer, in two transactions.
+            statement.execute("CREATE SEQUENCE " + name + "_id_seq");
+            statement.execute("CREATE TABLE " + name + " (id bigint PRIMARY KEY DEFAULT nextval('" + name + "_id_seq'),"
+                    + " xid xid8 NOT NULL DEFAULT pg_current_xact_id(), channel text NOT NULL, payload text NOT NULL,"
+                    + " created_at timestamptz NOT NULL DEFAULT now(), position bigint, traceparent text,"
+                    + " message_key text)");
+            statement.execute("CREATE UNIQUE INDEX " + name + "_position_idx ON " + name + " (position)"
+                    + " WHERE position IS NOT NULL");
+            statement.execute("CREATE INDEX " + name + "_unpositioned_idx ON " + name + " (xid, id)"
+                    + " WHERE position IS NULL");
+            statement.execute("CREATE TABLE " + name + "_state (singleton boolean PRIMARY KEY DEFAULT true,"
+                    + " epoch bigint NOT NULL, last_position bigint NOT NULL, database_oid oid NOT NULL,"
+                    + " xid_horizon xid8 NOT NULL, epoch_base bigint NOT NULL DEFAULT 0)");
+            statement.execute("CREATE TABLE " + name + "_purged (channel text PRIMARY KEY, through bigint NOT NULL)");
+            statement.execute("INSERT INTO " + name + " (channel, payload, position) VALUES ('a', 'numbered-1', 1),"
+                    + " ('b', 'numbered-2', 2)");
+            statement.execute("INSERT INTO " + name + "_state (epoch, last_position, database_oid, xid_horizon)"
+                    + " SELECT 7, 2, oid, pg_current_xact_id() FROM pg_database WHERE datname = current_database()");
+            statement.execute("INSERT INTO " + name + " (channel, payload) VALUES ('a', 'waiting-1')");
+            statement.execute("INSERT INTO " + name + " (channel, payload) VALUES ('b', 'waiting-2')");
+        }
+        for (CompletableFuture<BusStartup.Head> start : prepareTogether(new BusTable("public", name), 4)) {
+            BusStartup.Head head = start.get(60, TimeUnit.SECONDS);
+            assertEquals(4L, head.position(), "the waiting messages were numbered after the others");
+            assertEquals(7L, head.epoch(), "the upgrade changed the epoch: every cursor would have to reload");
+        }
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            try (ResultSet rows = statement.executeQuery("SELECT string_agg(b.payload || '@' || p.position, ','"
+                    + " ORDER BY p.position) FROM " + name + " b JOIN " + name + "_positions p ON p.xid = b.xid"
+                    + " AND p.id = b.id")) {
+                rows.next();
+                assertEquals("numbered-1@1,numbered-2@2,waiting-1@3,waiting-2@4", rows.getString(1));
+            }
+            // The sequencer of the version before, still running somewhere, fails loudly instead of numbering into
+            // a column nobody reads.
+            SQLException refused = assertThrows(SQLException.class, () -> statement.execute("UPDATE " + name
+                    + " SET position = 5 WHERE position IS NULL"));
+            assertTrue(refused.getMessage().contains("position"), refused.getMessage());
+            try (ResultSet indexes = statement.executeQuery("SELECT string_agg(indexname, ',' ORDER BY indexname)"
+                    + " FROM pg_indexes WHERE tablename = '" + name + "'")) {
+                indexes.next();
+                assertEquals(name + "_xid_idx", indexes.getString(1), "the message table keeps one index");
+            }
+        }
+    }
+
+    @Test
     void instancesDeletingExpiredMessagesTogetherDeleteEachOnce() throws Exception {
         String run = DeliveryTest.unique("expired");
         QuarkusTransaction.requiringNew().run(() -> IntStream.range(0, 2_000)
                 .forEach(i -> bus.send("retention", run + ":" + i)));
-        try (Connection connection = direct();
-                PreparedStatement backdate = connection.prepareStatement(
-                        "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
-            backdate.setString(1, run + ":%");
-            assertEquals(2_000, backdate.executeUpdate());
-        }
         awaitPositioned(run);
-        Instant cutoff = Instant.now().minus(Duration.ofHours(1));
+        try (Connection connection = direct()) {
+            assertTrue(BusRows.backdateThrough(connection, "b.payload LIKE ?", run + ":%", "2 hours") >= 2_000);
+        }
         List<CompletableFuture<Integer>> deletions = IntStream.range(0, 4)
-                .mapToObj(i -> CompletableFuture.supplyAsync(() -> retention.deleteOlderThan(cutoff))).toList();
+                .mapToObj(i -> CompletableFuture.supplyAsync(() -> retention.deleteOlderThan(Duration.ofHours(1))))
+                .toList();
         int total = 0;
         for (CompletableFuture<Integer> deletion : deletions) {
             total += deletion.get(60, TimeUnit.SECONDS);
@@ -329,12 +361,21 @@ class DurableBusTest {
         }
     }
 
+    /** {@code instances} instances starting at the same moment, each preparing {@code table}. */
+    private List<CompletableFuture<BusStartup.Head>> prepareTogether(BusTable table, int instances) {
+        PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
+                .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
+        return IntStream.range(0, instances).mapToObj(i -> CompletableFuture.supplyAsync(() -> BusStartup.prepare(vertx,
+                options, table, true, Duration.ofSeconds(30)))).toList();
+    }
+
     /** Retention deletes only rows that have their position: wait for the sequencer. */
     static void awaitPositioned(String run) {
         await().atMost(Duration.ofSeconds(10)).until(() -> {
             try (Connection connection = direct();
                     PreparedStatement unpositioned = connection.prepareStatement(
-                            "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL AND payload LIKE ?")) {
+                            "SELECT count(*) FROM imdispatcher_bus b WHERE " + BusRows.UNNUMBERED
+                                    + " AND payload LIKE ?")) {
                 unpositioned.setString(1, run + ":%");
                 try (ResultSet result = unpositioned.executeQuery()) {
                     result.next();
@@ -362,7 +403,8 @@ class DurableBusTest {
         List<String> payloads = new ArrayList<>();
         try (Connection connection = direct();
                 PreparedStatement select = connection.prepareStatement(
-                        "SELECT payload FROM imdispatcher_bus WHERE payload LIKE ? ORDER BY position")) {
+                        "SELECT b.payload FROM imdispatcher_bus b JOIN imdispatcher_bus_positions p ON p.xid = b.xid"
+                                + " AND p.id = b.id WHERE b.payload LIKE ? ORDER BY p.position")) {
             select.setString(1, pattern);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -374,16 +416,16 @@ class DurableBusTest {
     }
 
     /**
-     * Page reads of the bus so far, counted by PostgreSQL: scans of the two indexes every page read uses (by channel
-     * and position, or by position), not of those the sequencer and the readiness check use for rows without a
-     * position. A backend reports its counts at most once a second.
+     * Page reads of the bus so far, counted by PostgreSQL: scans of the two indexes of {@code _positions} every page
+     * read uses (by channel and position, or by position), not of the one the sequencer and the readiness check use
+     * for messages without a position. A backend reports its counts at most once a second.
      */
     static long pageReads() throws SQLException {
         try (Connection connection = direct();
                 Statement statement = connection.createStatement();
                 ResultSet row = statement.executeQuery("SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes"
-                        + " WHERE indexrelname IN ('imdispatcher_bus_channel_position_idx',"
-                        + " 'imdispatcher_bus_position_idx')")) {
+                        + " WHERE indexrelname IN ('imdispatcher_bus_positions_channel_idx',"
+                        + " 'imdispatcher_bus_positions_pkey')")) {
             row.next();
             return row.getLong(1);
         }

@@ -152,7 +152,8 @@ class FaultInjectionTest {
         List<String> committed = new ArrayList<>();
         try (Connection connection = direct();
                 PreparedStatement select = connection.prepareStatement(
-                        "SELECT payload FROM imdispatcher_bus WHERE channel = ? AND payload LIKE ? ORDER BY position")) {
+                        "SELECT payload FROM " + BusRows.NUMBERED
+                                + " WHERE channel = ? AND payload LIKE ? ORDER BY position")) {
             select.setString(1, Channels.SEQUENCE);
             select.setString(2, Sender.prefix(name) + "%");
             try (ResultSet rows = select.executeQuery()) {

@@ -133,7 +133,7 @@ class GroupTest {
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> single("SELECT count(*) FROM parcel_events WHERE payload"
                 + " LIKE '" + run + ":%'") == 5);
-        long last = single("SELECT max(position) FROM imdispatcher_bus WHERE payload LIKE '" + run + ":%'");
+        long last = single("SELECT max(position) FROM " + BusRows.NUMBERED + " WHERE payload LIKE '" + run + ":%'");
         // One key: one partition had the messages; the three others store that they read past them, so that none
         // holds retention (or a change of the partition count) back at an older message of its own.
         await().atMost(Duration.ofSeconds(10)).until(() -> single("SELECT count(*) FROM imdispatcher_bus_groups"
@@ -192,7 +192,7 @@ class GroupTest {
     }
 
     private static long lastPosition(String run) throws Exception {
-        return single("SELECT max(position) FROM imdispatcher_bus WHERE channel = '" + Ledger.CHANNEL
+        return single("SELECT max(position) FROM " + BusRows.NUMBERED + " WHERE channel = '" + Ledger.CHANNEL
                 + "' AND payload LIKE '%" + run + "%'");
     }
 

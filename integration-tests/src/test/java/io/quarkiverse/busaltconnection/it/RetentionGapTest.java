@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -146,19 +145,18 @@ class RetentionGapTest {
             for (String channel : List.of(held, old)) {
                 try (PreparedStatement group = connection.prepareStatement("INSERT INTO imdispatcher_bus_groups"
                         + " (group_name, channel, position, epoch) SELECT 'absent', ?, min(position) - 1, 0 FROM"
-                        + " imdispatcher_bus WHERE channel = ?")) {
+                        + " imdispatcher_bus_positions WHERE channel = ?")) {
                     group.setString(1, channel);
                     group.setString(2, channel);
                     group.executeUpdate();
                 }
             }
-            statement.execute("UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE channel = '"
-                    + held + "'");
+            BusRows.backdateThrough(connection, "b.channel = ANY (string_to_array(?, ','))", held + "," + old,
+                    "2 hours");
             // Older than retention-max (7 days): not held any more.
-            statement.execute("UPDATE imdispatcher_bus SET created_at = now() - interval '8 days' WHERE channel = '"
-                    + old + "'");
+            BusRows.backdateOnly(connection, "b.channel = ?", old, "8 days");
         }
-        retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)));
+        retention.deleteOlderThan(Duration.ofHours(1));
         assertEquals(1, messages(held), "retention deleted a message a group had not passed");
         assertEquals(0, messages(old), "retention kept a message older than retention-max");
 
@@ -167,7 +165,7 @@ class RetentionGapTest {
             statement.execute("UPDATE imdispatcher_bus_groups SET updated_at = now() - interval '8 days' WHERE"
                     + " group_name = 'absent'");
         }
-        retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1)));
+        retention.deleteOlderThan(Duration.ofHours(1));
         assertEquals(0, messages(held), "an expired group still held retention");
     }
 
@@ -253,19 +251,17 @@ class RetentionGapTest {
     /** Makes the matching rows two hours old and lets retention (one hour here) delete them. */
     private void backdateAndExpire(String pattern) throws Exception {
         await().atMost(Duration.ofSeconds(10)).until(() -> unpositioned(pattern) == 0);
-        try (Connection connection = DurableBusTest.direct();
-                PreparedStatement backdate = connection.prepareStatement(
-                        "UPDATE imdispatcher_bus SET created_at = now() - interval '2 hours' WHERE payload LIKE ?")) {
-            backdate.setString(1, pattern);
-            assertTrue(backdate.executeUpdate() >= 2);
+        try (Connection connection = DurableBusTest.direct()) {
+            assertTrue(BusRows.backdateThrough(connection, "b.payload LIKE ?", pattern, "2 hours") >= 2);
         }
-        assertTrue(retention.deleteOlderThan(Instant.now().minus(Duration.ofHours(1))) >= 2);
+        assertTrue(retention.deleteOlderThan(Duration.ofHours(1)) >= 2);
     }
 
     private static int unpositioned(String pattern) throws Exception {
         try (Connection connection = DurableBusTest.direct();
                 PreparedStatement count = connection.prepareStatement(
-                        "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL AND payload LIKE ?")) {
+                        "SELECT count(*) FROM imdispatcher_bus b WHERE " + BusRows.UNNUMBERED
+                                + " AND payload LIKE ?")) {
             count.setString(1, pattern);
             try (var result = count.executeQuery()) {
                 result.next();

@@ -291,7 +291,7 @@ class SendWhileCompletingTest {
         await().atMost(DELIVERY).until(() -> {
             try (Connection direct = DurableBusTest.direct();
                     PreparedStatement unnumbered = direct.prepareStatement(
-                            "SELECT count(*) FROM imdispatcher_bus WHERE channel = ? AND position IS NULL")) {
+                            "SELECT count(*) FROM imdispatcher_bus b WHERE channel = ? AND " + BusRows.UNNUMBERED)) {
                 unnumbered.setString(1, channel);
                 try (ResultSet result = unnumbered.executeQuery()) {
                     result.next();
@@ -301,7 +301,8 @@ class SendWhileCompletingTest {
         });
         try (Connection direct = DurableBusTest.direct();
                 PreparedStatement rows = direct.prepareStatement(
-                        "SELECT payload FROM imdispatcher_bus WHERE channel = ? ORDER BY position")) {
+                        "SELECT b.payload FROM imdispatcher_bus b JOIN imdispatcher_bus_positions p ON p.xid = b.xid"
+                                + " AND p.id = b.id WHERE b.channel = ? ORDER BY p.position")) {
             rows.setString(1, channel);
             try (ResultSet result = rows.executeQuery()) {
                 List<String> payloads = new java.util.ArrayList<>();

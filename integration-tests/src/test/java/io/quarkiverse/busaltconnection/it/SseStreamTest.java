@@ -139,8 +139,8 @@ class SseStreamTest {
     /** The position of the channel's first message after {@code after}, read from the table. */
     private static long secondPosition(String channel, long after) throws Exception {
         try (Connection connection = DurableBusTest.direct();
-                PreparedStatement next = connection.prepareStatement("SELECT min(position) FROM imdispatcher_bus"
-                        + " WHERE channel = ? AND position > ?")) {
+                PreparedStatement next = connection.prepareStatement("SELECT min(position) FROM"
+                        + " imdispatcher_bus_positions WHERE channel = ? AND position > ?")) {
             next.setString(1, channel);
             next.setLong(2, after);
             try (ResultSet row = next.executeQuery()) {

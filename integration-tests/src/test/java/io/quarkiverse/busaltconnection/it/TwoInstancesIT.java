@@ -153,7 +153,7 @@ class TwoInstancesIT {
             assertTrue(killed > 0, "no numbering run was caught in progress");
             await().atMost(Duration.ofSeconds(60)).until(() -> unnumbered(connection, run) == 0);
             try (PreparedStatement positions = connection.prepareStatement("SELECT count(*), count(DISTINCT position),"
-                    + " min(position), max(position) FROM imdispatcher_bus WHERE position > ?")) {
+                    + " min(position), max(position) FROM imdispatcher_bus_positions WHERE position > ?")) {
                 positions.setLong(1, before);
                 try (ResultSet result = positions.executeQuery()) {
                     result.next();
@@ -172,7 +172,7 @@ class TwoInstancesIT {
 
     private static long head(Connection connection) throws Exception {
         try (PreparedStatement head = connection.prepareStatement("SELECT coalesce(max(position), 0) FROM"
-                + " imdispatcher_bus");
+                + " imdispatcher_bus_positions");
                 ResultSet result = head.executeQuery()) {
             result.next();
             return result.getLong(1);
@@ -180,8 +180,8 @@ class TwoInstancesIT {
     }
 
     private static long unnumbered(Connection connection, String run) throws Exception {
-        try (PreparedStatement count = connection.prepareStatement("SELECT count(*) FROM imdispatcher_bus WHERE"
-                + " position IS NULL AND payload LIKE ?")) {
+        try (PreparedStatement count = connection.prepareStatement("SELECT count(*) FROM imdispatcher_bus b WHERE "
+                + BusRows.UNNUMBERED + " AND payload LIKE ?")) {
             count.setString(1, run + ":%");
             try (ResultSet result = count.executeQuery()) {
                 result.next();

@@ -39,7 +39,7 @@ class UnnumberedReadinessIT {
                 try (Connection connection = database.connect(); Statement statement = connection.createStatement()) {
                     statement.execute("CREATE FUNCTION refuse_numbering() RETURNS trigger LANGUAGE plpgsql AS"
                             + " $$BEGIN RAISE EXCEPTION 'the sequencer may not write'; END$$");
-                    statement.execute("CREATE TRIGGER refuse_numbering BEFORE UPDATE ON imdispatcher_bus"
+                    statement.execute("CREATE TRIGGER refuse_numbering BEFORE INSERT ON imdispatcher_bus_positions"
                             + " FOR EACH ROW EXECUTE FUNCTION refuse_numbering()");
                 }
                 assertEquals(204, client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port
@@ -52,14 +52,14 @@ class UnnumberedReadinessIT {
                             && ready.body().contains("unnumbered-timeout");
                 });
                 try (Connection connection = database.connect(); Statement statement = connection.createStatement()) {
-                    statement.execute("DROP TRIGGER refuse_numbering ON imdispatcher_bus");
+                    statement.execute("DROP TRIGGER refuse_numbering ON imdispatcher_bus_positions");
                 }
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                         .until(() -> readiness(client, port).statusCode() == 200);
                 try (Connection connection = database.connect();
                         Statement statement = connection.createStatement();
                         ResultSet unnumbered = statement.executeQuery(
-                                "SELECT count(*) FROM imdispatcher_bus WHERE position IS NULL")) {
+                                "SELECT count(*) FROM imdispatcher_bus b WHERE " + BusRows.UNNUMBERED)) {
                     unnumbered.next();
                     assertEquals(0, unnumbered.getInt(1));
                 }

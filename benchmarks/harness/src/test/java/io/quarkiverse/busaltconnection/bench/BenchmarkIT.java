@@ -32,6 +32,7 @@ class BenchmarkIT {
     private List<FanOutScenario.Row> fanOut;
     private SlowListenerScenario.Result slow;
     private final List<GroupScenario.Result> groups = new ArrayList<>();
+    private final List<StorageScenario.Result> storage = new ArrayList<>();
 
     @Test
     void run() throws Exception {
@@ -83,6 +84,13 @@ class BenchmarkIT {
                 }
                 if (extension != null && plan.runs("single")) {
                     single.put(disk, new SingleSenderScenario(plan).run(disk, extension, pooled));
+                }
+                if (sender != null && plan.runs("storage")) {
+                    StorageScenario.Result result = Progress.attempt("storage, " + disk.label,
+                            () -> new StorageScenario(plan).run(disk, sender, pooled));
+                    if (result != null) {
+                        storage.add(result);
+                    }
                 }
                 if (extension != null && first && plan.runs("connections")) {
                     connections = Progress.attempt("connection economy",
@@ -138,6 +146,7 @@ class BenchmarkIT {
         ThroughputChart chart = new ThroughputChart();
         Goals.evaluate(report, throughput, stacks, latency, slow);
         GroupScenario.goals(report, groups);
+        StorageScenario.goals(report, storage);
         StackFacts.render(report, stacks, throughput);
         ThroughputScenario.render(report, throughput, chart);
         SingleSenderScenario.render(report, single);
@@ -146,6 +155,7 @@ class BenchmarkIT {
         ConnectionScenario.render(report, connections);
         FanOutScenario.render(report, fanOut);
         GroupScenario.render(report, groups);
+        StorageScenario.render(report, storage);
         if (!chart.isEmpty()) {
             report.chart(chart.svg());
         }

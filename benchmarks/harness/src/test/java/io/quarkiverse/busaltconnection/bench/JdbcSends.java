@@ -20,7 +20,8 @@ final class JdbcSends {
      * The statement the extension runs for one message outside a transaction, against a table of the bus table's
      * shape.
      */
-    static final String BUS_INSERT = "INSERT INTO bench_bus_shaped (channel, payload) VALUES (?, ?)";
+    static final String BUS_INSERT = "INSERT INTO bench_bus_shaped (channel, payload, traceparent, message_key)"
+            + " VALUES (?, ?, ?, ?)";
 
     private JdbcSends() {
     }
@@ -41,6 +42,8 @@ final class JdbcSends {
                     PreparedStatement statement = connection.prepareStatement(BUS_INSERT)) {
                 statement.setString(1, "bench");
                 statement.setString(2, payload);
+                statement.setNull(3, java.sql.Types.VARCHAR);
+                statement.setNull(4, java.sql.Types.VARCHAR);
                 statement.execute();
             }
         };

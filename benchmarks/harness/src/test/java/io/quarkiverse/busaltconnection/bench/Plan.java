@@ -34,7 +34,7 @@ record Plan(boolean quick, Set<Disk> disks, Set<String> scenarios, int[] senders
         Path senderApp, Path receiverApp, Path docs) {
 
     static final List<String> ALL_SCENARIOS = List.of("throughput", "single", "latency", "connections", "fanout",
-            "slow", "groups");
+            "slow", "groups", "storage");
     /** Options that make a run smaller than the published one. */
     private static final Set<String> PARTIAL_OPTIONS = Set.of("bench.senders", "bench.seconds", "bench.slow.messages",
             "bench.slow.sleep", "bench.slow.heap", "bench.flush.delay-micros", "bench.profile", "bench.groups");

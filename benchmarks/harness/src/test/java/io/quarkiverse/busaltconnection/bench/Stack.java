@@ -28,13 +28,10 @@ final class Stack implements AutoCloseable {
      * then writes exactly what {@code Bus.send} writes.
      */
     static final List<String> BUS_SHAPED_TABLE = List.of(
-            "CREATE TABLE bench_bus_shaped (id bigserial PRIMARY KEY, xid xid8 NOT NULL DEFAULT pg_current_xact_id(),"
+            "CREATE TABLE bench_bus_shaped (id bigserial NOT NULL, xid xid8 NOT NULL DEFAULT pg_current_xact_id(),"
                     + " channel text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),"
-                    + " position bigint)",
-            "CREATE UNIQUE INDEX ON bench_bus_shaped (position) WHERE position IS NOT NULL",
-            "CREATE INDEX ON bench_bus_shaped (channel, position) WHERE position IS NOT NULL",
-            "CREATE INDEX ON bench_bus_shaped (xid, id) WHERE position IS NULL",
-            "CREATE INDEX ON bench_bus_shaped (created_at)");
+                    + " traceparent text, message_key text)",
+            "CREATE INDEX ON bench_bus_shaped (xid, id)");
 
     final Disk disk;
     final Servers servers;

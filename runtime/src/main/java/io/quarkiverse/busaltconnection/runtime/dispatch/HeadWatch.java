@@ -95,7 +95,7 @@ final class HeadWatch {
         client.query(table.head()).execute().onComplete(result -> {
             if (result.succeeded()) {
                 Row row = result.result().iterator().next();
-                headRead(client, row.getLong(0), row.getLong(1), row.getLong(2), channels);
+                headRead(client, row.getLong(0), row.getLong(1), row.getLong(2), row.getBoolean(3), channels);
             }
             readAgainOrStop();
         });
@@ -111,17 +111,24 @@ final class HeadWatch {
         read();
     }
 
-    private void headRead(SqlClient client, long epoch, long head, long base, Optional<Set<String>> channels) {
+    private void headRead(SqlClient client, long epoch, long head, long base, boolean copied,
+            Optional<Set<String>> channels) {
         if (changingHistory.get()) {
             return;
         }
-        if (epoch != knownHead.epoch()) {
+        if (copied) {
+            // The state row's transaction ids are another cluster's: the sequencer numbers nothing until the copy is
+            // taken up.
+            startNewEpoch(client, table.startNewEpoch(), epoch,
+                    "the bus table was copied from another database or cluster");
+        } else if (epoch != knownHead.epoch()) {
             historyChanged(epoch, head, base, "the bus table is in another epoch (" + epoch + ", this instance was in "
                     + knownHead.epoch() + ")");
         } else if (head < knownHead.get()) {
             // The same epoch, but the head went back: the database is an earlier copy of itself. Positions after the
             // head would be handed out again: a new epoch keeps them apart from those of the lost history.
-            startNewEpoch(client, "the head went back from " + knownHead.get() + " to " + head + " in epoch " + epoch);
+            startNewEpoch(client, table.newEpoch(), epoch,
+                    "the head went back from " + knownHead.get() + " to " + head + " in epoch " + epoch);
         } else {
             knownHead.seen(head);
             router.headRead(head, channels);
@@ -154,8 +161,10 @@ final class HeadWatch {
                         return;
                     }
                     if (!before.system().equals(now.system())) {
-                        startNewEpoch(client, "the listening connection reached another PostgreSQL cluster (system"
-                                + " identifier " + now.system() + ", was " + before.system() + ")");
+                        startNewEpoch(client, table.startNewEpoch(), knownHead.epoch(),
+                                "the listening connection reached another"
+                                        + " PostgreSQL cluster (system"
+                                        + " identifier " + now.system() + ", was " + before.system() + ")");
                     } else {
                         LOG.warnf("PostgreSQL moved from timeline %d to %d (a standby was promoted): checking that"
                                 + " the bus's history is the one this instance read", before.timeline(),
@@ -165,13 +174,15 @@ final class HeadWatch {
                 });
     }
 
-    /** Starts a new epoch from the one this instance is in, then takes it up. */
-    private void startNewEpoch(SqlClient client, String why) {
+    /**
+     * Starts a new epoch from {@code epoch}, with {@code sql} ({@link BusTable#newEpoch()}, or {@link
+     * BusTable#startNewEpoch()} in another cluster's copy), then takes it up.
+     */
+    private void startNewEpoch(SqlClient client, String sql, long epoch, String why) {
         if (!changingHistory.compareAndSet(false, true)) {
             return;
         }
-        long epoch = knownHead.epoch();
-        client.preparedQuery(table.newEpoch()).execute(Tuple.of(epoch)).onComplete(changed -> {
+        client.preparedQuery(sql).execute(Tuple.of(epoch)).onComplete(changed -> {
             changingHistory.set(false);
             if (changed.succeeded()) {
                 Row now = changed.result().iterator().next();

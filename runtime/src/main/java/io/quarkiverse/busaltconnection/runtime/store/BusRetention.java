@@ -4,8 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.time.Instant;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -24,8 +24,10 @@ import io.quarkiverse.busaltconnection.runtime.dispatch.BusEngine;
 import io.quarkus.scheduler.Scheduled;
 
 /**
- * Deletes messages older than {@code quarkus.imdispatcher.bus.retention}, on the pooled path, in batches, and records
- * per channel the highest position it deleted, so that a reader still behind it learns what it lost. Messages a
+ * Deletes messages numbered longer ago than {@code quarkus.imdispatcher.bus.retention}, in position order, on the
+ * pooled path, in batches, and records per channel the highest position it deleted, so that a reader still behind it
+ * learns what it lost. Ages are measured by PostgreSQL's clock, not the instance's (see {@link
+ * BusTable#deleteOlderThan()}). Messages a
  * durable consumer group has not passed wait for it, up to {@code quarkus.imdispatcher.bus.retention-max}. Positions are
  * never reused or shifted. Several instances may run it at the same time: each batch skips the rows another instance
  * is deleting.
@@ -61,7 +63,7 @@ public class BusRetention {
     void deleteExpired() {
         int deleted;
         try {
-            deleted = deleteOlderThan(Instant.now().minus(config.bus().retention()));
+            deleted = deleteOlderThan(config.bus().retention());
         } catch (BusException e) {
             if (lifecycle.stopping()) {
                 // The application stops and closed the datasource under the DELETE: the next start deletes them.
@@ -82,21 +84,26 @@ public class BusRetention {
     }
 
     /**
-     * Deletes the messages created before {@code cutoff}.
+     * Deletes the messages numbered longer than {@code age} ago.
      *
      * @return how many were deleted
      */
-    public int deleteOlderThan(Instant cutoff) {
-        return deleteOlderThan(cutoff, BATCH);
+    public int deleteOlderThan(Duration age) {
+        return deleteOlderThan(age, BATCH);
     }
 
-    /** {@link #deleteOlderThan(Instant)} in batches of {@code batch} rows (one transaction each). */
-    public int deleteOlderThan(Instant cutoff, int batch) {
+    /** {@link #deleteOlderThan(Duration)} in batches of {@code batch} messages (one transaction each). */
+    public int deleteOlderThan(Duration age, int batch) {
         int total = 0;
         try (Connection connection = dataSource.getConnection();
+                Statement noJit = connection.createStatement();
                 PreparedStatement delete = connection.prepareStatement(table.deleteOlderThan())) {
-            delete.setTimestamp(1, Timestamp.from(cutoff));
-            delete.setTimestamp(2, Timestamp.from(Instant.now().minus(config.bus().retentionMax())));
+            // Each batch its own transaction, without JIT: on large tables the planner costs the statement past
+            // jit_above_cost, and compiling it costs far more than running it. SET LOCAL ends with the transaction,
+            // so the pooled connection (PgBouncer in transaction mode) goes back unchanged.
+            connection.setAutoCommit(false);
+            delete.setDouble(1, seconds(age));
+            delete.setDouble(2, seconds(config.bus().retentionMax()));
             // Groups configured here with an expiry of their own; any other group has the default one.
             List<Map.Entry<String, ImDispatcherConfig.ConsumerGroup>> configured = List.copyOf(
                     config.groups().entrySet());
@@ -109,15 +116,21 @@ public class BusRetention {
             delete.setInt(6, batch);
             int deleted;
             do {
+                noJit.execute("SET LOCAL jit = off");
                 try (ResultSet count = delete.executeQuery()) {
                     count.next();
                     deleted = count.getInt(1);
                 }
+                connection.commit();
                 total += deleted;
             } while (deleted == batch);
         } catch (SQLException e) {
-            throw new BusException("Deleting bus messages older than " + cutoff + " failed: " + e.getMessage(), e);
+            throw new BusException("Deleting bus messages older than " + age + " failed: " + e.getMessage(), e);
         }
         return total;
+    }
+
+    private static double seconds(Duration duration) {
+        return duration.getSeconds() + duration.getNano() / 1e9;
     }
 }

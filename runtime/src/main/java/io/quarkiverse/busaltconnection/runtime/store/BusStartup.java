@@ -187,9 +187,13 @@ public final class BusStartup {
                 return Future.succeededFuture(new Head(state.getLong(0), state.getLong(1), Optional.empty()));
             }
             return underSchemaLock(connection, table, () -> connection.query(table.readState()).execute()
-                    .compose(again -> again.iterator().next().getBoolean(2)
-                            ? connection.query(table.startNewEpoch()).execute().<Void> mapEmpty()
-                            : Future.succeededFuture())
+                    .compose(again -> {
+                        Row current = again.iterator().next();
+                        return current.getBoolean(2)
+                                ? connection.preparedQuery(table.startNewEpoch()).execute(Tuple.of(current.getLong(0)))
+                                        .<Void> mapEmpty()
+                                : Future.<Void> succeededFuture();
+                    })
                     .compose(v -> connection.query(table.head()).execute())
                     .map(head -> {
                         Row row = head.iterator().next();

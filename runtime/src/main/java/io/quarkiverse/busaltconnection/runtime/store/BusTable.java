@@ -7,15 +7,19 @@ import java.util.regex.Pattern;
  * The bus table, its companions, and everything said to PostgreSQL about them. Identifiers come from configuration and
  * are quoted as identifiers; channels and payloads are always bind parameters.
  * <p>
- * A sender inserts rows and nothing else: no lock, no NOTIFY in its transaction (a transaction that writes and
- * notifies holds PostgreSQL's cluster-wide NOTIFY lock through its commit flush, which serializes every such commit).
- * Each row records its transaction's id ({@code xid}, xid8). The one sequencer of the database gives the committed
- * rows their {@code position}: a number without gaps, in the order they became visible, and by transaction id and
- * then row id among rows that became visible together (see {@link #sequence()}).
+ * Each message is written once. A sender inserts a row into the bus table and nothing else: no lock, no NOTIFY in its
+ * transaction (a transaction that writes and notifies holds PostgreSQL's cluster-wide NOTIFY lock through its commit
+ * flush, which serializes every such commit). Each row records its transaction's id ({@code xid}, xid8); the table's
+ * one index is on {@code (xid, id)}. The one sequencer of the database gives the committed rows their positions by
+ * inserting a narrow row per message into {@code _positions} (position, channel, the message's xid and id, when it was
+ * numbered): numbers without gaps, in the order the messages became visible, and by transaction id and then row id
+ * among messages that became visible together (see {@link #sequence()}). The state row remembers the snapshot of the
+ * last run that numbered messages: the messages of transactions it does not see are the ones still to number, found
+ * through the index on {@code xid}, so no row is ever rewritten to mark it numbered.
  * <p>
- * Companions, named after the table with a suffix: {@code _state}, one row with the epoch and the last position handed
- * out; {@code _purged}, per channel the highest position retention deleted, so that a reader behind it learns what
- * it lost.
+ * Companions, named after the table with a suffix: {@code _positions}; {@code _state}, one row with the epoch, the last
+ * position handed out and that snapshot; {@code _purged}, per channel the highest position retention deleted, so that a
+ * reader behind it learns what it lost; {@code _groups}, the positions of durable consumer groups.
  */
 public final class BusTable {
 
@@ -28,6 +32,7 @@ public final class BusTable {
     private final String table;
     private final String quotedTable;
     private final String quotedSequence;
+    private final String quotedPositions;
     private final String quotedState;
     private final String quotedPurged;
     private final String quotedGroups;
@@ -51,6 +56,7 @@ public final class BusTable {
         this.table = table;
         this.quotedTable = qualified(table);
         this.quotedSequence = qualified(table + "_id_seq");
+        this.quotedPositions = qualified(table + "_positions");
         this.quotedState = qualified(table + "_state");
         this.quotedPurged = qualified(table + "_purged");
         this.quotedGroups = qualified(table + "_groups");
@@ -113,7 +119,7 @@ public final class BusTable {
     public String groupStart() {
         return "INSERT INTO " + quotedGroups + " (group_name, channel, partition_no, partitions, position, epoch)"
                 + " SELECT ?, ?, ?, ?, coalesce(?, CASE WHEN ? THEN coalesce((SELECT min(position) - 1 FROM "
-                + quotedTable + " WHERE channel = ? AND position IS NOT NULL), s.last_position)"
+                + quotedPositions + " WHERE channel = ?), s.last_position)"
                 + " ELSE s.last_position END), s.epoch FROM " + quotedState + " s ON CONFLICT DO NOTHING";
     }
 
@@ -210,55 +216,56 @@ public final class BusTable {
 
     /**
      * Creates or upgrades the schema; every statement is idempotent. Run under {@link #schemaLockSql()}'s session lock,
-     * so that instances starting together run them one after the other. A table of the previous version (ids in
-     * commit order, written by a send function) keeps its rows: their ids become their positions.
+     * so that instances starting together run them one after the other. Tables of earlier versions keep their rows
+     * and positions: see {@link #adoptEarlierVersions()}.
      */
     public List<String> createSchema() {
         return List.of(
                 "CREATE SEQUENCE IF NOT EXISTS " + quotedSequence,
                 "CREATE TABLE IF NOT EXISTS " + quotedTable + " ("
-                        + "id bigint PRIMARY KEY DEFAULT nextval(" + literal(quotedSequence) + "), "
-                        + "xid xid8 DEFAULT pg_current_xact_id(), "
+                        + "id bigint NOT NULL DEFAULT nextval(" + literal(quotedSequence) + "), "
+                        + "xid xid8 NOT NULL DEFAULT pg_current_xact_id(), "
                         + "channel text NOT NULL, "
                         + "payload text NOT NULL, "
                         + "created_at timestamptz NOT NULL DEFAULT now(), "
-                        + "position bigint, "
                         + "traceparent text, "
                         + "message_key text)",
                 // Upgrade from the send-function version: its function took a lock and notified inside the sender's
                 // transaction; an instance of that version still running now fails loudly instead of serializing.
                 "DROP FUNCTION IF EXISTS " + qualified(table + "_send") + "(text[], text[])",
                 "ALTER TABLE " + quotedTable + " ALTER COLUMN id SET DEFAULT nextval(" + literal(quotedSequence) + ")",
-                "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS position bigint",
                 "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS xid xid8",
                 // The W3C trace context of a traced send (OpenTelemetry), for the listener's span to link to.
                 "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS traceparent text",
                 // The key of a keyed send: a group with partitions delivers one key's messages in one partition.
                 "ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS message_key text",
-                "UPDATE " + quotedTable + " SET position = id, xid = '0' WHERE xid IS NULL",
-                "ALTER TABLE " + quotedTable + " ALTER COLUMN xid SET DEFAULT pg_current_xact_id(),"
-                        + " ALTER COLUMN xid SET NOT NULL",
-                "CREATE UNIQUE INDEX IF NOT EXISTS " + quote(table + "_position_idx") + " ON " + quotedTable
-                        + " (position) WHERE position IS NOT NULL",
-                "CREATE INDEX IF NOT EXISTS " + quote(table + "_channel_position_idx") + " ON " + quotedTable
-                        + " (channel, position) WHERE position IS NOT NULL",
-                "CREATE INDEX IF NOT EXISTS " + quote(table + "_unpositioned_idx") + " ON " + quotedTable
-                        + " (xid, id) WHERE position IS NULL",
-                "CREATE INDEX IF NOT EXISTS " + quote(table + "_created_at_idx") + " ON " + quotedTable
-                        + " (created_at)",
+                "CREATE TABLE IF NOT EXISTS " + quotedPositions + " ("
+                        + "position bigint PRIMARY KEY, "
+                        + "channel text NOT NULL, "
+                        + "xid xid8 NOT NULL, "
+                        + "id bigint NOT NULL, "
+                        + "numbered_at timestamptz NOT NULL DEFAULT now())",
+                "CREATE INDEX IF NOT EXISTS " + quote(table + "_positions_channel_idx") + " ON " + quotedPositions
+                        + " (channel, position)",
                 "CREATE TABLE IF NOT EXISTS " + quotedState + " ("
                         + "singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), "
                         + "epoch bigint NOT NULL, "
                         + "last_position bigint NOT NULL, "
                         + "database_oid oid NOT NULL, "
                         + "xid_horizon xid8 NOT NULL, "
-                        + "epoch_base bigint NOT NULL DEFAULT 0)",
+                        + "epoch_base bigint NOT NULL DEFAULT 0, "
+                        + "numbered pg_snapshot)",
                 // Where the current epoch began: a reader of an older one goes back there.
                 "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS epoch_base bigint NOT NULL DEFAULT 0",
-                "INSERT INTO " + quotedState + " (epoch, last_position, database_oid, xid_horizon)"
-                        + " SELECT " + NEW_EPOCH + ", coalesce(max(position), 0),"
-                        + " (SELECT oid FROM pg_database WHERE datname = current_database()), pg_current_xact_id()"
-                        + " FROM " + quotedTable + " ON CONFLICT DO NOTHING",
+                // The snapshot of the last run that numbered messages.
+                "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS numbered pg_snapshot",
+                adoptEarlierVersions(),
+                "ALTER TABLE " + quotedState + " ALTER COLUMN numbered SET NOT NULL",
+                "ALTER TABLE " + quotedTable + " ALTER COLUMN xid SET DEFAULT pg_current_xact_id(),"
+                        + " ALTER COLUMN xid SET NOT NULL",
+                // The table's one index: how the sequencer finds the messages of the transactions it has not seen,
+                // and how a reader finds a message from its position.
+                "CREATE INDEX IF NOT EXISTS " + quote(table + "_xid_idx") + " ON " + quotedTable + " (xid, id)",
                 "CREATE TABLE IF NOT EXISTS " + quotedPurged + " (channel text PRIMARY KEY, through bigint NOT NULL)",
                 // Durable consumer groups: the last position each group is done with, per channel and partition.
                 "CREATE TABLE IF NOT EXISTS " + quotedGroups + " ("
@@ -275,20 +282,68 @@ public final class BusTable {
     }
 
     /**
-     * Whether {@link #createSchema()} already ran to the end: its last objects exist. Checked before taking the
-     * schema lock, because even an {@code IF NOT EXISTS} statement locks the table and would wait behind, and then
-     * block, the application's transactions.
+     * Once per table, in one transaction: the state row and the snapshot from which the sequencer numbers. An empty
+     * new table starts at position 0. A table of an earlier version keeps its messages and their positions, which move
+     * to {@code _positions}: the version before this one kept them in a {@code position} column that its sequencer
+     * rewrote (dropped here, with its indexes, so that an instance of that version still running fails loudly instead
+     * of numbering into it); the send-function version before that wrote ids in commit order, which are the positions.
+     * Committed messages that version had not numbered yet get the next positions. The table is locked meanwhile
+     * (ACCESS EXCLUSIVE): no sender commits between those last positions and the snapshot the sequencer starts from.
+     */
+    private String adoptEarlierVersions() {
+        String hasPosition = "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = " + literal(quotedTable)
+                + "::regclass AND attname = 'position' AND NOT attisdropped)";
+        String body = "BEGIN\n"
+                + "IF EXISTS (SELECT 1 FROM " + quotedState + " WHERE numbered IS NOT NULL) THEN RETURN; END IF;\n"
+                + "LOCK TABLE " + quotedTable + " IN ACCESS EXCLUSIVE MODE;\n"
+                + "IF " + hasPosition + " THEN\n"
+                + "  EXECUTE " + literal("INSERT INTO " + quotedPositions + " (position, channel, xid, id, numbered_at)"
+                        + " SELECT position, channel, coalesce(xid, '0'), id, created_at FROM " + quotedTable
+                        + " WHERE position IS NOT NULL")
+                + ";\n"
+                + "ELSE\n"
+                + "  INSERT INTO " + quotedPositions + " (position, channel, xid, id, numbered_at) SELECT id, channel,"
+                + " '0', id, created_at FROM " + quotedTable + " WHERE xid IS NULL;\n"
+                + "END IF;\n"
+                + "UPDATE " + quotedTable + " SET xid = '0' WHERE xid IS NULL;\n"
+                + "INSERT INTO " + quotedState + " (epoch, last_position, database_oid, xid_horizon) SELECT " + NEW_EPOCH
+                + ", coalesce((SELECT max(position) FROM " + quotedPositions + "), 0), (SELECT oid FROM pg_database"
+                + " WHERE datname = current_database()), pg_current_xact_id() ON CONFLICT DO NOTHING;\n"
+                + "INSERT INTO " + quotedPositions + " (position, channel, xid, id) SELECT s.last_position"
+                + " + row_number() OVER (ORDER BY b.xid, b.id), b.channel, b.xid, b.id FROM " + quotedTable + " b, "
+                + quotedState + " s WHERE NOT EXISTS (SELECT 1 FROM " + quotedPositions
+                + " p WHERE p.xid = b.xid AND p.id = b.id);\n"
+                + "UPDATE " + quotedState + " SET last_position = greatest(last_position, (SELECT coalesce(max(position),"
+                + " 0) FROM " + quotedPositions + ")), numbered = pg_current_snapshot();\n"
+                + "IF " + hasPosition + " THEN\n"
+                + "  EXECUTE " + literal("ALTER TABLE " + quotedTable + " DROP COLUMN position") + ";\n"
+                + "END IF;\n"
+                + "DROP INDEX IF EXISTS " + qualified(table + "_created_at_idx") + ";\n"
+                + "EXECUTE " + literal("ALTER TABLE " + quotedTable + " DROP CONSTRAINT IF EXISTS "
+                        + quote(table + "_pkey"))
+                + ";\n"
+                + "END";
+        return "DO " + literal(body);
+    }
+
+    /**
+     * Whether {@link #createSchema()} already ran to the end: its last objects exist, and the columns of earlier
+     * versions are gone. Checked before taking the schema lock, because even an {@code IF NOT EXISTS} statement locks
+     * the table and would wait behind, and then block, the application's transactions.
      */
     public String schemaIsCurrent() {
         return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND (SELECT count(*) FROM (VALUES"
                 + " ($3::text, 'traceparent'), ($3::text, 'message_key'), ($4::text, 'epoch_base'),"
-                + " ($1::text, 'partitions')) AS c(rel, col) WHERE EXISTS (SELECT 1 FROM pg_attribute"
-                + " WHERE attrelid = to_regclass(c.rel) AND attname = c.col AND NOT attisdropped)) = 4";
+                + " ($1::text, 'partitions'), ($4::text, 'numbered')) AS c(rel, col) WHERE EXISTS (SELECT 1 FROM"
+                + " pg_attribute WHERE attrelid = to_regclass(c.rel) AND attname = c.col AND NOT attisdropped"
+                + " AND (attnotnull OR c.col <> 'numbered'))) = 5 AND to_regclass($5) IS NOT NULL"
+                + " AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'position'"
+                + " AND NOT attisdropped)";
     }
 
     /** The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates. */
     public List<Object> lastSchemaObjects() {
-        return List.of(quotedGroups, qualified(table + "_unpositioned_idx"), quotedTable, quotedState);
+        return List.of(quotedGroups, qualified(table + "_xid_idx"), quotedTable, quotedState, quotedPositions);
     }
 
     /**
@@ -320,29 +375,54 @@ public final class BusTable {
     }
 
     /**
-     * The epoch, the last position, and whether the table was copied into another database or cluster (a
-     * different database oid, or transaction ids behind those already seen: a dump restored elsewhere). A copy
-     * must start a new epoch, or its positions would collide with the original's.
+     * The epoch, the last position, and whether the table was copied into another database or cluster (see
+     * {@link #copied()}).
      */
     public String readState() {
-        return "SELECT epoch, last_position, database_oid <> (SELECT oid FROM pg_database"
-                + " WHERE datname = current_database()) OR xid_horizon > pg_current_xact_id() FROM " + quotedState;
+        return "SELECT epoch, last_position, " + copied() + " FROM " + quotedState;
     }
 
     /**
-     * Starts a new epoch in a copy of the table (see {@link #readState()}). The rows still waiting for a position
-     * carry transaction ids of the original cluster, which cannot be compared with this one's: they are numbered
-     * first, by id.
+     * Whether the state row comes from another database or cluster: a different database oid, or transaction ids
+     * beyond this cluster's (a dump restored elsewhere, a logical copy). Such a copy must start a new epoch, or its
+     * positions would collide with the original's; and its transaction ids cannot be compared with this cluster's,
+     * so the sequencer numbers nothing there before {@link #startNewEpoch()}.
+     */
+    private static String copied() {
+        // The snapshot's xmax: the first transaction id not yet handed out. (pg_current_xact_id() would give the
+        // statement a transaction id of its own, and so a commit record, at every read of the head.)
+        return "(database_oid <> (SELECT oid FROM pg_database WHERE datname = current_database())"
+                + " OR xid_horizon >= pg_snapshot_xmax(pg_current_snapshot()))";
+    }
+
+    /**
+     * Starts a new epoch in a copy of the table (see {@link #copied()}), if the state row is still in epoch $1
+     * (reactive). Transaction ids written by the original cluster mean nothing in this one: those at or past the oldest
+     * running transaction are set to 0 (in both tables, which join on them), so that the sequencer never takes them
+     * for this cluster's; the committed messages without a position are numbered first, by id; and the sequencer starts
+     * from this snapshot. Returns the epoch and head now in force, whoever changed them.
      */
     public String startNewEpoch() {
-        return "WITH fresh AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM " + quotedTable
-                + " WHERE position IS NULL), "
-                + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn FROM fresh, "
-                + quotedState + " s WHERE t.id = fresh.id RETURNING 1) "
-                + "UPDATE " + quotedState + " SET epoch = " + NEW_EPOCH + ", epoch_base = last_position, "
+        return "WITH s AS (SELECT last_position FROM " + quotedState + " WHERE epoch = $1), "
+                + "now AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin), "
+                + "fresh AS (SELECT b.xid, b.id, b.channel, row_number() OVER (ORDER BY b.id) AS rn FROM " + quotedTable
+                + " b WHERE EXISTS (SELECT 1 FROM s) AND NOT EXISTS (SELECT 1 FROM " + quotedPositions
+                + " p WHERE p.xid = b.xid AND p.id = b.id)), "
+                + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id) SELECT s.last_position"
+                + " + fresh.rn, fresh.channel, CASE WHEN fresh.xid >= now.xmin THEN '0'::xid8 ELSE fresh.xid END,"
+                + " fresh.id FROM fresh, s, now RETURNING 1), "
+                + "cleared AS (UPDATE " + quotedTable + " b SET xid = '0' FROM now WHERE EXISTS (SELECT 1 FROM s)"
+                + " AND b.xid >= now.xmin RETURNING 1), "
+                + "cleared_positions AS (UPDATE " + quotedPositions + " p SET xid = '0' FROM now WHERE EXISTS"
+                + " (SELECT 1 FROM s) AND p.xid >= now.xmin RETURNING 1), "
+                + "changed AS (UPDATE " + quotedState + " SET epoch = " + NEW_EPOCH + ", epoch_base = last_position, "
                 + "last_position = last_position + (SELECT count(*) FROM numbered), "
                 + "database_oid = (SELECT oid FROM pg_database WHERE datname = current_database()), "
-                + "xid_horizon = pg_current_xact_id()";
+                + "xid_horizon = pg_current_xact_id(), numbered = pg_current_snapshot()"
+                + " WHERE epoch = $1 AND (SELECT count(*) FROM cleared) >= 0"
+                + " AND (SELECT count(*) FROM cleared_positions) >= 0 RETURNING epoch, last_position, epoch_base) "
+                + "SELECT * FROM changed UNION ALL SELECT epoch, last_position, epoch_base FROM " + quotedState
+                + " WHERE NOT EXISTS (SELECT 1 FROM changed)";
     }
 
     /**
@@ -364,36 +444,83 @@ public final class BusTable {
     }
 
     /**
-     * Gives positions to the committed rows that have none (reactive parameter $1: most rows at once), in one
+     * The first {@code most} messages, in (xid, id) order, of the transactions that the snapshot of the last numbering
+     * run did not see: of those, the committed ones are still to be numbered. Two ordered scans of the index on
+     * {@code (xid, id)}, merged, each from a value read once: the transactions that began after that snapshot, and the
+     * few it saw running. (Written so because the planner cannot know how few rows the first value leaves: without the
+     * order and the limit it would read the whole table.) Columns: xid, id, channel.
+     */
+    private String firstUnseen(String most) {
+        return "(SELECT u.xid, u.id, u.channel FROM ((SELECT b.xid, b.id, b.channel FROM " + quotedTable + " b WHERE"
+                + " b.xid >= (SELECT pg_snapshot_xmax(numbered) FROM " + quotedState + ") ORDER BY b.xid, b.id LIMIT "
+                + most + ") UNION ALL (SELECT b.xid, b.id, b.channel FROM " + quotedTable + " b WHERE b.xid = ANY"
+                + " ((SELECT ARRAY(SELECT pg_snapshot_xip(numbered)) FROM " + quotedState + ")::xid8[])"
+                + " ORDER BY b.xid, b.id LIMIT " + most + ")) u ORDER BY u.xid, u.id LIMIT " + most + ")";
+    }
+
+    /**
+     * Numbers the committed messages that have no position yet (reactive parameter $1: about the most at once), in one
      * statement that reads the state row without locking it: a statement that finds nothing writes nothing, and so
-     * needs no commit flush. Run only by the holder of {@link #sequencerLockSql()}. Rows of transactions still in
-     * progress are invisible to it and numbered by a later run; rows that became visible together are ordered by
-     * transaction id, then id: a transaction that began after another committed has the larger transaction id, and
-     * a transaction's rows follow their send order. Returns the last position, how many rows were numbered, some of
-     * their channels (all of them when there are at most {@link #HEAD_CHANNELS}), and, for a small run, the rows as a
-     * JSON array of {@code {"p": position, "c": channel, "d": payload, "t": created_at in microseconds,
-     * "x": traceparent, "k": key}}; and whether the head is below $2, the highest head the sequencer's instance read, in which
-     * case it numbers nothing: the database's history went back, and a new epoch must begin first.
+     * needs no commit flush. Run only by the holder of {@link #sequencerLockSql()}.
+     * <p>
+     * The messages to number are the committed ones of the transactions the state's snapshot did not see
+     * ({@link #firstUnseen}); messages of transactions still in progress are invisible to the statement and numbered by a
+     * later run. They are ordered by transaction id, then id: a transaction that began after another committed has
+     * the larger transaction id, and a transaction's rows follow their send order. Each gets a row in
+     * {@code _positions}, and the state row the statement's snapshot ({@code pg_current_snapshot()} is the
+     * statement's). A run that would number more than $1 messages stops after the transaction of the $1st, whole: it
+     * numbers the transactions up to that one, and the snapshot it stores sees those and nothing after them.
+     * <p>
+     * Returns the last position, how many messages were numbered, some of their channels (all of them when there are
+     * at most {@link #HEAD_CHANNELS}), and, for a small run, the messages as a JSON array of {@code {"p": position,
+     * "c": channel, "d": payload, "t": created_at in microseconds, "x": traceparent, "k": key}}; and whether the head
+     * is below $2, the highest head the sequencer's instance read, or the state row comes from a copy ({@link
+     * #copied()}), in which case it numbers nothing: the database's history changed, and a new epoch must begin first.
      */
     public String sequence() {
-        return "WITH s AS (SELECT last_position FROM " + quotedState + "), "
-                + "fresh AS (SELECT id, row_number() OVER (ORDER BY xid, id) AS rn FROM " + quotedTable
-                + " WHERE position IS NULL AND (SELECT last_position FROM s) >= $2 ORDER BY xid, id LIMIT $1), "
-                + "numbered AS (UPDATE " + quotedTable + " t SET position = s.last_position + fresh.rn"
-                + " FROM fresh, s WHERE t.id = fresh.id"
-                + " RETURNING t.position, t.channel, t.payload, t.created_at, t.traceparent, t.message_key), "
-                + "counted AS (SELECT count(*) AS n, coalesce(sum(octet_length(payload)), 0) AS bytes FROM numbered), "
+        return "WITH s AS (SELECT last_position, numbered, last_position < $2 OR " + copied() + " AS changed FROM "
+                + quotedState + "), "
+                + "cand AS (SELECT u.xid, u.id, u.channel FROM " + firstUnseen("$1") + " u WHERE NOT (SELECT changed"
+                + " FROM s)), "
+                + "last AS (SELECT xid, id FROM cand ORDER BY xid DESC, id DESC LIMIT 1), "
+                + "cut AS (SELECT last.xid, last.id FROM last WHERE (SELECT count(*) FROM cand) >= $1), "
+                // The rest of the last transaction of a cut run.
+                + "rest AS (SELECT b.xid, b.id, b.channel FROM " + quotedTable + " b, cut WHERE b.xid = cut.xid"
+                + " AND b.id > cut.id), "
+                + "fresh AS (SELECT xid, id, channel, row_number() OVER (ORDER BY xid, id) AS rn FROM"
+                + " (SELECT * FROM cand UNION ALL SELECT * FROM rest) f), "
+                + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id)"
+                + " SELECT s.last_position + fresh.rn, fresh.channel, fresh.xid, fresh.id FROM fresh, s"
+                + " RETURNING position, channel, xid, id), "
+                + "counted AS (SELECT count(*) AS n FROM numbered), "
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
-                + " xid_horizon = pg_current_xact_id() FROM counted WHERE counted.n > 0 RETURNING last_position) "
+                + " xid_horizon = pg_current_xact_id(), numbered = coalesce(" + cutSnapshot() + ", pg_current_snapshot())"
+                + " FROM counted WHERE counted.n > 0 RETURNING last_position), "
+                + "small AS (SELECT p.position, p.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM"
+                + " numbered p JOIN " + quotedTable + " b ON b.xid = p.xid AND b.id = p.id"
+                + " WHERE (SELECT n FROM counted) <= " + RETURNED_ROWS + ") "
                 + "SELECT coalesce((SELECT last_position FROM moved), (SELECT last_position FROM s)),"
                 + " (SELECT n FROM counted), (SELECT array_agg(channel) FROM (SELECT DISTINCT channel FROM numbered"
                 + " LIMIT " + (HEAD_CHANNELS + 1) + ") c), "
-                + "(SELECT json_agg(json_build_object('p', position, 'c', channel, 'd', payload, 't',"
-                + " (extract(epoch FROM created_at) * 1000000)::bigint, 'x', traceparent, 'k', message_key)"
-                + " ORDER BY position)"
-                + " FROM numbered"
-                + " WHERE (SELECT n <= " + RETURNED_ROWS + " AND bytes <= " + RETURNED_BYTES + " FROM counted)),"
-                + " (SELECT last_position FROM s) < $2";
+                + "(SELECT CASE WHEN sum(octet_length(payload)) <= " + RETURNED_BYTES + " THEN json_agg(json_build_object("
+                + "'p', position, 'c', channel, 'd', payload, 't', (extract(epoch FROM created_at) * 1000000)::bigint,"
+                + " 'x', traceparent, 'k', message_key) ORDER BY position) END FROM small),"
+                + " (SELECT changed FROM s)";
+    }
+
+    /**
+     * The snapshot a cut run stores (see {@link #sequence()}; null when the run was not cut): it sees what the previous
+     * one saw and the transactions up to the cut's, X. Its xmax is past X (and not below the previous xmax); its running
+     * transactions below that xmax are those of either snapshot that are past X, and those still running now.
+     */
+    private static String cutSnapshot() {
+        String previous = "pg_snapshot_xip(s.numbered)::text::bigint";
+        String running = "pg_snapshot_xip(pg_current_snapshot())::text::bigint";
+        return "(SELECT (coalesce(min(v.x), u.m) || ':' || u.m || ':' || coalesce(string_agg(v.x::text, ','"
+                + " ORDER BY v.x), ''))::pg_snapshot FROM (SELECT greatest(pg_snapshot_xmax(s.numbered)::text::bigint,"
+                + " cut.xid::text::bigint + 1) AS m, cut.xid::text::bigint AS x FROM s, cut) u LEFT JOIN LATERAL"
+                + " (SELECT DISTINCT a.x FROM (SELECT " + previous + " AS x FROM s UNION SELECT " + running
+                + ") a WHERE a.x < u.m AND (a.x > u.x OR a.x IN (SELECT " + running + "))) v ON true GROUP BY u.m)";
     }
 
     /**
@@ -412,14 +539,14 @@ public final class BusTable {
 
     /**
      * For an instance that is not the sequencer, whether the sequencer keeps up (reactive parameter $1: the table
-     * {@link #lockKey()}): the head, whether committed rows wait for a position (cheap: the partial index of
-     * unpositioned rows), the backend that holds the sequencer's lock (null if none), its role and
+     * {@link #lockKey()}): the head, whether committed messages wait for a position (cheap: see {@link
+     * #firstUnseen}), the backend that holds the sequencer's lock (null if none), its role and
      * {@code application_name} (shown to every role), and whether this role may end it (a member of its role, or of
      * {@code pg_signal_backend}).
      */
     public String sequencerProgress() {
-        return "SELECT (SELECT last_position FROM " + quotedState + "), EXISTS (SELECT 1 FROM " + quotedTable
-                + " WHERE position IS NULL), h.pid, a.usename::text, a.application_name,"
+        return "SELECT (SELECT last_position FROM " + quotedState + "), EXISTS " + firstUnseen("1")
+                + ", h.pid, a.usename::text, a.application_name,"
                 + " h.pid IS NOT NULL AND (coalesce(pg_has_role(a.usesysid, 'MEMBER'), false)"
                 + " OR pg_has_role('pg_signal_backend', 'MEMBER'))"
                 + " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT pid FROM pg_locks WHERE " + sequencerLockHeld()
@@ -443,11 +570,11 @@ public final class BusTable {
     }
 
     /**
-     * The oldest committed row still waiting for a position (its id), or null: cheap, from the partial index of
-     * unpositioned rows. JDBC, no parameters.
+     * The first committed message still waiting for a position, in the order the sequencer numbers them (its id), or
+     * null: cheap (see {@link #firstUnseen}). JDBC, no parameters.
      */
     String oldestUnnumbered() {
-        return "SELECT min(id) FROM " + quotedTable + " WHERE position IS NULL";
+        return "SELECT (SELECT u.id FROM " + firstUnseen("1") + " u)";
     }
 
     /**
@@ -461,9 +588,12 @@ public final class BusTable {
                 + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1";
     }
 
-    /** The epoch and the last position handed out. */
+    /**
+     * The epoch, the last position handed out, where the epoch began, and whether the state row comes from a copy
+     * ({@link #copied()}).
+     */
     public String head() {
-        return "SELECT epoch, last_position, epoch_base FROM " + quotedState;
+        return "SELECT epoch, last_position, epoch_base, " + copied() + " FROM " + quotedState;
     }
 
     /**
@@ -474,7 +604,7 @@ public final class BusTable {
      * rows there were before the byte limit cut (nulls when no message), the traceparent and the key.
      */
     public String pageOnChannels() {
-        return page("channel = ANY ($1)", "b.channel = ANY ($1) AND b.position > $2", "$3", "$4");
+        return page("channel = ANY ($1)", "p.channel = ANY ($1) AND p.position > $2", "$3", "$4");
     }
 
     /**
@@ -482,7 +612,7 @@ public final class BusTable {
      * partition. Messages without a key are in partition 0.
      */
     public String pageOfPartition() {
-        return page("channel = ANY ($1)", "b.channel = ANY ($1) AND b.position > $2 AND " + partitionOf("b.message_key",
+        return page("channel = ANY ($1)", "p.channel = ANY ($1) AND p.position > $2 AND " + partitionOf("b.message_key",
                 "$5") + " = $6", "$3", "$4");
     }
 
@@ -504,41 +634,47 @@ public final class BusTable {
      * {@link #pageOnChannels()} for every channel: $1 after, $2 most messages, $3 most bytes; the third column is null.
      */
     public String pageOfAll() {
-        return page("false", "b.position > $1", "$2", "$3");
+        return page("false", "p.position > $1", "$2", "$3");
     }
 
     private String page(String purgedFilter, String rowFilter, String most, String bytes) {
-        // Innermost: at most `most` rows after the position; then their count and running byte total; outermost: the
-        // rows that start within the byte budget (the first always does).
+        // Innermost: at most `most` messages after the position, each found from its position; then their count and
+        // running byte total; outermost: the messages that start within the byte budget (the first always does).
         return "SELECT s.epoch, s.last_position, (SELECT max(through) FROM " + quotedPurged + " WHERE " + purgedFilter
                 + "), m.position, m.channel, m.payload, m.created_at, m.fetched, m.traceparent, m.message_key FROM "
                 + quotedState + " s LEFT JOIN LATERAL (SELECT y.position, y.channel, y.payload, y.created_at,"
                 + " y.fetched, y.traceparent, y.message_key FROM ("
                 + "SELECT x.*, count(*) OVER () AS fetched,"
                 + " sum(octet_length(x.payload)) OVER (ORDER BY x.position) AS running FROM ("
-                + "SELECT b.position, b.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM "
-                + quotedTable + " b"
-                + " WHERE " + rowFilter + " ORDER BY b.position LIMIT " + most + ") x) y"
+                + "SELECT p.position, p.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM "
+                + quotedPositions + " p JOIN " + quotedTable + " b ON b.xid = p.xid AND b.id = p.id"
+                + " WHERE " + rowFilter + " ORDER BY p.position LIMIT " + most + ") x) y"
                 + " WHERE y.running - octet_length(y.payload) < " + bytes + ") m ON true"
                 + " ORDER BY m.position";
     }
 
     /**
-     * Deletes a batch of positioned rows older than a cutoff, skipping rows another instance is deleting, and records
-     * per channel the highest position deleted. Rows without a position are never deleted: their readers have not
-     * seen them yet. Nor are rows a durable consumer group has not passed, unless older than the second cutoff, or
-     * the group's position has not moved for its expiry. JDBC parameters: cutoff, the groups' cutoff, the names of
-     * the groups with their own expiry (text[]) and those expiries in seconds (bigint[]), the default expiry in
-     * seconds, the batch size.
+     * Deletes a batch of messages numbered longer ago than the retention, in position order, skipping those another
+     * instance is deleting, and records per channel the highest position deleted. Ages are PostgreSQL's ({@code now()}),
+     * so that instances whose clocks differ agree. Only positions below the first one numbered within the retention
+     * go: what retention deletes of a channel is always everything up to a position. Messages a durable consumer group
+     * has not passed stay, unless numbered longer ago than the second age, or the group's position has not moved for
+     * its expiry. Messages waiting for a position are never deleted: their readers have not seen them yet. JDBC
+     * parameters: the retention in seconds, the groups' limit in seconds, the names of the groups with their own
+     * expiry (text[]) and those expiries in seconds (bigint[]), the default expiry in seconds, the batch size.
      */
     String deleteOlderThan() {
-        return "WITH doomed AS (DELETE FROM " + quotedTable + " WHERE id IN (SELECT t.id FROM " + quotedTable + " t"
-                + " WHERE t.created_at < ? AND t.position IS NOT NULL AND (t.created_at < ? OR NOT EXISTS (SELECT 1 FROM "
-                + quotedGroups + " g WHERE g.channel = t.channel AND g.position < t.position AND g.updated_at > now()"
-                + " - make_interval(secs => coalesce((SELECT x.e FROM unnest(?::text[], ?::bigint[]) AS x(n, e)"
-                + " WHERE x.n = g.group_name), ?))))"
-                + " ORDER BY t.created_at LIMIT ? FOR UPDATE SKIP LOCKED)"
-                + " RETURNING channel, position), "
+        return "WITH bound AS (SELECT coalesce((SELECT position FROM " + quotedPositions + " WHERE numbered_at >= now()"
+                + " - make_interval(secs => ?::float8) ORDER BY position LIMIT 1), (SELECT last_position + 1 FROM "
+                + quotedState + ")) AS first), "
+                + "doomed AS (DELETE FROM " + quotedPositions + " WHERE position IN (SELECT p.position FROM "
+                + quotedPositions + " p WHERE p.position < (SELECT first FROM bound) AND (p.numbered_at < now()"
+                + " - make_interval(secs => ?::float8) OR NOT EXISTS (SELECT 1 FROM " + quotedGroups + " g WHERE"
+                + " g.channel = p.channel AND g.position < p.position AND g.updated_at > now() - make_interval(secs =>"
+                + " coalesce((SELECT x.e FROM unnest(?::text[], ?::bigint[]) AS x(n, e) WHERE x.n = g.group_name), ?))))"
+                + " ORDER BY p.position LIMIT ? FOR UPDATE SKIP LOCKED)"
+                + " RETURNING channel, position, xid, id), "
+                + "gone AS (DELETE FROM " + quotedTable + " b USING doomed d WHERE b.xid = d.xid AND b.id = d.id), "
                 + "recorded AS (INSERT INTO " + quotedPurged + " (channel, through)"
                 + " SELECT channel, max(position) FROM doomed GROUP BY channel"
                 + " ON CONFLICT (channel) DO UPDATE SET through = greatest(" + quotedPurged + ".through,"

@@ -1,5 +1,7 @@
 package io.quarkiverse.busaltconnection.bench.sender;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 
 import jakarta.inject.Inject;
@@ -11,6 +13,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.bench.Load;
 
@@ -23,8 +26,14 @@ import io.quarkiverse.busaltconnection.bench.Load;
 @Produces(MediaType.APPLICATION_JSON)
 public class SendResource {
 
+    /** The baseline of the storage scenario: the same payload inserted plainly, through the same pool and PgBouncer. */
+    static final String PLAIN_INSERT = "INSERT INTO bench_plain (channel, payload) VALUES (?, ?)";
+
     @Inject
     Bus bus;
+
+    @Inject
+    AgroalDataSource dataSource;
 
     @GET
     @Path("/up")
@@ -41,6 +50,26 @@ public class SendResource {
             throws InterruptedException {
         return Load.closed(run, senders, Duration.ofMillis((long) (seconds * 1000)), count, size,
                 payload -> bus.send(channel, payload));
+    }
+
+    /**
+     * As {@link #closed}, but each message is a plain INSERT into {@code bench_plain} (a primary key, the channel, the
+     * payload, the time) in autocommit, on a connection of the same datasource that {@code Bus.send} uses.
+     */
+    @POST
+    @Path("/insert/closed")
+    public Load.Result insertClosed(@QueryParam("run") String run,
+            @QueryParam("channel") @DefaultValue("bench") String channel, @QueryParam("senders") int senders,
+            @QueryParam("seconds") double seconds, @QueryParam("count") @DefaultValue("0") long count,
+            @QueryParam("size") @DefaultValue("100") int size) throws InterruptedException {
+        return Load.closed(run, senders, Duration.ofMillis((long) (seconds * 1000)), count, size, payload -> {
+            try (Connection connection = dataSource.getConnection();
+                    PreparedStatement insert = connection.prepareStatement(PLAIN_INSERT)) {
+                insert.setString(1, channel);
+                insert.setString(2, payload);
+                insert.executeUpdate();
+            }
+        });
     }
 
     /** {@code rate} messages per second for {@code seconds}, each due at its scheduled time, on {@code threads}. */

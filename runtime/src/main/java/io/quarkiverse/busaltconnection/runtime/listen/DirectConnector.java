@@ -59,16 +59,11 @@ public final class DirectConnector implements AutoCloseable {
         var context = vertx.getOrCreateContext();
         return options.get().compose(given -> TlsOffer.settle(vertx, given).compose(settled -> factory.connect(context,
                 settled).onFailure(failure -> TlsOffer.forget(given))))
-                .compose(connection -> {
+                .map(connection -> {
                     PgConnection connected = PgConnection.cast(connection);
                     connected.exceptionHandler(error -> LOG.debugf("The %s connection failed: %s", owner,
                             error.toString()));
-                    // The bus's statements are short and run often. Once its tables are large, PostgreSQL's planner
-                    // costs the sequencer's statement past jit_above_cost, and compiling it took a second of CPU per
-                    // run: no JIT on the bus's own sessions. (A SET, not a startup parameter: PgBouncer refuses
-                    // unknown ones, and the startup checks must still reach a pooler to say it is one.)
-                    return connected.query("SET jit = off").execute().map(connected)
-                            .onFailure(failure -> connected.close());
+                    return connected;
                 });
     }
 

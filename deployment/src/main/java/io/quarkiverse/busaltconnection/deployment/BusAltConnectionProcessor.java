@@ -15,6 +15,7 @@ import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbeJob;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
 import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
+import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
 import io.quarkiverse.busaltconnection.runtime.store.BusTableProducer;
 import io.quarkiverse.busaltconnection.runtime.store.UnnumberedMessages;
@@ -56,7 +57,8 @@ public class BusAltConnectionProcessor {
         return AdditionalBeanBuildItem.builder()
                 .addBeanClasses(PooledBus.class, BusRetention.class, ListenerProbeJob.class, BusDirect.class,
                         BusDataSource.class, BusLifecycle.class, BusNotRunning.class, BusObservers.class,
-                        PgBouncerConsole.class, BusTableProducer.class, UnnumberedMessages.class, EngineBeans.class)
+                        PgBouncerConsole.class, BusTableProducer.class, UnnumberedMessages.class, EngineBeans.class,
+                        SequencerActivity.class)
                 .build();
     }
 

@@ -17,6 +17,7 @@ import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherBuildTimeConfi
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusEngine;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusListeners;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildProducer;
@@ -65,6 +66,7 @@ class DirectClientProcessor {
                 .addInjectionPoint(ClassType.create(BusTable.class))
                 .addInjectionPoint(ClassType.create(BusListeners.class))
                 .addInjectionPoint(ClassType.create(Bus.class))
+                .addInjectionPoint(ClassType.create(SequencerActivity.class))
                 .setRuntimeInit()
                 // Listening must be established before the application serves anything, or a message committed
                 // right after startup could go unheard.

@@ -26,6 +26,7 @@ import io.quarkiverse.busaltconnection.runtime.listen.DirectConnector;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectCredentials;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkiverse.busaltconnection.runtime.store.GroupPositions;
@@ -159,7 +160,8 @@ public class BusAltConnectionRecorder {
                     bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout(),
                     dataSource.jdbcUrlKey(), context.getInjectedReference(BusObservers.class),
                     new BusEngine.GroupSettings(new GroupPositions(busDataSource.get(), table), imdispatcher::group,
-                            context.getInjectedReference(Bus.class))),
+                            context.getInjectedReference(Bus.class)),
+                    context.getInjectedReference(SequencerActivity.class)),
                     imdispatcher.connectTimeout());
             shutdown.addShutdownTask(engine::close);
             context.getInjectedReference(BusLifecycle.class).started();

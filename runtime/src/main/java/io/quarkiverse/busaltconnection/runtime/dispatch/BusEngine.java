@@ -19,6 +19,7 @@ import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbe;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.sequence.Sequencer;
+import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkiverse.busaltconnection.runtime.store.GroupPositions;
@@ -57,7 +58,8 @@ public final class BusEngine {
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
             BusStartup.Head head, boolean listenWithoutListeners, Optional<ProbeSettings> probe, ObjectMapper json,
             Vertx vertx, Supplier<Executor> virtualThreads, int pageSize, long pageBytes, Duration sweepInterval,
-            Duration sequencerStallTimeout, String dataSourceUrlKey, BusObservers observers, GroupSettings groups) {
+            Duration sequencerStallTimeout, String dataSourceUrlKey, BusObservers observers, GroupSettings groups,
+            SequencerActivity activity) {
     }
 
     /** What group members need besides the listener's own parts. */
@@ -135,10 +137,10 @@ public final class BusEngine {
         }
         this.liveFeed = new LiveFeed(vertx, pages, sql, knownHead);
         ChannelRouter router = new ChannelRouter(cursors, groups, liveFeed, knownHead, connection, table,
-                channels -> head.check(channels));
-        this.head = new HeadWatch(connection, table, router, knownHead);
+                channels -> head.hint(channels));
+        this.head = new HeadWatch(connection, table, router, knownHead, setup.activity());
         Sequencer sequencer = new Sequencer(vertx, table, connection, setup.sequencerStallTimeout(), router::numbered,
-                knownHead::get, head::checkAll);
+                knownHead::get, head::checkAll, setup.activity());
         this.probe = setup.probe().map(settings -> new ListenerProbe(table.probeChannel(), settings.dataSource(),
                 settings.timeout(), connection));
         List<PageLoop> readers = new ArrayList<>(cursors);

@@ -25,6 +25,7 @@ import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.MessageChecks;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.send.PendingMessages.Outgoing;
+import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.runtime.BlockingOperationControl;
 import io.quarkus.runtime.BlockingOperationNotAllowedException;
@@ -53,13 +54,13 @@ public class PooledBus implements Bus {
     @Inject
     public PooledBus(BusDataSource dataSource, ObjectMapper objectMapper,
             TransactionSynchronizationRegistry transactions, BusTable table, BusObservers observers,
-            BusLifecycle lifecycle) {
+            BusLifecycle lifecycle, SequencerActivity activity) {
         this.observers = observers;
         this.dataSource = dataSource.get();
         this.objectMapper = objectMapper;
         this.transactions = transactions;
         this.table = table;
-        this.hint = new WrittenHint(this.dataSource, table.writtenChannel(), lifecycle::stopping);
+        this.hint = new WrittenHint(this.dataSource, table.writtenChannel(), lifecycle::stopping, activity);
     }
 
     @PreDestroy

@@ -14,13 +14,17 @@ import javax.sql.DataSource;
 
 import org.jboss.logging.Logger;
 
+import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
+
 /**
  * Tells the database's sequencer, after a commit, that rows were written: {@code pg_notify} on the table's channel, in
  * a transaction of its own that writes only its commit record and so commits without a flush (it does use a transaction
  * id), holding PostgreSQL's NOTIFY lock for
  * microseconds (inside the data transaction it would hold it through the flush and serialize every sender).
  * <p>
- * Coalesced and off the caller's thread: one thread sends, at most one notification per millisecond; requests that
+ * Not sent when the sequencer is in this instance (asked in the JVM instead) or numbered messages moments ago (it
+ * keeps looking for a while on its own): see {@link SequencerActivity}. Otherwise coalesced and off the caller's thread: one
+ * thread sends, at most one notification per millisecond; requests that
  * arrive meanwhile make one more notification, however many there were. A notification that cannot be sent loses nothing: the
  * sequencer also sweeps
  * for unnumbered rows every {@code quarkus.imdispatcher.bus.sweep-interval}.
@@ -32,6 +36,7 @@ final class WrittenHint implements AutoCloseable {
     private final DataSource dataSource;
     private final String channel;
     private final BooleanSupplier stopping;
+    private final SequencerActivity activity;
     private final ExecutorService sender = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "imdispatcher-written-hint");
         thread.setDaemon(true);
@@ -44,15 +49,25 @@ final class WrittenHint implements AutoCloseable {
     private long nextAllowed;
     static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    /** @param stopping whether the application stops: the datasource closes then, and a failed wake-up is no news */
-    WrittenHint(DataSource dataSource, String channel, BooleanSupplier stopping) {
+    /**
+     * @param stopping whether the application stops: the datasource closes then, and a failed wake-up is no news
+     * @param activity says when a wake-up through the database is not needed
+     */
+    WrittenHint(DataSource dataSource, String channel, BooleanSupplier stopping, SequencerActivity activity) {
         this.dataSource = dataSource;
+        this.activity = activity;
         this.channel = channel;
         this.stopping = stopping;
     }
 
-    /** Rows were committed: make sure one notification goes out after this call. Never blocks. */
+    /**
+     * Rows were committed: make sure the sequencer hears of it, by a notification after this call unless it needs none
+     * ({@link SequencerActivity}). Never blocks.
+     */
     void request() {
+        if (activity.committed()) {
+            return;
+        }
         requested.set(true);
         if (scheduled.compareAndSet(false, true)) {
             sender.execute(this::drain);

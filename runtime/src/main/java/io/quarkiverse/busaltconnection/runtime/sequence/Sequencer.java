@@ -26,7 +26,11 @@ import io.vertx.sqlclient.Tuple;
  * connection ends, PostgreSQL releases the lock and the next instance to sweep takes over. A run that dies half-way
  * rolls back: positions are handed out only by committed runs, without gaps.
  * <p>
- * Runs are coalesced: wake-ups that come during a run make one more run. State lives on the sequencer's own context.
+ * Runs are coalesced: wake-ups that come during a run make one more run. After a run that numbered messages, the next
+ * waits a few times as long as that run took (its commit's flush is the senders' too), then the sequencer goes on
+ * running on its own, looking every {@link #POLL_NANOS} for {@link #BUSY_NANOS}: senders that heard its head hint in
+ * the meantime skip their wake-up (a transaction id and a commit record each), and a commit in the sequencer's own
+ * instance asks for a run in the JVM ({@link SequencerActivity}). State lives on the sequencer's own context.
  */
 public final class Sequencer {
 
@@ -37,6 +41,13 @@ public final class Sequencer {
     static final long PAUSE_FACTOR = 4;
     /** ... but never longer than this. */
     static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /**
+     * After a run that numbered messages, the sequencer keeps running on its own for this long, every {@link
+     * #POLL_NANOS} when a run finds nothing: senders that heard its head hint meanwhile send no wake-up (see {@link
+     * SequencerActivity}).
+     */
+    static final long BUSY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private final BusTable table;
     private final Supplier<SqlClient> connection;
@@ -59,10 +70,14 @@ public final class Sequencer {
     private SqlClient held;
     private final Vertx vertx;
     private boolean running;
-    /** A run waits for {@link #notBefore}. */
+    /** A run waits for {@link #notBefore}, on {@link #timer}; a poll's wait ({@link #polling}) ends at a wake-up. */
     private boolean pacing;
+    private boolean polling;
+    private long timer;
     private long notBefore;
     private boolean again;
+    /** When the last run that numbered messages ended. */
+    private long lastNumbered;
     private int failures;
     private volatile boolean sequencing;
 
@@ -76,7 +91,7 @@ public final class Sequencer {
      * @param wentBack told when a run found the database's head below {@code knownHead}: it numbered nothing
      */
     public Sequencer(Vertx vertx, BusTable table, ListenerConnection connection, Duration stallTimeout,
-            Consumer<Numbered> numbered, LongSupplier knownHead, Runnable wentBack) {
+            Consumer<Numbered> numbered, LongSupplier knownHead, Runnable wentBack, SequencerActivity activity) {
         this.knownHead = knownHead;
         this.wentBack = wentBack;
         this.table = table;
@@ -89,6 +104,14 @@ public final class Sequencer {
         this.applicationName = () -> String.valueOf(connection.options().getProperties().get("application_name"));
         connection.register(table.writtenChannel(), payload -> onWritten());
         connection.onListening(this::onListening);
+        this.lastNumbered = System.nanoTime() - BUSY_NANOS;
+        activity.sequencerHere(() -> {
+            if (!sequencing) {
+                return false;
+            }
+            onWritten();
+            return true;
+        });
     }
 
     /** Whether this instance is the database's sequencer right now. */
@@ -96,9 +119,17 @@ public final class Sequencer {
         return sequencing;
     }
 
-    /** A sender's wake-up: rows were committed. */
+    /** A sender's wake-up, or a commit in this instance: rows were committed. */
     private void onWritten() {
-        context.runOnContext(ignored -> run());
+        context.runOnContext(ignored -> {
+            if (pacing && polling) {
+                // Looking again soon anyway: a known commit need not wait for the timer.
+                vertx.cancelTimer(timer);
+                pacing = false;
+                notBefore = 0;
+            }
+            run();
+        });
     }
 
     /**
@@ -249,14 +280,18 @@ public final class Sequencer {
         if (wait > 0) {
             // Busy: the previous run numbered rows moments ago. Take what arrives meanwhile in the next run.
             pacing = true;
-            vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)), id -> context.runOnContext(ignored -> {
-                pacing = false;
-                run();
-            }));
+            timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)),
+                    id -> context.runOnContext(ignored -> {
+                        if (pacing && timer == id) {
+                            pacing = false;
+                            run();
+                        }
+                    }));
             return;
         }
         running = true;
         again = false;
+        polling = false;
         SqlClient client = held;
         long started = System.nanoTime();
         client.preparedQuery(table.sequence()).execute(Tuple.of(BATCH, knownHead.getAsLong())).onComplete(
@@ -286,17 +321,21 @@ public final class Sequencer {
                                 String hint = HeadHint.encode(head, row.getArrayOfStrings(2));
                                 client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(table.headChannel(), hint));
                                 numbered.accept(Numbered.of(row));
+                                lastNumbered = ended;
                                 // A run that numbered rows committed, and so waited for a disk flush, during which the
-                                // senders' commits queued behind it. When more wake-ups came during the run (messages back
-                                // to back), leaving the disk to the senders for a few times as long keeps the sequencer's
-                                // share of the flushes small; otherwise the next message is numbered as soon as it comes.
-                                notBefore = again ? ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started)) : 0;
-                            }
-                            if (count == BATCH) {
-                                notBefore = 0;
+                                // senders' commits queued behind it. Leaving the disk to the senders for a few times
+                                // as long keeps the sequencer's share of the flushes (and of transaction ids) small.
+                                // Then it runs again without being woken: senders that heard its hint send none.
+                                notBefore = count == BATCH ? 0
+                                        : ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started));
                                 run();
                             } else if (again) {
                                 run();
+                            } else if (ended - lastNumbered < BUSY_NANOS) {
+                                // Busy moments ago: look again soon, for commits whose senders skipped their wake-up.
+                                notBefore = ended + POLL_NANOS;
+                                run();
+                                polling = pacing;
                             }
                         }));
     }

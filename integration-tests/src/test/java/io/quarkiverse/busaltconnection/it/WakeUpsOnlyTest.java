@@ -18,6 +18,7 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 import io.quarkiverse.busaltconnection.BusStatus;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 
@@ -34,6 +35,9 @@ class WakeUpsOnlyTest {
 
     @Inject
     BusStatus status;
+
+    @Inject
+    BusTable table;
 
     @Test
     void theSequencerHearsTheSendersAtStartAndAfterItsConnectionWasLost() throws Exception {
@@ -70,6 +74,43 @@ class WakeUpsOnlyTest {
             listen.execute("SELECT 1");
             PGNotification[] heard = listener.unwrap(PGConnection.class).getNotifications();
             assertEquals(0, heard == null ? 0 : heard.length, "sends in the sequencer's instance notified");
+        }
+    }
+
+    /**
+     * Another instance's sender (here the test, with the wake-up statement senders run) sends no wake-up while the
+     * sequencer numbered messages moments ago, by PostgreSQL's clock, and one after a quiet moment.
+     */
+    @Test
+    void sendersElsewhereSkipTheirWakeUpWhileTheSequencerIsBusy() throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(status::sequencing);
+        try (Connection listener = DurableBusTest.direct();
+                Statement listen = listener.createStatement();
+                Connection sender = DurableBusTest.direct();
+                PreparedStatement insert = sender.prepareStatement("INSERT INTO imdispatcher_bus (channel, payload)"
+                        + " VALUES ('greetings', ?)");
+                PreparedStatement wakeUp = sender.prepareStatement(table.wakeUp())) {
+            listen.execute("LISTEN imdispatcher_bus");
+            wakeUp.setString(1, table.writtenChannel());
+            // Busy: a send in the sequencer's instance was numbered just now.
+            DeliveryTest.send("greetings", DeliveryTest.unique("busy"));
+            String text = DeliveryTest.unique("while-busy");
+            insert.setString(1, text);
+            insert.executeUpdate();
+            wakeUp.execute();
+            await().atMost(Duration.ofSeconds(15))
+                    .until(() -> DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith(text + "@")));
+            listen.execute("SELECT 1");
+            PGNotification[] heard = listener.unwrap(PGConnection.class).getNotifications();
+            assertEquals(0, heard == null ? 0 : heard.length, "a wake-up went out while the sequencer was busy");
+
+            Thread.sleep(200);
+            wakeUp.execute();
+            await().atMost(Duration.ofSeconds(5)).until(() -> {
+                listen.execute("SELECT 1");
+                PGNotification[] later = listener.unwrap(PGConnection.class).getNotifications();
+                return later != null && later.length > 0;
+            });
         }
     }
 

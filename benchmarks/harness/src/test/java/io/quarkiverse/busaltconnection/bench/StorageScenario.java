@@ -91,7 +91,7 @@ final class StorageScenario {
         long head = head(pooled);
         Spent.Mark mark = Spent.Mark.now(pooled);
         Load.Result sent = Http.post(sender.url() + "/bench/send/closed?run=" + Runs.next() + "&channel=" + CHANNEL
-                + "&senders=" + senders + "&seconds=0&count=" + count + "&size=" + SIZE, Load.Result.class);
+                + "&senders=" + senders + "&seconds=300&count=" + count + "&size=" + SIZE, Load.Result.class);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (head(pooled) < head + sent.sent()) {
             if (System.nanoTime() > deadline) {
@@ -107,7 +107,7 @@ final class StorageScenario {
         execute(pooled, "CHECKPOINT");
         Spent.Mark mark = Spent.Mark.now(pooled);
         Load.Result sent = Http.post(sender.url() + "/bench/insert/closed?run=" + Runs.next() + "&channel=" + CHANNEL
-                + "&senders=" + senders + "&seconds=0&count=" + count + "&size=" + SIZE, Load.Result.class);
+                + "&senders=" + senders + "&seconds=300&count=" + count + "&size=" + SIZE, Load.Result.class);
         return new Side(sent.sent(), sent.seconds(), mark.until(pooled));
     }
 

@@ -137,8 +137,8 @@ public final class BusEngine {
         }
         this.liveFeed = new LiveFeed(vertx, pages, sql, knownHead);
         ChannelRouter router = new ChannelRouter(cursors, groups, liveFeed, knownHead, connection, table,
-                channels -> head.hint(channels));
-        this.head = new HeadWatch(connection, table, router, knownHead, setup.activity());
+                channels -> head.check(channels));
+        this.head = new HeadWatch(connection, table, router, knownHead);
         Sequencer sequencer = new Sequencer(vertx, table, connection, setup.sequencerStallTimeout(), router::numbered,
                 knownHead::get, head::checkAll, setup.activity());
         this.probe = setup.probe().map(settings -> new ListenerProbe(table.probeChannel(), settings.dataSource(),

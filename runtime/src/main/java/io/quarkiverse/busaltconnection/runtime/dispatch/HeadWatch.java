@@ -8,7 +8,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
-import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
@@ -31,13 +30,10 @@ final class HeadWatch {
     private final BusTable table;
     private final ChannelRouter router;
     private final KnownHead knownHead;
-    private final SequencerActivity activity;
     /** A new epoch is being started: the head is left alone meanwhile. */
     private final AtomicBoolean changingHistory = new AtomicBoolean();
     /** The channels of the hints since the last read began: empty for every channel, null for none. */
     private Optional<Set<String>> pending;
-    /** Whether a head hint asked for the next read (not only a sweep). */
-    private boolean hinted;
     private boolean reading;
     /** The cluster and timeline the listening connection last reached; null before the first look. */
     private volatile ServerIdentity server;
@@ -45,10 +41,8 @@ final class HeadWatch {
     private record ServerIdentity(String system, int timeline) {
     }
 
-    HeadWatch(ListenerConnection connection, BusTable table, ChannelRouter router, KnownHead knownHead,
-            SequencerActivity activity) {
+    HeadWatch(ListenerConnection connection, BusTable table, ChannelRouter router, KnownHead knownHead) {
         this.connection = connection;
-        this.activity = activity;
         this.table = table;
         this.router = router;
         this.knownHead = knownHead;
@@ -67,18 +61,6 @@ final class HeadWatch {
             reading = true;
         }
         read();
-    }
-
-    /**
-     * A head hint for {@code channels} (empty: every channel): as {@link #check}, and if the head read after it moved, the
-     * sequencer numbered messages just now, which this instance's senders may count on ({@link SequencerActivity}). A
-     * forged hint moves no head.
-     */
-    void hint(Optional<Set<String>> channels) {
-        synchronized (this) {
-            hinted = true;
-        }
-        check(channels);
     }
 
     /** Every reader behind the head reads on, or the history change is taken up. */
@@ -100,12 +82,9 @@ final class HeadWatch {
 
     private void read() {
         Optional<Set<String>> channels;
-        boolean afterHint;
         synchronized (this) {
             channels = pending;
             pending = null;
-            afterHint = hinted;
-            hinted = false;
         }
         SqlClient client = connection.sqlClient();
         if (client == null || changingHistory.get()) {
@@ -116,11 +95,7 @@ final class HeadWatch {
         client.query(table.head()).execute().onComplete(result -> {
             if (result.succeeded()) {
                 Row row = result.result().iterator().next();
-                long head = row.getLong(1);
-                if (afterHint && head > knownHead.get()) {
-                    activity.headHintHeard();
-                }
-                headRead(client, row.getLong(0), head, row.getLong(2), row.getBoolean(3), channels);
+                headRead(client, row.getLong(0), row.getLong(1), row.getLong(2), row.getBoolean(3), channels);
             }
             readAgainOrStop();
         });

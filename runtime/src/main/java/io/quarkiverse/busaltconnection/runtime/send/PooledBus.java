@@ -60,7 +60,7 @@ public class PooledBus implements Bus {
         this.objectMapper = objectMapper;
         this.transactions = transactions;
         this.table = table;
-        this.hint = new WrittenHint(this.dataSource, table.writtenChannel(), lifecycle::stopping, activity);
+        this.hint = new WrittenHint(this.dataSource, table, lifecycle::stopping, activity);
     }
 
     @PreDestroy

@@ -15,6 +15,7 @@ import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 
 /**
  * Tells the database's sequencer, after a commit, that rows were written: {@code pg_notify} on the table's channel, in
@@ -22,8 +23,9 @@ import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
  * id), holding PostgreSQL's NOTIFY lock for
  * microseconds (inside the data transaction it would hold it through the flush and serialize every sender).
  * <p>
- * Not sent when the sequencer is in this instance (asked in the JVM instead) or numbered messages moments ago (it
- * keeps looking for a while on its own): see {@link SequencerActivity}. Otherwise coalesced and off the caller's thread: one
+ * Not sent when the sequencer is in this instance (asked in the JVM instead: {@link SequencerActivity}), nor when it
+ * numbered messages moments ago and so keeps looking on its own ({@link BusTable#wakeUp()}). Coalesced and off the
+ * caller's thread: one
  * thread sends, at most one notification per millisecond; requests that
  * arrive meanwhile make one more notification, however many there were. A notification that cannot be sent loses nothing: the
  * sequencer also sweeps
@@ -35,6 +37,7 @@ final class WrittenHint implements AutoCloseable {
 
     private final DataSource dataSource;
     private final String channel;
+    private final String wakeUp;
     private final BooleanSupplier stopping;
     private final SequencerActivity activity;
     private final ExecutorService sender = Executors.newSingleThreadExecutor(runnable -> {
@@ -53,10 +56,11 @@ final class WrittenHint implements AutoCloseable {
      * @param stopping whether the application stops: the datasource closes then, and a failed wake-up is no news
      * @param activity says when a wake-up through the database is not needed
      */
-    WrittenHint(DataSource dataSource, String channel, BooleanSupplier stopping, SequencerActivity activity) {
+    WrittenHint(DataSource dataSource, BusTable table, BooleanSupplier stopping, SequencerActivity activity) {
         this.dataSource = dataSource;
+        this.wakeUp = table.wakeUp();
         this.activity = activity;
-        this.channel = channel;
+        this.channel = table.writtenChannel();
         this.stopping = stopping;
     }
 
@@ -97,7 +101,7 @@ final class WrittenHint implements AutoCloseable {
 
     private void send() {
         try (Connection connection = dataSource.getConnection();
-                PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, '')")) {
+                PreparedStatement notify = connection.prepareStatement(wakeUp)) {
             if (!connection.getAutoCommit()) {
                 connection.setAutoCommit(true);
             }

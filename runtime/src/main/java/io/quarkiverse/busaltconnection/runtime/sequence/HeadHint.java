@@ -1,6 +1,5 @@
 package io.quarkiverse.busaltconnection.runtime.sequence;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.Set;
 
@@ -9,32 +8,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * What the sequencer's wake-up says: when few, the channels whose messages it numbered, so that only their readers
- * read. The payload also carries the new head ({@code "h"}), for people watching the channel with psql; no reader
- * uses it. Only a hint: anyone can NOTIFY, so a reader never takes a position from it, and a
+ * What the sequencer's wake-up says (written by its statement, {@link BusTable#sequence()}): when few, the channels
+ * whose messages it numbered, so that only their readers read. The payload also carries the new head ({@code "h"}),
+ * for people watching the channel with psql; no reader uses it. Only a hint: anyone can NOTIFY, so a reader never takes a
+ * position from it, and a
  * notification it cannot read wakes every reader (a read that finds nothing is the worst a forgery can cause; a
  * forgery cannot suppress the real notification that follows every run).
  */
 public record HeadHint(Optional<Set<String>> channels) {
-
-    /** Under PostgreSQL's 8000-byte NOTIFY payload limit, with room to spare. */
-    private static final int MAX_BYTES = 7000;
-
-    /** The payload for a run that numbered messages of {@code channels} (null or too many: every channel). */
-    static String encode(long head, String[] channels) {
-        JsonObject hint = new JsonObject().put("h", head);
-        if (channels != null && channels.length <= BusTable.HEAD_CHANNELS) {
-            JsonArray names = new JsonArray();
-            for (String channel : channels) {
-                names.add(channel);
-            }
-            String withChannels = hint.copy().put("c", names).encode();
-            if (withChannels.getBytes(StandardCharsets.UTF_8).length < MAX_BYTES) {
-                return withChannels;
-            }
-        }
-        return hint.encode();
-    }
 
     /** Reads a notification's payload; anything unreadable means "something may have moved, on any channel". */
     public static HeadHint decode(String payload) {

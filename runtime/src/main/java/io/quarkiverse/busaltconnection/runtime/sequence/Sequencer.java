@@ -28,9 +28,10 @@ import io.vertx.sqlclient.Tuple;
  * <p>
  * Runs are coalesced: wake-ups that come during a run make one more run. After a run that numbered messages, the next
  * waits a few times as long as that run took (its commit's flush is the senders' too), then the sequencer goes on
- * running on its own, looking every {@link #POLL_NANOS} for {@link #BUSY_NANOS}: senders that heard its head hint in
- * the meantime skip their wake-up (a transaction id and a commit record each), and a commit in the sequencer's own
- * instance asks for a run in the JVM ({@link SequencerActivity}). State lives on the sequencer's own context.
+ * running on its own, looking every {@link #POLL_NANOS} for {@link #BUSY_NANOS}: senders that see it numbered
+ * messages moments ago skip their wake-up (a transaction id and a commit record each; {@link BusTable#wakeUp()}), and
+ * a commit in the sequencer's own instance asks for a run in the JVM ({@link SequencerActivity}). State lives on the
+ * sequencer's own context.
  */
 public final class Sequencer {
 
@@ -43,8 +44,8 @@ public final class Sequencer {
     static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /**
      * After a run that numbered messages, the sequencer keeps running on its own for this long, every {@link
-     * #POLL_NANOS} when a run finds nothing: senders that heard its head hint meanwhile send no wake-up (see {@link
-     * SequencerActivity}).
+     * #POLL_NANOS} when a run finds nothing: senders that see in the state row that it numbered messages moments ago
+     * send no wake-up ({@link BusTable#wakeUp()}).
      */
     static final long BUSY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
@@ -294,49 +295,50 @@ public final class Sequencer {
         polling = false;
         SqlClient client = held;
         long started = System.nanoTime();
-        client.preparedQuery(table.sequence()).execute(Tuple.of(BATCH, knownHead.getAsLong())).onComplete(
-                result -> context.runOnContext(
-                        ignored -> {
-                            running = false;
-                            if (result.failed()) {
-                                // A lost connection fails one run; only a run that fails again is worth a warning.
-                                if (failures++ == 1) {
-                                    LOG.warnf("Numbering bus messages failed (%s); the next wake-up or sweep tries again",
-                                            result.cause().getMessage());
-                                } else {
-                                    LOG.debugf("Numbering bus messages failed: %s", result.cause().getMessage());
-                                }
-                                return;
-                            }
-                            failures = 0;
-                            Row row = result.result().iterator().next();
-                            if (Boolean.TRUE.equals(row.getBoolean(4))) {
-                                wentBack.run();
-                                return;
-                            }
-                            long head = row.getLong(0);
-                            long count = row.getLong(1);
-                            long ended = System.nanoTime();
-                            if (count > 0) {
-                                String hint = HeadHint.encode(head, row.getArrayOfStrings(2));
-                                client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(table.headChannel(), hint));
-                                numbered.accept(Numbered.of(row));
-                                lastNumbered = ended;
-                                // A run that numbered rows committed, and so waited for a disk flush, during which the
-                                // senders' commits queued behind it. Leaving the disk to the senders for a few times
-                                // as long keeps the sequencer's share of the flushes (and of transaction ids) small.
-                                // Then it runs again without being woken: senders that heard its hint send none.
-                                notBefore = count == BATCH ? 0
-                                        : ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started));
-                                run();
-                            } else if (again) {
-                                run();
-                            } else if (ended - lastNumbered < BUSY_NANOS) {
-                                // Busy moments ago: look again soon, for commits whose senders skipped their wake-up.
-                                notBefore = ended + POLL_NANOS;
-                                run();
-                                polling = pacing;
-                            }
-                        }));
+        client.preparedQuery(table.sequence()).execute(Tuple.of(BATCH, knownHead.getAsLong(), table.headChannel()))
+                .onComplete(
+                        result -> context.runOnContext(
+                                ignored -> {
+                                    running = false;
+                                    if (result.failed()) {
+                                        // A lost connection fails one run; only a run that fails again is worth a warning.
+                                        if (failures++ == 1) {
+                                            LOG.warnf(
+                                                    "Numbering bus messages failed (%s); the next wake-up or sweep tries again",
+                                                    result.cause().getMessage());
+                                        } else {
+                                            LOG.debugf("Numbering bus messages failed: %s", result.cause().getMessage());
+                                        }
+                                        return;
+                                    }
+                                    failures = 0;
+                                    Row row = result.result().iterator().next();
+                                    if (Boolean.TRUE.equals(row.getBoolean(4))) {
+                                        wentBack.run();
+                                        return;
+                                    }
+                                    long head = row.getLong(0);
+                                    long count = row.getLong(1);
+                                    long ended = System.nanoTime();
+                                    if (count > 0) {
+                                        // Every instance heard of it with the commit: the run's head hint.
+                                        numbered.accept(Numbered.of(row));
+                                        lastNumbered = ended;
+                                        // A run that numbered rows committed, and so waited for a disk flush, during which the
+                                        // senders' commits queued behind it. Leaving the disk to the senders for a few times
+                                        // as long keeps the sequencer's share of the flushes (and of transaction ids) small.
+                                        // Then it runs again without being woken: senders that heard its hint send none.
+                                        notBefore = count == BATCH ? 0
+                                                : ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started));
+                                        run();
+                                    } else if (again) {
+                                        run();
+                                    } else if (ended - lastNumbered < BUSY_NANOS) {
+                                        // Busy moments ago: look again soon, for commits whose senders skipped their wake-up.
+                                        notBefore = ended + POLL_NANOS;
+                                        run();
+                                        polling = pacing;
+                                    }
+                                }));
     }
 }

@@ -254,11 +254,13 @@ public final class BusTable {
                         + "database_oid oid NOT NULL, "
                         + "xid_horizon xid8 NOT NULL, "
                         + "epoch_base bigint NOT NULL DEFAULT 0, "
-                        + "numbered pg_snapshot)",
+                        + "numbered pg_snapshot, "
+                        + "numbered_at timestamptz)",
                 // Where the current epoch began: a reader of an older one goes back there.
                 "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS epoch_base bigint NOT NULL DEFAULT 0",
-                // The snapshot of the last run that numbered messages.
+                // The snapshot of the last run that numbered messages, and when it ran (PostgreSQL's clock).
                 "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS numbered pg_snapshot",
+                "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS numbered_at timestamptz",
                 adoptEarlierVersions(),
                 "ALTER TABLE " + quotedState + " ALTER COLUMN numbered SET NOT NULL",
                 "ALTER TABLE " + quotedTable + " ALTER COLUMN xid SET DEFAULT pg_current_xact_id(),"
@@ -334,9 +336,9 @@ public final class BusTable {
     public String schemaIsCurrent() {
         return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND (SELECT count(*) FROM (VALUES"
                 + " ($3::text, 'traceparent'), ($3::text, 'message_key'), ($4::text, 'epoch_base'),"
-                + " ($1::text, 'partitions'), ($4::text, 'numbered')) AS c(rel, col) WHERE EXISTS (SELECT 1 FROM"
-                + " pg_attribute WHERE attrelid = to_regclass(c.rel) AND attname = c.col AND NOT attisdropped"
-                + " AND (attnotnull OR c.col <> 'numbered'))) = 5 AND to_regclass($5) IS NOT NULL"
+                + " ($1::text, 'partitions'), ($4::text, 'numbered'), ($4::text, 'numbered_at')) AS c(rel, col)"
+                + " WHERE EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(c.rel) AND attname = c.col"
+                + " AND NOT attisdropped AND (attnotnull OR c.col <> 'numbered'))) = 6 AND to_regclass($5) IS NOT NULL"
                 + " AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'position'"
                 + " AND NOT attisdropped)";
     }
@@ -426,6 +428,21 @@ public final class BusTable {
     }
 
     /**
+     * A sender's wake-up for the sequencer after a commit (JDBC parameter: {@link #writtenChannel()}), unless the state
+     * row says a run numbered messages in the last {@link #AWAKE_MILLIS} ms by PostgreSQL's clock: such a sequencer goes
+     * on looking on its own for longer than that (see the sequencer's busy time), and will see the commit without being
+     * told. Skipped, the wake-up is a read: no transaction id, no commit record. One clock for both sides, the server's,
+     * whatever the instances' clocks say.
+     */
+    public String wakeUp() {
+        return "SELECT pg_notify(?, '') WHERE NOT EXISTS (SELECT 1 FROM " + quotedState + " WHERE numbered_at > now()"
+                + " - interval '" + AWAKE_MILLIS + " milliseconds')";
+    }
+
+    /** How recent a run that numbered messages must be for a sender to skip its wake-up ({@link #wakeUp()}). */
+    public static final int AWAKE_MILLIS = 20;
+
+    /**
      * Writes one message (JDBC parameters: channel, payload, traceparent, key): cheaper to parse and plan than
      * {@link #insert()}.
      */
@@ -476,6 +493,13 @@ public final class BusTable {
      * "c": channel, "d": payload, "t": created_at in microseconds, "x": traceparent, "k": key}}; and whether the head
      * is below $2, the highest head the sequencer's instance read, or the state row comes from a copy ({@link
      * #copied()}), in which case it numbers nothing: the database's history changed, and a new epoch must begin first.
+     * <p>
+     * A run that numbered messages also tells every instance, in the same transaction: a NOTIFY on $3, the head channel,
+     * whose payload is the head hint ({@code {"h": head, "c": [channels]}}, the channels left out when more than
+     * {@link #HEAD_CHANNELS} or too long), delivered when it commits. One transaction per run, not two: a transaction
+     * id and a commit record fewer. It holds PostgreSQL's NOTIFY lock through its commit flush, which only other
+     * notifying transactions wait for: the senders write without notifying, and most of their wake-ups are skipped
+     * while the sequencer is busy.
      */
     public String sequence() {
         return "WITH s AS (SELECT last_position, numbered, last_position < $2 OR " + copied() + " AS changed FROM "
@@ -494,7 +518,8 @@ public final class BusTable {
                 + " RETURNING position, channel, xid, id), "
                 + "counted AS (SELECT count(*) AS n FROM numbered), "
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
-                + " xid_horizon = pg_current_xact_id(), numbered = coalesce(" + cutSnapshot() + ", pg_current_snapshot())"
+                + " xid_horizon = pg_current_xact_id(), numbered_at = now(),"
+                + " numbered = coalesce(" + cutSnapshot() + ", pg_current_snapshot())"
                 + " FROM counted WHERE counted.n > 0 RETURNING last_position), "
                 + "small AS (SELECT p.position, p.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM"
                 + " numbered p JOIN " + quotedTable + " b ON b.xid = p.xid AND b.id = p.id"
@@ -505,8 +530,19 @@ public final class BusTable {
                 + "(SELECT CASE WHEN sum(octet_length(payload)) <= " + RETURNED_BYTES + " THEN json_agg(json_build_object("
                 + "'p', position, 'c', channel, 'd', payload, 't', (extract(epoch FROM created_at) * 1000000)::bigint,"
                 + " 'x', traceparent, 'k', message_key) ORDER BY position) END FROM small),"
-                + " (SELECT changed FROM s)";
+                + " (SELECT changed FROM s), "
+                + "(SELECT pg_notify($3, CASE WHEN c.names IS NOT NULL AND cardinality(c.names) <= " + HEAD_CHANNELS
+                + " AND octet_length(json_build_object('h', m.last_position, 'c', c.names)::text) < "
+                + HEAD_HINT_BYTES + " THEN json_build_object('h', m.last_position, 'c', c.names)::text"
+                + " ELSE json_build_object('h', m.last_position)::text END) FROM moved m, (SELECT array_agg(channel)"
+                + " AS names FROM (SELECT DISTINCT channel FROM numbered LIMIT " + (HEAD_CHANNELS + 1) + ") d) c)";
     }
+
+    /**
+     * Under PostgreSQL's 8000-byte NOTIFY payload limit, with room to spare: a head hint whose channels would take more
+     * names none (see {@link #sequence()}).
+     */
+    static final int HEAD_HINT_BYTES = 7000;
 
     /**
      * The snapshot a cut run stores (see {@link #sequence()}; null when the run was not cut): it sees what the previous

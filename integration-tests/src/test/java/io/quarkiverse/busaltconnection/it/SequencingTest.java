@@ -68,7 +68,7 @@ class SequencingTest {
                 senders.submit(() -> send(table, sender, sending, committed));
             }
             long numbered = 0;
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
             while (System.nanoTime() < until) {
                 numbered += run(sequencer, table, 1 + ThreadLocalRandom.current().nextInt(20));
             }

@@ -10,6 +10,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import jakarta.inject.Inject;
 
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
+import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.test.junit.QuarkusTest;
@@ -38,6 +41,9 @@ class WakeUpsOnlyTest {
 
     @Inject
     BusTable table;
+
+    @Inject
+    Bus bus;
 
     @Test
     void theSequencerHearsTheSendersAtStartAndAfterItsConnectionWasLost() throws Exception {
@@ -79,11 +85,21 @@ class WakeUpsOnlyTest {
 
     /**
      * Another instance's sender (here the test, with the wake-up statement senders run) sends no wake-up while the
-     * sequencer numbered messages moments ago, by PostgreSQL's clock, and one after a quiet moment.
+     * sequencer is busy (numbering this instance's sends, one every 2 ms), by PostgreSQL's clock, and one after a quiet
+     * moment. Of 20 wake-ups in the busy stretch a few may go out when the machine stalls the sequencer for longer
+     * than the window; all 20 would without the check.
      */
     @Test
     void sendersElsewhereSkipTheirWakeUpWhileTheSequencerIsBusy() throws Exception {
         await().atMost(Duration.ofSeconds(10)).until(status::sequencing);
+        AtomicBoolean busy = new AtomicBoolean(true);
+        Thread local = new Thread(() -> {
+            while (busy.get()) {
+                bus.send("greetings", DeliveryTest.unique("keeping-busy"));
+                LockSupport.parkNanos(2_000_000);
+            }
+        });
+        List<String> texts = new ArrayList<>();
         try (Connection listener = DurableBusTest.direct();
                 Statement listen = listener.createStatement();
                 Connection sender = DurableBusTest.direct();
@@ -92,17 +108,26 @@ class WakeUpsOnlyTest {
                 PreparedStatement wakeUp = sender.prepareStatement(table.wakeUp())) {
             listen.execute("LISTEN imdispatcher_bus");
             wakeUp.setString(1, table.writtenChannel());
-            // Busy: a send in the sequencer's instance was numbered just now.
-            DeliveryTest.send("greetings", DeliveryTest.unique("busy"));
-            String text = DeliveryTest.unique("while-busy");
-            insert.setString(1, text);
-            insert.executeUpdate();
-            wakeUp.execute();
-            await().atMost(Duration.ofSeconds(15))
-                    .until(() -> DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith(text + "@")));
+            local.start();
+            Thread.sleep(300);
+            for (int i = 0; i < 20; i++) {
+                String text = DeliveryTest.unique("while-busy");
+                texts.add(text);
+                insert.setString(1, text);
+                insert.executeUpdate();
+                wakeUp.execute();
+                Thread.sleep(20);
+            }
+            busy.set(false);
+            local.join();
+            await().atMost(Duration.ofSeconds(15)).until(() -> {
+                List<String> received = DeliveryTest.received("greetings");
+                return texts.stream().allMatch(text -> received.stream().anyMatch(e -> e.startsWith(text + "@")));
+            });
             listen.execute("SELECT 1");
             PGNotification[] heard = listener.unwrap(PGConnection.class).getNotifications();
-            assertEquals(0, heard == null ? 0 : heard.length, "a wake-up went out while the sequencer was busy");
+            int notified = heard == null ? 0 : heard.length;
+            assertTrue(notified <= 3, notified + " of 20 wake-ups went out while the sequencer was busy");
 
             Thread.sleep(200);
             wakeUp.execute();
@@ -111,6 +136,8 @@ class WakeUpsOnlyTest {
                 PGNotification[] later = listener.unwrap(PGConnection.class).getNotifications();
                 return later != null && later.length > 0;
             });
+        } finally {
+            busy.set(false);
         }
     }
 

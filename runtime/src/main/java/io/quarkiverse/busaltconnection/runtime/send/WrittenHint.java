@@ -2,6 +2,7 @@ package io.quarkiverse.busaltconnection.runtime.send;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,6 +52,12 @@ final class WrittenHint implements AutoCloseable {
     /** Only the sending thread reads and writes it. */
     private long nextAllowed;
     static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * Until when (nanoTime) commits need not even ask: the database said moments ago that the sequencer is busy, and it
+     * keeps looking for longer than this after that (see {@link BusTable#wakeUp()}).
+     */
+    private volatile long busyUntil = System.nanoTime();
+    static final long BUSY_ANSWER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     /**
      * @param stopping whether the application stops: the datasource closes then, and a failed wake-up is no news
@@ -69,7 +76,7 @@ final class WrittenHint implements AutoCloseable {
      * ({@link SequencerActivity}). Never blocks.
      */
     void request() {
-        if (activity.committed()) {
+        if (activity.committed() || System.nanoTime() - busyUntil < 0) {
             return;
         }
         requested.set(true);
@@ -106,7 +113,13 @@ final class WrittenHint implements AutoCloseable {
                 connection.setAutoCommit(true);
             }
             notify.setString(1, channel);
-            notify.execute();
+            try (ResultSet notified = notify.executeQuery()) {
+                if (!notified.next()) {
+                    // Not sent: a run numbered messages within the last few ms (by PostgreSQL's clock), and the
+                    // sequencer goes on looking for longer than the database's window plus this one.
+                    busyUntil = System.nanoTime() + BUSY_ANSWER_NANOS;
+                }
+            }
             if (failing) {
                 failing = false;
                 LOG.infof("Bus wake-ups go through again");

@@ -317,7 +317,6 @@ public final class Sequencer {
                                         wentBack.run();
                                         return;
                                     }
-                                    long head = row.getLong(0);
                                     long count = row.getLong(1);
                                     long ended = System.nanoTime();
                                     if (count > 0) {
@@ -327,7 +326,7 @@ public final class Sequencer {
                                         // A run that numbered rows committed, and so waited for a disk flush, during which the
                                         // senders' commits queued behind it. Leaving the disk to the senders for a few times
                                         // as long keeps the sequencer's share of the flushes (and of transaction ids) small.
-                                        // Then it runs again without being woken: senders that heard its hint send none.
+                                        // Then it runs again without being woken: senders that see it was busy send none.
                                         notBefore = count == BATCH ? 0
                                                 : ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started));
                                         run();

@@ -432,7 +432,8 @@ public final class BusTable {
      * row says a run numbered messages in the last {@link #AWAKE_MILLIS} ms by PostgreSQL's clock: such a sequencer goes
      * on looking on its own for longer than that (see the sequencer's busy time), and will see the commit without being
      * told. Skipped, the wake-up is a read: no transaction id, no commit record. One clock for both sides, the server's,
-     * whatever the instances' clocks say.
+     * whatever the instances' clocks say. A row when it notified, none when it did not: the sender then skips even
+     * asking for a few ms, well inside the sequencer's remaining time.
      */
     public String wakeUp() {
         return "SELECT pg_notify(?, '') WHERE NOT EXISTS (SELECT 1 FROM " + quotedState + " WHERE numbered_at > now()"

@@ -21,6 +21,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AppProcess implements AutoCloseable {
 
+    /**
+     * JVM flags for an application that lives seconds to a minute on a two-core machine, where several start at once:
+     * the C1 compiler alone and the serial collector spend a fraction of the CPU time that full tiered compilation
+     * and G1 spend while the application boots. The same flags go to the application {@code @QuarkusIntegrationTest}
+     * starts ({@code quarkus.test.arg-line} in the pom).
+     */
+    private static final List<String> QUICK_START = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
     final Process process;
     /** Where the output is: a temporary file, moved under target/app-logs once the process is closed. */
     private volatile Path log;
@@ -38,6 +46,7 @@ public final class AppProcess implements AutoCloseable {
     public static AppProcess start(Map<String, String> config, List<String> jvmArgs) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString()));
+        command.addAll(QUICK_START);
         command.addAll(jvmArgs);
         String extra = System.getProperty("app-process.jvm-args", "").trim();
         if (!extra.isEmpty()) {

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /**
@@ -23,7 +24,7 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
  * scheduled jobs run (every second here), a message goes through, and the log holds no ERROR and no stack trace.
  */
 @QuarkusIntegrationTest
-@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+@WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class CleanFirstStartIT {
 
     @Test

@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /**
@@ -29,7 +30,7 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
  * stack trace.
  */
 @QuarkusIntegrationTest
-@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+@WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class CleanStopIT {
 
     private static final int SENDERS = 4;

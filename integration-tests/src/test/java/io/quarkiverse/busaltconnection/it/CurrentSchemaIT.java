@@ -21,7 +21,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.postgresql.Driver;
 
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /**
@@ -33,7 +34,7 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
  * pgjdbc sends for {@code currentSchema} (or drops it, if told to ignore it).
  */
 @QuarkusIntegrationTest
-@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+@WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class CurrentSchemaIT {
 
     @Test

@@ -20,7 +20,8 @@ import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /**
@@ -31,7 +32,7 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
  * client with a cursor of the old history is told to reload.
  */
 @QuarkusIntegrationTest
-@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+@WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class EpochChangeIT {
 
     private final HttpClient client = HttpClient.newHttpClient();

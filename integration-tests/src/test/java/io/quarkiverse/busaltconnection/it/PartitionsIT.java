@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.restassured.path.json.JsonPath;
 
@@ -32,7 +33,7 @@ import io.restassured.path.json.JsonPath;
  * message's row is written exactly once, and each parcel's events in the order they were sent.
  */
 @QuarkusIntegrationTest
-@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+@WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class PartitionsIT {
 
     private static final Set<Integer> ALL = Set.of(0, 1, 2, 3);

@@ -18,7 +18,8 @@ import java.util.Map;
 import org.jboss.logging.Logger;
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /**
@@ -26,7 +27,7 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
  * order, without running out of memory, because it reads the backlog from the table a page at a time.
  */
 @QuarkusIntegrationTest
-@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+@WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class SlowListenerIT {
 
     private static final Logger LOG = Logger.getLogger(SlowListenerIT.class);

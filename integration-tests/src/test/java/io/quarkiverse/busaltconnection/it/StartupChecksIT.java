@@ -24,7 +24,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.postgresql.Driver;
 
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /**
@@ -32,7 +33,7 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
  * hear nothing: pointed at PgBouncer, or at a standby.
  */
 @QuarkusIntegrationTest
-@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+@WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class StartupChecksIT {
 
     @Test

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
 /**
@@ -46,7 +47,7 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
  * the packaged application listens over TLS and delivers; trusting another CA, it refuses to start and says why.
  */
 @QuarkusIntegrationTest
-@QuarkusTestResource(value = DevServicesProperties.class, restrictToAnnotatedClass = true)
+@WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class TlsIT {
 
     @TempDir

@@ -257,6 +257,74 @@ class BusEngineTest {
         assertTrue(status.listening());
     }
 
+    /**
+     * A head hint that names only channels no reader of this instance reads makes no read of the state row: in a fleet
+     * whose instances read other channels, a run costs them PostgreSQL's signal and nothing more. The same hints naming
+     * a channel a listener here reads are each answered with one. Counted by PostgreSQL (scans of the state table),
+     * against a stretch as long without hints (the sweep reads it each second).
+     */
+    @Test
+    void hintsForChannelsNobodyHereReadsAreNotAnswered() throws Exception {
+        long none = 0;
+        long unrelated = 0;
+        long related = 0;
+        // Another test's work finishing (a backlog drained, retries) reads the state row too: counted again.
+        for (int attempt = 0; attempt < 3; attempt++) {
+            awaitQuietStateRow();
+            none = stateReadsDuring(null);
+            unrelated = stateReadsDuring("{\"h\":1,\"c\":[\"nobody-reads-this\"]}");
+            related = stateReadsDuring("{\"h\":1,\"c\":[\"greetings\"]}");
+            if (none <= 20) {
+                break;
+            }
+        }
+        String counts = String.format("state row reads: %d without hints, %d with hints for a channel nobody here"
+                + " reads, %d with hints for 'greetings'", none, unrelated, related);
+        assertTrue(unrelated <= none + 8, counts);
+        assertTrue(related >= none + 25, counts);
+    }
+
+    /** Reads of the state row while 40 hints (or none) arrive 50 ms apart, and until PostgreSQL has counted them. */
+    private static long stateReadsDuring(String hint) throws Exception {
+        long before = stateReads();
+        try (Connection connection = DurableBusTest.direct();
+                PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('imdispatcher_bus_head', ?)")) {
+            for (int i = 0; i < 40; i++) {
+                if (hint != null) {
+                    notify.setString(1, hint);
+                    notify.execute();
+                }
+                Thread.sleep(50);
+            }
+        }
+        // A backend reports its counts to PostgreSQL's statistics at most once a second.
+        Thread.sleep(2_500);
+        return stateReads() - before;
+    }
+
+    /** Until the state row is read no more than the sweep reads it (once a second), at most half a minute. */
+    private static void awaitQuietStateRow() throws Exception {
+        long last = stateReads();
+        for (int i = 0; i < 25; i++) {
+            Thread.sleep(1_200);
+            long now = stateReads();
+            if (now - last <= 3) {
+                return;
+            }
+            last = now;
+        }
+    }
+
+    private static long stateReads() throws SQLException {
+        try (Connection connection = DurableBusTest.direct();
+                Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery("SELECT seq_scan + coalesce(idx_scan, 0) FROM"
+                        + " pg_stat_user_tables WHERE relname = 'imdispatcher_bus_state'")) {
+            row.next();
+            return row.getLong(1);
+        }
+    }
+
     private static void notifyHead(String payload) throws SQLException {
         try (Connection connection = DurableBusTest.direct();
                 PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('imdispatcher_bus_head', ?)")) {

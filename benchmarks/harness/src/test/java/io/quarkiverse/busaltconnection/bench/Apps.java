@@ -44,6 +44,12 @@ final class Apps {
                 plan.logs());
     }
 
+    /** Another instance of the receiving application, for the fleet scenario: it listens and reads head hints. */
+    AppInstance fleetMember(Stack stack, String name) throws IOException, InterruptedException {
+        return AppInstance.start(stack.disk.key + "-" + name, plan.receiverApp(), List.of("-Xmx256m"),
+                config(stack, Map.of()), plan.logs());
+    }
+
     /** A receiver whose group "bench" (GroupWorker) has {@code partitions} partitions: one member of the group. */
     AppInstance groupMember(Stack stack, int partitions, String name) throws IOException, InterruptedException {
         List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));

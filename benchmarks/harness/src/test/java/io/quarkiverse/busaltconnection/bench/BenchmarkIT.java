@@ -33,6 +33,8 @@ class BenchmarkIT {
     private SlowListenerScenario.Result slow;
     private final List<GroupScenario.Result> groups = new ArrayList<>();
     private final List<StorageScenario.Result> storage = new ArrayList<>();
+    private FleetScenario.Result fleet;
+    private HeldSnapshotScenario.Result heldSnapshot;
 
     @Test
     void run() throws Exception {
@@ -92,6 +94,16 @@ class BenchmarkIT {
                         storage.add(result);
                     }
                 }
+                // The fleet and the held snapshot on one disk: the 1 ms flush one when it is in the plan.
+                boolean fleetDisk = disk == Disk.SLOW_FLUSH || !plan.disks().contains(Disk.SLOW_FLUSH);
+                if (sender != null && receiver != null && fleetDisk && plan.runs("fleet")) {
+                    fleet = Progress.attempt("fleet, " + disk.label,
+                            () -> new FleetScenario(plan).run(disk, stack, apps, sender, pooled));
+                }
+                if (sender != null && fleetDisk && plan.runs("snapshot")) {
+                    heldSnapshot = Progress.attempt("held snapshot, " + disk.label,
+                            () -> new HeldSnapshotScenario(plan).run(disk, stack, sender, pooled));
+                }
                 if (extension != null && first && plan.runs("connections")) {
                     connections = Progress.attempt("connection economy",
                             () -> new ConnectionScenario(plan).run(stack, extension));
@@ -147,6 +159,8 @@ class BenchmarkIT {
         Goals.evaluate(report, throughput, stacks, latency, slow);
         GroupScenario.goals(report, groups);
         StorageScenario.goals(report, storage);
+        FleetScenario.goals(report, fleet);
+        HeldSnapshotScenario.goals(report, heldSnapshot);
         StackFacts.render(report, stacks, throughput);
         ThroughputScenario.render(report, throughput, chart);
         SingleSenderScenario.render(report, single);
@@ -156,6 +170,8 @@ class BenchmarkIT {
         FanOutScenario.render(report, fanOut);
         GroupScenario.render(report, groups);
         StorageScenario.render(report, storage);
+        FleetScenario.render(report, fleet);
+        HeldSnapshotScenario.render(report, heldSnapshot);
         if (!chart.isEmpty()) {
             report.chart(chart.svg());
         }

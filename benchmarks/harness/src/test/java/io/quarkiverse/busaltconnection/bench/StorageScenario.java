@@ -56,7 +56,7 @@ final class StorageScenario {
     }
 
     /** Messages per side: about ten seconds' worth on the 1 ms disk. */
-    private long messages(int senders) {
+    long messages(int senders) {
         long base = senders == 1 ? 3_000 : senders <= 4 ? 8_000 : 20_000;
         return plan.quick() ? base / 5 : base;
     }
@@ -86,7 +86,8 @@ final class StorageScenario {
         return new Result(disk, rows);
     }
 
-    private Side bus(AppInstance sender, AgroalDataSource pooled, int senders, long count) throws Exception {
+    /** The bus side: {@code count} messages from {@code senders} threads, until the last is numbered. */
+    Side bus(AppInstance sender, AgroalDataSource pooled, int senders, long count) throws Exception {
         execute(pooled, "CHECKPOINT");
         long head = head(pooled);
         Spent.Mark mark = Spent.Mark.now(pooled);
@@ -111,7 +112,7 @@ final class StorageScenario {
         return new Side(sent.sent(), sent.seconds(), mark.until(pooled));
     }
 
-    private static long head(AgroalDataSource pooled) throws SQLException {
+    static long head(AgroalDataSource pooled) throws SQLException {
         try (Connection connection = pooled.getConnection();
                 Statement statement = connection.createStatement();
                 ResultSet row = statement.executeQuery("SELECT last_position FROM imdispatcher_bus_state")) {
@@ -120,7 +121,7 @@ final class StorageScenario {
         }
     }
 
-    private static void execute(AgroalDataSource pooled, String sql) throws SQLException {
+    static void execute(AgroalDataSource pooled, String sql) throws SQLException {
         try (Connection connection = pooled.getConnection(); Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }

@@ -22,8 +22,8 @@ import io.quarkiverse.busaltconnection.runtime.store.BusTable;
  * those whose channel moved, when that is known) and the {@link LiveFeed} of HTTP clients. What moves it: the
  * runs of this instance's own sequencer, the listening connection's return, and the head read from the state row
  * ({@link HeadWatch}), after a head hint from whichever instance sequences or at a sweep. It also carries plain
- * NOTIFYs to the listeners that asked for them. Hints are never trusted: a hint only makes the head be read, and only
- * readers behind the head read.
+ * NOTIFYs to the listeners that asked for them. Hints are never trusted: a hint for channels this instance reads only
+ * makes the head be read, and only readers behind the head read.
  */
 final class ChannelRouter {
 
@@ -51,7 +51,10 @@ final class ChannelRouter {
         }
         connection.listen(table.headChannel(), payload -> {
             noticed();
-            hinted.accept(HeadHint.decode(payload).channels());
+            Optional<Set<String>> channels = HeadHint.decode(payload).channels();
+            if (readsAny(channels)) {
+                hinted.accept(channels);
+            }
         });
         // Whatever was committed while nobody listened is in the table: every reader reads on.
         connection.onListening(() -> wake(Optional.empty()));
@@ -66,6 +69,29 @@ final class ChannelRouter {
                 });
             }
         });
+    }
+
+    /**
+     * Whether a reader of this instance reads {@code channels} (empty: any channel): a hint for channels nobody here
+     * reads costs no read of the head, so that a fleet of instances with other listeners pays PostgreSQL's signal
+     * and nothing more for each run. The live feed reads every channel while an HTTP client subscribes. (The sweep
+     * still reads the head, and with it checks the history, in every instance.)
+     */
+    private boolean readsAny(Optional<Set<String>> channels) {
+        if (channels.isEmpty() || liveFeed.wanted()) {
+            return true;
+        }
+        for (String channel : channels.get()) {
+            if (cursorsByChannel.containsKey(channel)) {
+                return true;
+            }
+        }
+        for (GroupCursor group : groups) {
+            if (channels.get().contains(group.method().channel)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The channels of the {@code @BusListener} methods, broadcast and grouped. */

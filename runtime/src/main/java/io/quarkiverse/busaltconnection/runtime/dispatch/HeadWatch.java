@@ -19,8 +19,9 @@ import io.vertx.sqlclient.Tuple;
  * up. Asked by the sequencer's head hints, by the sweep, and by the sequencer when it finds the head gone back.
  * <p>
  * A hint is not trusted: anyone can NOTIFY, and a replayed or forged hint must cost little. Each instance answers
- * hints with one read of the state row, however many arrive while it is under way (they make one more read), and
- * only readers behind the head read: a flood of hints costs reads of one row.
+ * the hints for channels it reads (and those that name none) with one read of the state row, however many arrive while
+ * it is under way (they make one more read), and only readers behind the head read: a flood of hints costs reads of
+ * one row.
  */
 final class HeadWatch {
 

@@ -1,0 +1,198 @@
+package io.quarkiverse.busaltconnection.bench;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.postgresql.PGConnection;
+
+import io.agroal.api.AgroalDataSource;
+
+/**
+ * What a fleet of listening instances costs the bus: the storage scenario's bus side at 32 senders (1 KB messages on a
+ * channel no instance reads) while 1, 10 and 100 instances listen. Instances are the receiving application, real JVMs
+ * up to {@link #REAL}; beyond that, {@link StandIn stand-ins}. PostgreSQL before 19 signals every listening backend of
+ * the database at every NOTIFY, whatever its channel, and each instance answers a head hint with a read of the state
+ * row: that is the cost measured, on PostgreSQL's CPU and on the rate.
+ */
+final class FleetScenario {
+
+    static final int SENDERS = 32;
+    private static final int[] FLEET = { 1, 10, 100 };
+    /** Real instances the two cores hold beside PostgreSQL, PgBouncer, the sender and the harness. */
+    static final int REAL = 10;
+
+    /**
+     * One fleet size: how many instances listened, how many were real JVMs, the bus side, the head hints one stand-in
+     * received, and the stand-ins' reads of the state row.
+     */
+    record Row(int instances, int real, StorageScenario.Side bus, long hints, long standInReads) {
+    }
+
+    record Result(Disk disk, List<Row> rows) {
+
+        Row at(int instances) {
+            return rows.stream().filter(r -> r.instances() == instances).findFirst().orElse(null);
+        }
+    }
+
+    /**
+     * A listening instance without a JVM, whose listeners read other channels than the messages': a direct connection
+     * that LISTENs on the bus's head channel and, as an instance does, reads the state row (once, with the statement an
+     * instance's head watch runs) only for hints that name no channels.
+     */
+    static final class StandIn implements AutoCloseable {
+
+        /** BusTable.head() for the default table. */
+        private static final String HEAD = "SELECT epoch, last_position, epoch_base, (database_oid <> (SELECT oid"
+                + " FROM pg_database WHERE datname = current_database()) OR xid_horizon >="
+                + " pg_snapshot_xmax(pg_current_snapshot())) FROM imdispatcher_bus_state";
+
+        private final Connection connection;
+        private final Thread thread;
+        private final AtomicLong reads;
+        /** Head hints received. */
+        final AtomicLong hints = new AtomicLong();
+        private volatile boolean running = true;
+
+        private StandIn(Connection connection, AtomicLong reads, int n) {
+            this.connection = connection;
+            this.reads = reads;
+            this.thread = new Thread(this::listen, "fleet-stand-in-" + n);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        static StandIn open(Servers servers, AtomicLong reads, int n) throws SQLException {
+            Connection connection = DriverManager.getConnection(servers.directUrl(), servers.user(),
+                    servers.password());
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("LISTEN imdispatcher_bus_head");
+            }
+            return new StandIn(connection, reads, n);
+        }
+
+        private void listen() {
+            try (Statement statement = connection.createStatement()) {
+                PGConnection pg = connection.unwrap(PGConnection.class);
+                while (running) {
+                    var notifications = pg.getNotifications(500);
+                    hints.addAndGet(notifications == null ? 0 : notifications.length);
+                    if (notifications != null && Arrays.stream(notifications)
+                            .anyMatch(hint -> !hint.getParameter().contains("\"c\""))) {
+                        statement.executeQuery(HEAD).close();
+                        reads.incrementAndGet();
+                    }
+                }
+            } catch (SQLException e) {
+                if (running) {
+                    Progress.log("fleet stand-in %s: %s", thread.getName(), e.getMessage());
+                }
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            running = false;
+            thread.join(2_000);
+            connection.close();
+        }
+    }
+
+    private final Plan plan;
+
+    FleetScenario(Plan plan) {
+        this.plan = plan;
+    }
+
+    /** {@code receiver} is the first instance of the fleet (and its sequencer). */
+    Result run(Disk disk, Stack stack, Apps apps, AppInstance sender, AgroalDataSource pooled) throws Exception {
+        StorageScenario storage = new StorageScenario(plan);
+        List<AppInstance> real = new ArrayList<>();
+        List<StandIn> standIns = new ArrayList<>();
+        AtomicLong reads = new AtomicLong();
+        List<Row> rows = new ArrayList<>();
+        try {
+            for (int size : FLEET) {
+                while (1 + real.size() < Math.min(size, REAL)) {
+                    real.add(apps.fleetMember(stack, "fleet-" + (real.size() + 2)));
+                }
+                while (1 + real.size() + standIns.size() < size) {
+                    standIns.add(StandIn.open(stack.servers, reads, standIns.size() + 1));
+                }
+                // Warm-up at this size, not measured.
+                storage.bus(sender, pooled, SENDERS, storage.messages(SENDERS) / 10);
+                long readsBefore = reads.get();
+                long hintsBefore = standIns.isEmpty() ? 0 : standIns.get(0).hints.get();
+                StorageScenario.Side bus = storage.bus(sender, pooled, SENDERS, storage.messages(SENDERS));
+                Row row = new Row(size, 1 + real.size(), bus, standIns.isEmpty() ? -1
+                        : standIns.get(0).hints.get() - hintsBefore, reads.get() - readsBefore);
+                Progress.log("fleet of %d (%d real): %s msg/s, PostgreSQL %.2f CPU s per 1,000 messages, %s B WAL,"
+                        + " %.2f xids per message", size, row.real(), Fmt.rate(bus.rate()),
+                        1_000 * bus.spent().postgresCpuSeconds() / bus.messages(), Fmt.number((long) bus
+                                .walPerMessage()),
+                        bus.xidsPerMessage());
+                rows.add(row);
+            }
+        } finally {
+            for (StandIn standIn : standIns) {
+                standIn.close();
+            }
+            for (AppInstance instance : real) {
+                instance.close();
+            }
+        }
+        return new Result(disk, rows);
+    }
+
+    static void goals(Report report, Result result) {
+        Row alone = result == null ? null : result.at(1);
+        Row hundred = result == null ? null : result.at(100);
+        if (alone == null || hundred == null) {
+            report.goal("With 100 listening instances, ≥ 0.8× the throughput without them", null, "not in this run");
+            return;
+        }
+        double ratio = hundred.bus().rate() / alone.bus().rate();
+        report.goal(result.disk().label + ", " + SENDERS + " senders: with 100 listening instances, ≥ 0.8× the"
+                + " throughput of one", ratio >= 0.8,
+                String.format("%s against %s messages per second (%s)",
+                        Fmt.rate(hundred.bus().rate()), Fmt.rate(alone.bus().rate()), Fmt.ratio(ratio)));
+    }
+
+    static void render(Report report, Result result) {
+        if (result == null) {
+            return;
+        }
+        Row alone = result.at(1);
+        List<List<String>> rows = new ArrayList<>();
+        for (Row row : result.rows()) {
+            StorageScenario.Side bus = row.bus();
+            rows.add(List.of(Fmt.number(row.instances()), Fmt.number(row.real()), Fmt.rate(bus.rate()),
+                    alone == null ? "—" : Fmt.ratio(bus.rate() / alone.bus().rate()),
+                    String.format("%.2f", 1_000 * bus.spent().postgresCpuSeconds() / bus.messages()),
+                    String.format("%.2f", 1_000 * bus.spent().cpuSeconds() / bus.messages()),
+                    Fmt.number((long) bus.walPerMessage()), String.format("%.2f", bus.xidsPerMessage()),
+                    row.hints() < 0 ? "—" : Fmt.rate(row.hints() / bus.seconds()),
+                    row.hints() < 0 ? "—" : Fmt.rate(row.standInReads() / bus.seconds())));
+        }
+        report.section("Fleet: what listening instances cost the bus — " + result.disk().label)
+                .paragraph(String.format("%d senders in the sending application send %s-byte messages (`Bus.send`,"
+                        + " autocommit) on a channel no instance reads, until the last is numbered, while 1, 10 and"
+                        + " 100 instances listen. The first instance is the receiving application, which sequences;"
+                        + " up to %d are real instances of it (JVMs on this machine, sharing its two cores);"
+                        + " beyond that, stand-ins: a direct connection each that LISTENs on the head channel and,"
+                        + " as an instance whose listeners read other channels does, reads the state row only for"
+                        + " head hints that name no channels."
+                        + " PostgreSQL 15 signals every listening backend of the database at every NOTIFY,"
+                        + " whatever its channel. CPU: PostgreSQL's processes, and the whole machine's.", SENDERS,
+                        Fmt.number(StorageScenario.SIZE), REAL))
+                .table(List.of("listening instances", "of them real", "bus msg/s", "÷ one instance",
+                        "PostgreSQL CPU s per 1,000 msg", "machine CPU s per 1,000 msg", "WAL B/msg", "xids/msg",
+                        "head hints/s (one stand-in)", "stand-ins' state reads/s"), rows);
+    }
+}

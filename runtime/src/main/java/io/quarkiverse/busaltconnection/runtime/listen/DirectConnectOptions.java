@@ -25,6 +25,9 @@ public final class DirectConnectOptions {
     private DirectConnectOptions() {
     }
 
+    /** Longer than any statement of the bus's, which are all cached on the direct path. */
+    static final int PREPARED_STATEMENT_SQL_LIMIT = 16_384;
+
     /**
      * @param tls the TLS configuration {@code quarkus.imdispatcher.tls-configuration-name} names, looked up already
      * @throws IllegalStateException naming the keys to set, when the host or database cannot be found anywhere
@@ -56,8 +59,12 @@ public final class DirectConnectOptions {
                 // A listener sits idle for long stretches: let the kernel notice a vanished peer.
                 .setTcpKeepAlive(true)
                 // The direct path reaches PostgreSQL itself, so named statements work: the sequencer's and the
-                // readers' statements are parsed and planned once per connection, not on every run.
-                .setCachePreparedStatements(true);
+                // readers' statements are parsed and planned once per connection, not on every run. The client caches
+                // only statements up to a length (2,048 characters by default): the sequencer's is longer, and parsing
+                // and planning it again took about 2.5 ms of each run (the delivery's median at 100 messages a second
+                // went from 5 ms to 15-20 ms).
+                .setCachePreparedStatements(true)
+                .setPreparedStatementCacheSqlLimit(PREPARED_STATEMENT_SQL_LIMIT);
         options.getProperties().put("application_name", config.applicationName());
         // A credentials provider, when one applies, overrides these before each connection (DirectCredentials).
         config.username().or(dataSource::username)

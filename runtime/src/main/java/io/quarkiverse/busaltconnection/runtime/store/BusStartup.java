@@ -181,15 +181,15 @@ public final class BusStartup {
 
     /** Reads the head; in a copy of another database's bus (a restored dump), starts a new epoch first. */
     private static Future<Head> head(PgConnection connection, BusTable table) {
-        return connection.query(table.readState()).execute().compose(rows -> {
+        return connection.query(table.head()).execute().compose(rows -> {
             Row state = rows.iterator().next();
-            if (!state.getBoolean(2)) {
+            if (!state.getBoolean(3)) {
                 return Future.succeededFuture(new Head(state.getLong(0), state.getLong(1), Optional.empty()));
             }
-            return underSchemaLock(connection, table, () -> connection.query(table.readState()).execute()
+            return underSchemaLock(connection, table, () -> connection.query(table.head()).execute()
                     .compose(again -> {
                         Row current = again.iterator().next();
-                        return current.getBoolean(2)
+                        return current.getBoolean(3)
                                 ? connection.preparedQuery(table.startNewEpoch()).execute(Tuple.of(current.getLong(0)))
                                         .<Void> mapEmpty()
                                 : Future.<Void> succeededFuture();

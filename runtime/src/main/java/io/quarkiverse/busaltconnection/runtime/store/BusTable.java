@@ -377,14 +377,6 @@ public final class BusTable {
     }
 
     /**
-     * The epoch, the last position, and whether the table was copied into another database or cluster (see
-     * {@link #copied()}).
-     */
-    public String readState() {
-        return "SELECT epoch, last_position, " + copied() + " FROM " + quotedState;
-    }
-
-    /**
      * Whether the state row comes from another database or cluster: a different database oid, or transaction ids
      * beyond this cluster's (a dump restored elsewhere, a logical copy). Such a copy must start a new epoch, or its
      * positions would collide with the original's; and its transaction ids cannot be compared with this cluster's,

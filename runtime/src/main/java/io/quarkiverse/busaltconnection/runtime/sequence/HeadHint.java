@@ -10,10 +10,9 @@ import io.vertx.core.json.JsonObject;
 /**
  * What the sequencer's wake-up says (written by its statement, {@link BusTable#sequence()}): when few, the channels
  * whose messages it numbered, so that only their readers read. The payload also carries the new head ({@code "h"}),
- * for people watching the channel with psql; no reader uses it. Only a hint: anyone can NOTIFY, so a reader never takes a
- * position from it, and a notification it cannot read wakes every reader (a read that finds nothing is the worst a forgery can
- * cause; a
- * forgery cannot suppress the real notification that follows every run).
+ * for people watching the channel with psql; no reader uses it. Only a hint: anyone can NOTIFY, so a reader never
+ * takes a position from it, and a notification it cannot read wakes every reader (a read that finds nothing is the
+ * worst a forgery can cause; a forgery cannot suppress the real notification that follows every run).
  */
 public record HeadHint(Optional<Set<String>> channels) {
 

@@ -336,9 +336,13 @@ public final class Sequencer {
                                         // After a small run it looks again as it does when busy (at once if woken meanwhile), and
                                         // a wake-up cuts that short.
                                         boolean small = count < PACED_FROM;
-                                        notBefore = count == BATCH || small && again ? 0
-                                                : small ? ended + POLL_NANOS
-                                                        : ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started));
+                                        if (count == BATCH || small && again) {
+                                            notBefore = 0;
+                                        } else if (small) {
+                                            notBefore = ended + POLL_NANOS;
+                                        } else {
+                                            notBefore = ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started));
+                                        }
                                         run();
                                         polling = small && pacing;
                                     } else if (again) {

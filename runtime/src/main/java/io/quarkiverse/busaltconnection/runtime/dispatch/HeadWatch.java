@@ -148,7 +148,11 @@ final class HeadWatch {
         if (client == null) {
             return;
         }
-        client.query("SELECT (pg_control_system()).system_identifier::text, (pg_control_checkpoint()).timeline_id")
+        // The timeline of the WAL being written: the last checkpoint's (pg_control_checkpoint()) still names the old
+        // one for a while after a promotion, until the end-of-recovery checkpoint completes.
+        client.query("SELECT (pg_control_system()).system_identifier::text, CASE WHEN pg_is_in_recovery() THEN"
+                + " (pg_control_checkpoint()).timeline_id ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1,"
+                + " 8))::bit(32)::int END")
                 .execute().onComplete(result -> {
                     if (result.failed()) {
                         LOG.debugf("Cannot read the server's identity: %s", result.cause().getMessage());

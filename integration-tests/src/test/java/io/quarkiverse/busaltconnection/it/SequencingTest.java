@@ -181,7 +181,8 @@ class SequencingTest {
 
     /** One run of the sequencer's statement numbering about {@code most} messages; how many it numbered. */
     private static long run(PgConnection sequencer, BusTable table, int most) throws Exception {
-        Row row = sequencer.preparedQuery(table.sequence()).execute(Tuple.of(most, 0L, table.headChannel())).toCompletionStage()
+        Row row = sequencer.preparedQuery(table.sequence()).execute(Tuple.of(most, 0L, table.headChannel(), 50L))
+                .toCompletionStage()
                 .toCompletableFuture().get(30, TimeUnit.SECONDS).iterator().next();
         assertTrue(!row.getBoolean(4), "the run took the table for a copy or a history gone back");
         return row.getLong(1);

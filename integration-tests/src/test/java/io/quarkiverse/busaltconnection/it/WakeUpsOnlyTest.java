@@ -79,10 +79,11 @@ class WakeUpsOnlyTest {
     }
 
     /**
-     * The wake-up statement another instance's sender runs notifies only if no run numbered messages in the last 20 ms
-     * by PostgreSQL's clock (checked inside a transaction that sets the state row's time and rolls back, so that
-     * nothing depends on timing); and a commit whose wake-up was skipped because a real run had just numbered
-     * something is delivered with the sweep an hour away: the sequencer went on looking on its own.
+     * The wake-up statement another instance's sender runs notifies only if the state row says the sequencer looks on
+     * its own until later than now, by PostgreSQL's clock, and not implausibly later (checked inside a transaction
+     * that sets the state row's time and rolls back, so that nothing depends on timing); and a commit whose wake-up
+     * was skipped because a real run had just numbered something is delivered with the sweep an hour away: the
+     * sequencer went on looking on its own.
      */
     @Test
     void sendersElsewhereSkipTheirWakeUpWhileTheSequencerIsBusy() throws Exception {
@@ -91,17 +92,21 @@ class WakeUpsOnlyTest {
                 PreparedStatement insert = sender.prepareStatement("INSERT INTO imdispatcher_bus (channel, payload)"
                         + " VALUES ('greetings', ?)");
                 PreparedStatement wakeUp = sender.prepareStatement(table.wakeUp());
-                PreparedStatement ranAt = sender.prepareStatement("UPDATE imdispatcher_bus_state SET numbered_at ="
-                        + " now() - ?::interval")) {
+                PreparedStatement awake = sender.prepareStatement("UPDATE imdispatcher_bus_state SET awake_until ="
+                        + " now() + ?::interval")) {
             wakeUp.setString(1, table.writtenChannel());
             sender.setAutoCommit(false);
-            ranAt.setString(1, "0 seconds");
-            ranAt.executeUpdate();
-            assertTrue(!notifies(wakeUp), "a wake-up would go out right after a run");
+            awake.setString(1, "40 milliseconds");
+            awake.executeUpdate();
+            assertEquals(40.0, awakeFor(wakeUp), 0.001, "a wake-up would go out while the sequencer looks on its own");
             sender.rollback();
-            ranAt.setString(1, "1 second");
-            ranAt.executeUpdate();
-            assertTrue(notifies(wakeUp), "no wake-up would go out a second after the last run");
+            awake.setString(1, "-1 millisecond");
+            awake.executeUpdate();
+            assertTrue(notifies(wakeUp), "no wake-up would go out after the sequencer stopped looking on its own");
+            sender.rollback();
+            awake.setString(1, "1 hour");
+            awake.executeUpdate();
+            assertTrue(notifies(wakeUp), "a time an hour ahead (a clock that went back) held the wake-ups back");
             sender.rollback();
             sender.setAutoCommit(true);
 
@@ -124,8 +129,17 @@ class WakeUpsOnlyTest {
     }
 
     private static boolean notifies(PreparedStatement wakeUp) throws Exception {
-        try (ResultSet notified = wakeUp.executeQuery()) {
-            return notified.next();
+        return awakeFor(wakeUp) == 0;
+    }
+
+    /** What the wake-up statement answers: 0 when it notified, else how many ms the sequencer still looks on its own. */
+    private static double awakeFor(PreparedStatement wakeUp) throws Exception {
+        try (ResultSet answer = wakeUp.executeQuery()) {
+            assertTrue(answer.next(), "the wake-up statement gave no answer");
+            double awake = answer.getDouble(1);
+            assertTrue(awake > 0 || answer.wasNull(), "the wake-up statement answered " + awake);
+            assertTrue(!answer.next(), "the wake-up statement gave two answers");
+            return awake;
         }
     }
 

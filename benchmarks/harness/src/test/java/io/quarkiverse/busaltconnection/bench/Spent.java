@@ -69,6 +69,23 @@ record Spent(double cpuSeconds, double postgresCpuSeconds, double jvmCpuSeconds,
                 jvmCpuSeconds + other.jvmCpuSeconds, walBytes + other.walBytes, xids + other.xids);
     }
 
+    /**
+     * Waits until the machine is quiet (less than {@code cores} busy over a second), at most {@code seconds}: JVMs just
+     * started go on compiling for a while after they are ready, which is not what a scenario measures.
+     *
+     * @return whether it became quiet in time
+     */
+    static boolean awaitQuiet(double cores, int seconds) throws IOException, InterruptedException {
+        for (int waited = 0; waited < seconds; waited++) {
+            double before = machineBusySeconds();
+            Thread.sleep(1_000);
+            if (machineBusySeconds() - before < cores) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static double machineBusySeconds() throws IOException {
         String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
         // cpu user nice system idle iowait irq softirq steal ...

@@ -24,8 +24,9 @@ import io.quarkiverse.busaltconnection.runtime.store.BusTable;
  * id), holding PostgreSQL's NOTIFY lock for
  * microseconds (inside the data transaction it would hold it through the flush and serialize every sender).
  * <p>
- * Not sent when the sequencer is in this instance (asked in the JVM instead: {@link SequencerActivity}), nor when it
- * numbered messages moments ago and so keeps looking on its own ({@link BusTable#wakeUp()}). Coalesced and off the
+ * Not sent when the sequencer is in this instance (asked in the JVM instead: {@link SequencerActivity}), nor while it
+ * looks on its own after numbering messages ({@link BusTable#wakeUp()}); its answer then says for how long, and
+ * commits until then do not even ask. Coalesced and off the
  * caller's thread: one
  * thread sends, at most one notification per millisecond; requests that
  * arrive meanwhile make one more notification, however many there were. A notification that cannot be sent loses nothing: the
@@ -53,11 +54,10 @@ final class WrittenHint implements AutoCloseable {
     private long nextAllowed;
     static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /**
-     * Until when (nanoTime) commits need not even ask: the database said moments ago that the sequencer is busy, and it
-     * keeps looking for longer than this after that (see {@link BusTable#wakeUp()}).
+     * Until when (nanoTime) commits need not even ask: the database said the sequencer looks on its own until then
+     * (see {@link BusTable#wakeUp()}).
      */
     private volatile long busyUntil = System.nanoTime();
-    static final long BUSY_ANSWER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     /**
      * @param stopping whether the application stops: the datasource closes then, and a failed wake-up is no news
@@ -113,11 +113,13 @@ final class WrittenHint implements AutoCloseable {
                 connection.setAutoCommit(true);
             }
             notify.setString(1, channel);
-            try (ResultSet notified = notify.executeQuery()) {
-                if (!notified.next()) {
-                    // Not sent: a run numbered messages within the last few ms (by PostgreSQL's clock), and the
-                    // sequencer goes on looking for longer than the database's window plus this one.
-                    busyUntil = System.nanoTime() + BUSY_ANSWER_NANOS;
+            long asked = System.nanoTime();
+            try (ResultSet answer = notify.executeQuery()) {
+                double awakeMillis = answer.next() ? answer.getDouble(1) : 0;
+                if (awakeMillis > 0) {
+                    // Not sent: the sequencer looks on its own for that long yet, counted from before the question
+                    // so as to end before it stops looking.
+                    busyUntil = asked + (long) (awakeMillis * 1_000_000);
                 }
             }
             if (failing) {

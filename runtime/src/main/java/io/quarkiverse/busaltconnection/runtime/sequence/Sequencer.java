@@ -28,8 +28,9 @@ import io.vertx.sqlclient.Tuple;
  * <p>
  * Runs are coalesced: wake-ups that come during a run make one more run. After a run that numbered many messages, the
  * next waits a few times as long as that run took (its commit's flush is the senders' too), then the sequencer goes on
- * running on its own, looking every {@link #POLL_NANOS} for {@link #BUSY_NANOS}: senders that see it numbered
- * messages moments ago skip their wake-up (a transaction id and a commit record each; {@link BusTable#wakeUp()}), and
+ * running on its own, looking every {@link #POLL_NANOS} for as long as the run told the senders in the state row (at
+ * least {@link #MIN_AWAKE_NANOS}, longer when runs are slow): until then they skip their wake-up (a transaction id and
+ * a commit record each; {@link BusTable#wakeUp()}), and
  * a commit in the sequencer's own instance asks for a run in the JVM ({@link SequencerActivity}). State lives on the
  * sequencer's own context.
  */
@@ -49,11 +50,17 @@ public final class Sequencer {
     /** ... but never longer than this. */
     static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /**
-     * After a run that numbered messages, the sequencer keeps running on its own for this long, every {@link
-     * #POLL_NANOS} when a run finds nothing: senders that see in the state row that it numbered messages moments ago
-     * send no wake-up ({@link BusTable#wakeUp()}).
+     * After a run that numbered messages, the sequencer keeps running on its own, every {@link #POLL_NANOS} when a run
+     * finds nothing, until a run starts at least this long after it ended; the run says so in the state row
+     * ({@code awake_until}), and senders send no wake-up until then ({@link BusTable#wakeUp()}). At least this long...
      */
-    static final long BUSY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    static final long MIN_AWAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /**
+     * ... and at least twice as long as the last run that numbered messages took, plus this: under load the next run
+     * (after its pause) then says it again before the time runs out, however slow the runs are, and no sender sends a
+     * wake-up while the sequencer runs anyway. At most {@link BusTable#MAX_AWAKE_MILLIS}.
+     */
+    static final long AWAKE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private final BusTable table;
@@ -83,8 +90,11 @@ public final class Sequencer {
     private long timer;
     private long notBefore;
     private boolean again;
-    /** When the last run that numbered messages ended. */
+    /** When the last run that numbered messages ended, and how long it took. */
     private long lastNumbered;
+    private long lastNumberingRun;
+    /** How long after {@link #lastNumbered} the sequencer looks on its own: what that run told the senders. */
+    private long awakeFor;
     private int failures;
     private volatile boolean sequencing;
 
@@ -111,7 +121,7 @@ public final class Sequencer {
         this.applicationName = () -> String.valueOf(connection.options().getProperties().get("application_name"));
         connection.register(table.writtenChannel(), payload -> onWritten());
         connection.onListening(this::onListening);
-        this.lastNumbered = System.nanoTime() - BUSY_NANOS;
+        this.lastNumbered = System.nanoTime() - MIN_AWAKE_NANOS;
         activity.sequencerHere(() -> {
             if (!sequencing) {
                 return false;
@@ -275,6 +285,12 @@ public final class Sequencer {
                 }));
     }
 
+    /** How long after this run the sequencer will look on its own, should it number messages. */
+    private long awakeTime() {
+        long awake = Math.max(MIN_AWAKE_NANOS, 2 * lastNumberingRun + AWAKE_MARGIN_NANOS);
+        return Math.min(awake, TimeUnit.MILLISECONDS.toNanos(BusTable.MAX_AWAKE_MILLIS));
+    }
+
     private void run() {
         if (!holder()) {
             return;
@@ -301,7 +317,10 @@ public final class Sequencer {
         polling = false;
         SqlClient client = held;
         long started = System.nanoTime();
-        client.preparedQuery(table.sequence()).execute(Tuple.of(BATCH, knownHead.getAsLong(), table.headChannel()))
+        long awake = awakeTime();
+        client.preparedQuery(table.sequence())
+                .execute(Tuple.of(BATCH, knownHead.getAsLong(), table.headChannel(),
+                        TimeUnit.NANOSECONDS.toMillis(awake)))
                 .onComplete(
                         result -> context.runOnContext(
                                 ignored -> {
@@ -329,6 +348,8 @@ public final class Sequencer {
                                         // Every instance heard of it with the commit: the run's head hint.
                                         numbered.accept(Numbered.of(row));
                                         lastNumbered = ended;
+                                        lastNumberingRun = ended - started;
+                                        awakeFor = awake;
                                         // A run that numbered many rows committed, and so waited for a disk flush, during which
                                         // the senders' commits queued behind it. Leaving the disk to the senders for a few times
                                         // as long keeps the sequencer's share of the flushes (and of transaction ids) small.
@@ -347,8 +368,10 @@ public final class Sequencer {
                                         polling = small && pacing;
                                     } else if (again) {
                                         run();
-                                    } else if (ended - lastNumbered < BUSY_NANOS) {
-                                        // Busy moments ago: look again soon, for commits whose senders skipped their wake-up.
+                                    } else if (started - lastNumbered < awakeFor) {
+                                        // Senders skip their wake-up until the time the last numbering run gave them:
+                                        // look again soon, until a run has started after it (its snapshot sees their
+                                        // commits).
                                         notBefore = ended + POLL_NANOS;
                                         run();
                                         polling = pacing;

@@ -255,12 +255,15 @@ public final class BusTable {
                         + "xid_horizon xid8 NOT NULL, "
                         + "epoch_base bigint NOT NULL DEFAULT 0, "
                         + "numbered pg_snapshot, "
-                        + "numbered_at timestamptz)",
+                        + "awake_until timestamptz)",
                 // Where the current epoch began: a reader of an older one goes back there.
                 "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS epoch_base bigint NOT NULL DEFAULT 0",
-                // The snapshot of the last run that numbered messages, and when it ran (PostgreSQL's clock).
+                // The snapshot of the last run that numbered messages.
                 "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS numbered pg_snapshot",
-                "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS numbered_at timestamptz",
+                // Until when the sequencer looks on its own (PostgreSQL's clock): senders skip their wake-up until then.
+                // (The previous version's numbered_at stays: its instances still running during an upgrade read it,
+                // find it old, and so wake the sequencer at every commit, as they must now.)
+                "ALTER TABLE " + quotedState + " ADD COLUMN IF NOT EXISTS awake_until timestamptz",
                 adoptEarlierVersions(),
                 "ALTER TABLE " + quotedState + " ALTER COLUMN numbered SET NOT NULL",
                 "ALTER TABLE " + quotedTable + " ALTER COLUMN xid SET DEFAULT pg_current_xact_id(),"
@@ -336,7 +339,7 @@ public final class BusTable {
     public String schemaIsCurrent() {
         return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND (SELECT count(*) FROM (VALUES"
                 + " ($3::text, 'traceparent'), ($3::text, 'message_key'), ($4::text, 'epoch_base'),"
-                + " ($1::text, 'partitions'), ($4::text, 'numbered'), ($4::text, 'numbered_at')) AS c(rel, col)"
+                + " ($1::text, 'partitions'), ($4::text, 'numbered'), ($4::text, 'awake_until')) AS c(rel, col)"
                 + " WHERE EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(c.rel) AND attname = c.col"
                 + " AND NOT attisdropped AND (attnotnull OR c.col <> 'numbered'))) = 6 AND to_regclass($5) IS NOT NULL"
                 + " AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'position'"
@@ -421,19 +424,22 @@ public final class BusTable {
 
     /**
      * A sender's wake-up for the sequencer after a commit (JDBC parameter: {@link #writtenChannel()}), unless the state
-     * row says a run numbered messages in the last {@link #AWAKE_MILLIS} ms by PostgreSQL's clock: such a sequencer goes
-     * on looking on its own for longer than that (see the sequencer's busy time), and will see the commit without being
-     * told. Skipped, the wake-up is a read: no transaction id, no commit record. One clock for both sides, the server's,
-     * whatever the instances' clocks say. A row when it notified, none when it did not: the sender then skips even
-     * asking for a few ms, well inside the sequencer's remaining time.
+     * row says the sequencer looks on its own until later than now ({@code awake_until}, PostgreSQL's clock, set by the
+     * runs that number messages: see {@link #sequence()}): it will see the commit without being told. Skipped, the
+     * wake-up is a read: no transaction id, no commit record. One clock for both sides, the server's, whatever the
+     * instances' clocks say; a time more than {@link #MAX_AWAKE_MILLIS} ahead (the server's clock went back) counts
+     * as none. One row: its column is null when it notified, else how many ms the sequencer still looks on its own,
+     * during which the sender need not even ask.
      */
     public String wakeUp() {
-        return "SELECT pg_notify(?, '') WHERE NOT EXISTS (SELECT 1 FROM " + quotedState + " WHERE numbered_at > now()"
-                + " - interval '" + AWAKE_MILLIS + " milliseconds')";
+        String awake = "awake_until > now() AND awake_until <= now() + interval '" + MAX_AWAKE_MILLIS + " milliseconds'";
+        return "SELECT NULL::float8 FROM (SELECT pg_notify(?, '') WHERE NOT EXISTS (SELECT 1 FROM " + quotedState
+                + " WHERE " + awake + ")) n UNION ALL SELECT extract(epoch FROM awake_until - now())::float8 * 1000"
+                + " FROM " + quotedState + " WHERE " + awake;
     }
 
-    /** How recent a run that numbered messages must be for a sender to skip its wake-up ({@link #wakeUp()}). */
-    public static final int AWAKE_MILLIS = 20;
+    /** The longest a run may say the sequencer looks on its own ({@link #wakeUp()}). */
+    public static final int MAX_AWAKE_MILLIS = 500;
 
     /**
      * Writes one message (JDBC parameters: channel, payload, traceparent, key): cheaper to parse and plan than
@@ -487,6 +493,9 @@ public final class BusTable {
      * is below $2, the highest head the sequencer's instance read, or the state row comes from a copy ({@link
      * #copied()}), in which case it numbers nothing: the database's history changed, and a new epoch must begin first.
      * <p>
+     * A run that numbered messages sets {@code awake_until} to $4 ms after its update (the clock's time, not the
+     * transaction's start: a long run's start would leave senders less time than the sequencer looks on its own).
+     * <p>
      * A run that numbered messages also tells every instance, in the same transaction: a NOTIFY on $3, the head channel,
      * whose payload is the head hint ({@code {"h": head, "c": [channels]}}, the channels left out when more than
      * {@link #HEAD_CHANNELS} or too long), delivered when it commits. One transaction per run, not two: a transaction
@@ -511,7 +520,7 @@ public final class BusTable {
                 + " RETURNING position, channel, xid, id), "
                 + "counted AS (SELECT count(*) AS n FROM numbered), "
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
-                + " xid_horizon = pg_current_xact_id(), numbered_at = now(),"
+                + " xid_horizon = pg_current_xact_id(), awake_until = clock_timestamp() + $4::bigint * interval '1 millisecond',"
                 + " numbered = coalesce(" + cutSnapshot() + ", pg_current_snapshot())"
                 + " FROM counted WHERE counted.n > 0 RETURNING last_position), "
                 + "small AS (SELECT p.position, p.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM"

@@ -505,7 +505,7 @@ public final class BusTable {
      */
     public String sequence() {
         return "WITH s AS (SELECT last_position, numbered, last_position < $2 OR " + copied() + " AS changed FROM "
-                + quotedState + "), "
+                + quotedState + " LIMIT 1), "
                 + "cand AS (SELECT u.xid, u.id, u.channel FROM " + firstUnseen("$1") + " u WHERE NOT (SELECT changed"
                 + " FROM s)), "
                 + "last AS (SELECT xid, id FROM cand ORDER BY xid DESC, id DESC LIMIT 1), "
@@ -523,8 +523,11 @@ public final class BusTable {
                 + " xid_horizon = pg_current_xact_id(), awake_until = clock_timestamp() + $4::bigint * interval '1 millisecond',"
                 + " numbered = coalesce(" + cutSnapshot() + ", pg_current_snapshot())"
                 + " FROM counted WHERE counted.n > 0 RETURNING last_position), "
+                // Each message by its index entry: PostgreSQL's generic plan cannot know how few a run numbers, and
+                // joined otherwise it hashed the whole message table at every run.
                 + "small AS (SELECT p.position, p.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM"
-                + " numbered p JOIN " + quotedTable + " b ON b.xid = p.xid AND b.id = p.id"
+                + " numbered p CROSS JOIN LATERAL (SELECT m.payload, m.created_at, m.traceparent, m.message_key FROM "
+                + quotedTable + " m WHERE m.xid = p.xid AND m.id = p.id LIMIT 1) b"
                 + " WHERE (SELECT n FROM counted) <= " + RETURNED_ROWS + ") "
                 + "SELECT coalesce((SELECT last_position FROM moved), (SELECT last_position FROM s)),"
                 + " (SELECT n FROM counted), (SELECT array_agg(channel) FROM (SELECT DISTINCT channel FROM numbered"
@@ -700,19 +703,24 @@ public final class BusTable {
      * its expiry. Messages waiting for a position are never deleted: their readers have not seen them yet. JDBC
      * parameters: the retention in seconds, the groups' limit in seconds, the names of the groups with their own
      * expiry (text[]) and those expiries in seconds (bigint[]), the default expiry in seconds, the batch size.
+     * <p>
+     * Both deletes go by index, row by row (an array of positions; each message's row found by its index entry, then
+     * deleted by its address): PostgreSQL's generic plan, not knowing how few rows a batch holds, otherwise hashed
+     * both tables whole for every batch.
      */
-    String deleteOlderThan() {
+    public String deleteOlderThan() {
         return "WITH bound AS (SELECT coalesce((SELECT position FROM " + quotedPositions + " WHERE numbered_at >= now()"
                 + " - make_interval(secs => ?::float8) ORDER BY position LIMIT 1), (SELECT last_position + 1 FROM "
                 + quotedState + ")) AS first), "
-                + "doomed AS (DELETE FROM " + quotedPositions + " WHERE position IN (SELECT p.position FROM "
+                + "doomed AS (DELETE FROM " + quotedPositions + " WHERE position = ANY (ARRAY(SELECT p.position FROM "
                 + quotedPositions + " p WHERE p.position < (SELECT first FROM bound) AND (p.numbered_at < now()"
                 + " - make_interval(secs => ?::float8) OR NOT EXISTS (SELECT 1 FROM " + quotedGroups + " g WHERE"
                 + " g.channel = p.channel AND g.position < p.position AND g.updated_at > now() - make_interval(secs =>"
                 + " coalesce((SELECT x.e FROM unnest(?::text[], ?::bigint[]) AS x(n, e) WHERE x.n = g.group_name), ?))))"
-                + " ORDER BY p.position LIMIT ? FOR UPDATE SKIP LOCKED)"
+                + " ORDER BY p.position LIMIT ? FOR UPDATE SKIP LOCKED))"
                 + " RETURNING channel, position, xid, id), "
-                + "gone AS (DELETE FROM " + quotedTable + " b USING doomed d WHERE b.xid = d.xid AND b.id = d.id), "
+                + "gone AS (DELETE FROM " + quotedTable + " WHERE ctid = ANY (ARRAY(SELECT m.ctid FROM doomed d CROSS"
+                + " JOIN LATERAL (SELECT b.ctid FROM " + quotedTable + " b WHERE b.xid = d.xid AND b.id = d.id) m))), "
                 + "recorded AS (INSERT INTO " + quotedPurged + " (channel, through)"
                 + " SELECT channel, max(position) FROM doomed GROUP BY channel"
                 + " ON CONFLICT (channel) DO UPDATE SET through = greatest(" + quotedPurged + ".through,"

@@ -268,13 +268,14 @@ class BusEngineTest {
         long none = 0;
         long unrelated = 0;
         long related = 0;
-        // Another test's work finishing (a backlog drained, retries) reads the state row too: counted again.
-        for (int attempt = 0; attempt < 3; attempt++) {
+        // Another test's work finishing (a backlog drained, retries, a sweep) reads the state row too, a few reads
+        // more or less in any window: measured again. Answering each unrelated hint adds 40 reads in every attempt.
+        for (int attempt = 0; attempt < 4; attempt++) {
             awaitQuietStateRow();
             none = stateReadsDuring(null);
             unrelated = stateReadsDuring("{\"h\":1,\"c\":[\"nobody-reads-this\"]}");
             related = stateReadsDuring("{\"h\":1,\"c\":[\"greetings\"]}");
-            if (none <= 20) {
+            if (none <= 20 && unrelated <= none + 8 && related >= none + 25) {
                 break;
             }
         }

@@ -7,6 +7,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.postgresql.PGConnection;
@@ -83,8 +84,12 @@ final class FleetScenario {
         }
 
         static StandIn open(Servers servers, AtomicLong reads, int n) throws SQLException {
-            Connection connection = DriverManager.getConnection(servers.directUrl(), servers.user(),
-                    servers.password());
+            Properties properties = new Properties();
+            properties.setProperty("user", servers.user());
+            properties.setProperty("password", servers.password());
+            // Named as an instance's listening connection is, so that the sequencer counts it as one.
+            properties.setProperty("ApplicationName", "imdispatcher");
+            Connection connection = DriverManager.getConnection(servers.directUrl(), properties);
             try (Statement statement = connection.createStatement()) {
                 statement.execute("LISTEN imdispatcher_bus_head");
             }
@@ -215,7 +220,9 @@ final class FleetScenario {
                         + " machine, sharing its two cores, so their own CPU slows everything here, which in"
                         + " production it would not: each fleet is measured once the machine is quiet after their"
                         + " start); the rest are stand-ins, a direct connection each that LISTENs on the head"
-                        + " channel and, as an instance whose listeners read other channels does, reads the state"
+                        + " channel, named as an instance's listening connection is (so the sequencer counts it"
+                        + " among the instances it spaces its runs for), and, as an instance whose listeners read"
+                        + " other channels does, reads the state"
                         + " row only for head hints that name no channels: what PostgreSQL pays for a listening"
                         + " instance, without its JVM. PostgreSQL 15 signals every listening backend of the"
                         + " database at every NOTIFY, whatever its channel. CPU: PostgreSQL's processes, and the"

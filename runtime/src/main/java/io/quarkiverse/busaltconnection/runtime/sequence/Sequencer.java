@@ -27,12 +27,13 @@ import io.vertx.sqlclient.Tuple;
  * rolls back: positions are handed out only by committed runs, without gaps.
  * <p>
  * Runs are coalesced: wake-ups that come during a run make one more run. After a run that numbered many messages, the
- * next waits a few times as long as that run took (its commit's flush is the senders' too), then the sequencer goes on
- * running on its own, looking every {@link #POLL_NANOS} for as long as the run told the senders in the state row (at
- * least {@link #MIN_AWAKE_NANOS}, longer when runs are slow): until then they skip their wake-up (a transaction id and
- * a commit record each; {@link BusTable#wakeUp()}), and
- * a commit in the sequencer's own instance asks for a run in the JVM ({@link SequencerActivity}). State lives on the
- * sequencer's own context.
+ * next waits a few times as long as that run took (its commit's flush is the senders' too). With many listening
+ * instances, a run that numbered messages is followed by none for {@link #SPACING_PER_INSTANCE_NANOS} per instance:
+ * each head hint signals every one of them. Then the sequencer goes on running on its own, looking every
+ * {@link #POLL_NANOS} for as long as the run told the senders in the state row (at least {@link #MIN_AWAKE_NANOS},
+ * longer when runs are slow or spaced): until then they skip their wake-up (a transaction id and a commit record
+ * each; {@link BusTable#wakeUp()}), and a commit in the sequencer's own instance asks for a run in the JVM
+ * ({@link SequencerActivity}). State lives on the sequencer's own context.
  */
 public final class Sequencer {
 
@@ -62,6 +63,16 @@ public final class Sequencer {
      */
     static final long AWAKE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    /**
+     * PostgreSQL before 19 signals every listening backend of the database for every notification, whatever its
+     * channel: each head hint wakes every listening instance, which reads the notification queue. With 100 instances,
+     * 31 hints a second took the senders' throughput to 0.54x, 7 a second left it whole (benchmarks, fleet). After a
+     * run that numbered messages, the next starts this long per listening instance later (at most about 1,000 signals
+     * a second), when that is longer than a poll ...
+     */
+    static final long SPACING_PER_INSTANCE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** ... and at most this long: the delivery latency a fleet pays for it. */
+    static final long MAX_SPACING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final BusTable table;
     private final Supplier<SqlClient> connection;
@@ -95,6 +106,8 @@ public final class Sequencer {
     private long lastNumberingRun;
     /** How long after {@link #lastNumbered} the sequencer looks on its own: what that run told the senders. */
     private long awakeFor;
+    /** The bus's listening instances, this one included, as counted at the last sweep. */
+    private long instances = 1;
     private int failures;
     private volatile boolean sequencing;
 
@@ -156,6 +169,7 @@ public final class Sequencer {
     public void sweep() {
         context.runOnContext(ignored -> {
             if (holder()) {
+                countInstances();
                 run();
             } else {
                 tryToLead();
@@ -280,14 +294,34 @@ public final class Sequencer {
                         // Only the sequencer hears the senders' wake-ups. Whatever was committed before the LISTEN
                         // went through is numbered by the run that follows it on the same connection.
                         listener.listenNow(client, table.writtenChannel());
+                        countInstances();
                         run();
                     }
                 }));
     }
 
-    /** How long after this run the sequencer will look on its own, should it number messages. */
+    /** Counts the instances that hear each head hint, for {@link #spacing()}. */
+    private void countInstances() {
+        held.preparedQuery(table.listeningInstances()).execute(Tuple.of(applicationName.get()))
+                .onComplete(result -> context.runOnContext(ignored -> {
+                    if (result.succeeded()) {
+                        instances = Math.max(1, result.result().iterator().next().getLong(0));
+                    }
+                }));
+    }
+
+    /** How long after a run that numbered messages the next one waits at least, for the fleet's sake; 0 for none. */
+    private long spacing() {
+        long spacing = Math.min(MAX_SPACING_NANOS, instances * SPACING_PER_INSTANCE_NANOS);
+        return spacing > POLL_NANOS ? spacing : 0;
+    }
+
+    /**
+     * How long after this run the sequencer will look on its own, should it number messages: a wake-up is a
+     * notification too, which would signal every listening instance while the sequencer waits out its spacing.
+     */
     private long awakeTime() {
-        long awake = Math.max(MIN_AWAKE_NANOS, 2 * lastNumberingRun + AWAKE_MARGIN_NANOS);
+        long awake = Math.max(MIN_AWAKE_NANOS, Math.max(2 * lastNumberingRun, spacing()) + AWAKE_MARGIN_NANOS);
         return Math.min(awake, TimeUnit.MILLISECONDS.toNanos(BusTable.MAX_AWAKE_MILLIS));
     }
 
@@ -356,6 +390,7 @@ public final class Sequencer {
                                         // Then it runs again without being woken: senders that see it was busy send none.
                                         // After a small run it looks again as it does when busy (at once if woken meanwhile), and
                                         // a wake-up cuts that short.
+                                        // With many listening instances, the next hint waits its turn whatever woke it.
                                         boolean small = count < PACED_FROM;
                                         if (count == BATCH || small && again) {
                                             notBefore = 0;
@@ -364,8 +399,13 @@ public final class Sequencer {
                                         } else {
                                             notBefore = ended + Math.min(MAX_PAUSE_NANOS, PAUSE_FACTOR * (ended - started));
                                         }
+                                        long spacing = spacing();
+                                        boolean spaced = spacing > 0 && ended + spacing > notBefore;
+                                        if (spaced) {
+                                            notBefore = ended + spacing;
+                                        }
                                         run();
-                                        polling = small && pacing;
+                                        polling = small && pacing && !spaced;
                                     } else if (again) {
                                         run();
                                     } else if (started - lastNumbered < awakeFor) {

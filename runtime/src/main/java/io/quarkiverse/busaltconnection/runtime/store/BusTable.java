@@ -579,6 +579,14 @@ public final class BusTable {
     public static final int HEAD_CHANNELS = 32;
 
     /**
+     * How many sessions of this database carry the bus instances' {@code application_name} (reactive parameter $1):
+     * the instances listening for head hints. {@code application_name} is shown to every role.
+     */
+    public String listeningInstances() {
+        return "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1";
+    }
+
+    /**
      * For an instance that is not the sequencer, whether the sequencer keeps up (reactive parameter $1: the table
      * {@link #lockKey()}): the head, whether committed messages wait for a position (cheap: see {@link
      * #firstUnseen}), the backend that holds the sequencer's lock (null if none), its role and

@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
@@ -8,6 +9,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,7 +48,8 @@ class StatementPlansTest {
         }
         try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
             statement.execute("INSERT INTO " + TABLE.name() + " (channel, payload, message_key) SELECT 'c' || (g % 10),"
-                    + " repeat('x', 100), 'k' || (g % 100) FROM generate_series(1, " + MESSAGES + ") g");
+                    + " repeat('x', 100), CASE WHEN g % 50 <> 0 THEN 'k' || (g % 100) END FROM generate_series(1, " + MESSAGES
+                    + ") g");
             statement.execute("SET jit = off");
             statement.execute("PREPARE number_all(int, bigint, text, bigint) AS " + TABLE.sequence());
             statement.execute("EXECUTE number_all(" + MESSAGES + ", 0, 'plans_head', 50)");
@@ -83,6 +87,78 @@ class StatementPlansTest {
         assertIndexed("(bigint, int, bigint)", TABLE.pageOfAll(), "(" + after + ", 100, 1000000)");
         assertIndexed("(text[], bigint, int, bigint, int, int)", TABLE.pageOfPartition(),
                 "('{c1}', " + after + ", 100, 1000000, 4, 1)");
+    }
+
+    /**
+     * A partition's page reads the message rows of that partition only: with four partitions, reading every message
+     * of the channel to keep a quarter made each partition's reader pay for all four.
+     */
+    @Test
+    void aPartitionsPageReadsOnlyItsOwnMessages() throws Exception {
+        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+            statement.execute("SET jit = off");
+            int partition;
+            try (ResultSet row = statement.executeQuery("SELECT (hashtext('k1') & 2147483647) % 4")) {
+                row.next();
+                partition = row.getInt(1);
+            }
+            statement.execute("PREPARE partition_page(text[], bigint, int, bigint, int, int) AS "
+                    + TABLE.pageOfPartition());
+            String values = "('{c1}', 0, 100, 1000000, 4, " + partition + ")";
+            for (int run = 0; run < 6; run++) {
+                statement.execute("EXECUTE partition_page" + values);
+            }
+            List<String> plan = new ArrayList<>();
+            try (ResultSet lines = statement.executeQuery("EXPLAIN (ANALYZE, COSTS OFF) EXECUTE partition_page"
+                    + values)) {
+                while (lines.next()) {
+                    plan.add(lines.getString(1));
+                }
+            }
+            statement.execute("DEALLOCATE partition_page");
+            String text = String.join("\n", plan);
+            Matcher messages = Pattern.compile(" on " + TABLE.name() + " b .*loops=(\\d+)").matcher(text);
+            assertTrue(messages.find(), "no read of the message table in the plan:\n" + text);
+            long reads = Long.parseLong(messages.group(1));
+            // The page holds 100 messages of the partition (key k1 alone has 2,000 on channel c1).
+            assertTrue(reads <= 101, "the page read " + reads + " message rows for 100 of its partition:\n" + text);
+        }
+    }
+
+    /**
+     * The partition of a position numbered by an earlier version (no stored key hash) comes from its message's key:
+     * every partition's page is the same either way, messages without a key in partition 0.
+     */
+    @Test
+    void aPartitionsPageIsTheSameWithOrWithoutStoredKeyHashes() throws Exception {
+        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+            statement.execute("SET jit = off");
+            connection.setAutoCommit(false);
+            statement.execute("PREPARE mixed_page(text[], bigint, int, bigint, int, int) AS " + TABLE.pageOfPartition());
+            statement.execute("UPDATE " + TABLE.name() + "_positions SET key_hash = NULL WHERE position % 3 = 0");
+            for (int partition = 0; partition < 4; partition++) {
+                List<Long> page = positions(statement, "EXECUTE mixed_page('{c0}', 0, 300, 100000000, 4, "
+                        + partition + ")", 4);
+                List<Long> expected = positions(statement, "SELECT p.position FROM " + TABLE.name() + "_positions p"
+                        + " JOIN " + TABLE.name() + " b ON b.xid = p.xid AND b.id = p.id WHERE p.channel = 'c0' AND"
+                        + " CASE WHEN b.message_key IS NULL THEN 0 ELSE (hashtext(b.message_key) & 2147483647) % 4"
+                        + " END = " + partition + " ORDER BY p.position LIMIT 300", 1);
+                assertTrue(!expected.isEmpty(), "no message in partition " + partition);
+                assertEquals(expected, page, "partition " + partition);
+            }
+            connection.rollback();
+            statement.execute("DEALLOCATE mixed_page");
+        }
+    }
+
+    private static List<Long> positions(Statement statement, String sql, int column) throws Exception {
+        List<Long> positions = new ArrayList<>();
+        try (ResultSet rows = statement.executeQuery(sql)) {
+            while (rows.next()) {
+                positions.add(rows.getLong(column));
+            }
+        }
+        return positions;
     }
 
     @Test

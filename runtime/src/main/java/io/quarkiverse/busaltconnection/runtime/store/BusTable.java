@@ -244,7 +244,11 @@ public final class BusTable {
                         + "channel text NOT NULL, "
                         + "xid xid8 NOT NULL, "
                         + "id bigint NOT NULL, "
-                        + "numbered_at timestamptz NOT NULL DEFAULT now())",
+                        + "numbered_at timestamptz NOT NULL DEFAULT now(), "
+                        + "key_hash integer)",
+                // The key's hash, written by the sequencer, so that a partition's reader skips the other partitions'
+                // messages without reading their rows (null: numbered by an earlier version, the key is read).
+                "ALTER TABLE " + quotedPositions + " ADD COLUMN IF NOT EXISTS key_hash integer",
                 "CREATE INDEX IF NOT EXISTS " + quote(table + "_positions_channel_idx") + " ON " + quotedPositions
                         + " (channel, position)",
                 "CREATE TABLE IF NOT EXISTS " + quotedState + " ("
@@ -339,9 +343,10 @@ public final class BusTable {
     public String schemaIsCurrent() {
         return "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND (SELECT count(*) FROM (VALUES"
                 + " ($3::text, 'traceparent'), ($3::text, 'message_key'), ($4::text, 'epoch_base'),"
-                + " ($1::text, 'partitions'), ($4::text, 'numbered'), ($4::text, 'awake_until')) AS c(rel, col)"
+                + " ($1::text, 'partitions'), ($4::text, 'numbered'), ($4::text, 'awake_until'),"
+                + " ($5::text, 'key_hash')) AS c(rel, col)"
                 + " WHERE EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(c.rel) AND attname = c.col"
-                + " AND NOT attisdropped AND (attnotnull OR c.col <> 'numbered'))) = 6 AND to_regclass($5) IS NOT NULL"
+                + " AND NOT attisdropped AND (attnotnull OR c.col <> 'numbered'))) = 7 AND to_regclass($5) IS NOT NULL"
                 + " AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'position'"
                 + " AND NOT attisdropped)";
     }
@@ -402,12 +407,13 @@ public final class BusTable {
     public String startNewEpoch() {
         return "WITH s AS (SELECT last_position FROM " + quotedState + " WHERE epoch = $1), "
                 + "now AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin), "
-                + "fresh AS (SELECT b.xid, b.id, b.channel, row_number() OVER (ORDER BY b.id) AS rn FROM " + quotedTable
+                + "fresh AS (SELECT b.xid, b.id, b.channel, b.message_key, row_number() OVER (ORDER BY b.id) AS rn FROM "
+                + quotedTable
                 + " b WHERE EXISTS (SELECT 1 FROM s) AND NOT EXISTS (SELECT 1 FROM " + quotedPositions
                 + " p WHERE p.xid = b.xid AND p.id = b.id)), "
-                + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id) SELECT s.last_position"
-                + " + fresh.rn, fresh.channel, CASE WHEN fresh.xid >= now.xmin THEN '0'::xid8 ELSE fresh.xid END,"
-                + " fresh.id FROM fresh, s, now RETURNING 1), "
+                + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id, key_hash) SELECT"
+                + " s.last_position + fresh.rn, fresh.channel, CASE WHEN fresh.xid >= now.xmin THEN '0'::xid8 ELSE"
+                + " fresh.xid END, fresh.id, " + KEY_HASH_OF + " FROM fresh, s, now RETURNING 1), "
                 + "cleared AS (UPDATE " + quotedTable + " b SET xid = '0' FROM now WHERE EXISTS (SELECT 1 FROM s)"
                 + " AND b.xid >= now.xmin RETURNING 1), "
                 + "cleared_positions AS (UPDATE " + quotedPositions + " p SET xid = '0' FROM now WHERE EXISTS"
@@ -467,9 +473,10 @@ public final class BusTable {
      * order and the limit it would read the whole table.) Columns: xid, id, channel.
      */
     private String firstUnseen(String most) {
-        return "(SELECT u.xid, u.id, u.channel FROM ((SELECT b.xid, b.id, b.channel FROM " + quotedTable + " b WHERE"
-                + " b.xid >= (SELECT pg_snapshot_xmax(numbered) FROM " + quotedState + ") ORDER BY b.xid, b.id LIMIT "
-                + most + ") UNION ALL (SELECT b.xid, b.id, b.channel FROM " + quotedTable + " b WHERE b.xid = ANY"
+        return "(SELECT u.xid, u.id, u.channel, u.message_key FROM ((SELECT b.xid, b.id, b.channel, b.message_key FROM "
+                + quotedTable + " b WHERE b.xid >= (SELECT pg_snapshot_xmax(numbered) FROM " + quotedState
+                + ") ORDER BY b.xid, b.id LIMIT " + most + ") UNION ALL (SELECT b.xid, b.id, b.channel, b.message_key"
+                + " FROM " + quotedTable + " b WHERE b.xid = ANY"
                 + " ((SELECT ARRAY(SELECT pg_snapshot_xip(numbered)) FROM " + quotedState + ")::xid8[])"
                 + " ORDER BY b.xid, b.id LIMIT " + most + ")) u ORDER BY u.xid, u.id LIMIT " + most + ")";
     }
@@ -506,17 +513,20 @@ public final class BusTable {
     public String sequence() {
         return "WITH s AS (SELECT last_position, numbered, last_position < $2 OR " + copied() + " AS changed FROM "
                 + quotedState + " LIMIT 1), "
-                + "cand AS (SELECT u.xid, u.id, u.channel FROM " + firstUnseen("$1") + " u WHERE NOT (SELECT changed"
+                + "cand AS (SELECT u.xid, u.id, u.channel, u.message_key FROM " + firstUnseen("$1") + " u WHERE NOT"
+                + " (SELECT changed"
                 + " FROM s)), "
                 + "last AS (SELECT xid, id FROM cand ORDER BY xid DESC, id DESC LIMIT 1), "
                 + "cut AS (SELECT last.xid, last.id FROM last WHERE (SELECT count(*) FROM cand) >= $1), "
                 // The rest of the last transaction of a cut run.
-                + "rest AS (SELECT b.xid, b.id, b.channel FROM " + quotedTable + " b, cut WHERE b.xid = cut.xid"
+                + "rest AS (SELECT b.xid, b.id, b.channel, b.message_key FROM " + quotedTable + " b, cut WHERE"
+                + " b.xid = cut.xid"
                 + " AND b.id > cut.id), "
-                + "fresh AS (SELECT xid, id, channel, row_number() OVER (ORDER BY xid, id) AS rn FROM"
+                + "fresh AS (SELECT xid, id, channel, message_key, row_number() OVER (ORDER BY xid, id) AS rn FROM"
                 + " (SELECT * FROM cand UNION ALL SELECT * FROM rest) f), "
-                + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id)"
-                + " SELECT s.last_position + fresh.rn, fresh.channel, fresh.xid, fresh.id FROM fresh, s"
+                + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id, key_hash)"
+                + " SELECT s.last_position + fresh.rn, fresh.channel, fresh.xid, fresh.id, " + KEY_HASH_OF
+                + " FROM fresh, s"
                 + " RETURNING position, channel, xid, id), "
                 + "counted AS (SELECT count(*) AS n FROM numbered), "
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
@@ -661,18 +671,22 @@ public final class BusTable {
      * partition. Messages without a key are in partition 0.
      */
     public String pageOfPartition() {
-        return page("channel = ANY ($1)", "p.channel = ANY ($1) AND p.position > $2 AND " + partitionOf("b.message_key",
-                "$5") + " = $6", "$3", "$4");
+        // PostgreSQL takes from the OR a condition on the position rows alone (key_hash IS NOT NULL AND its partition
+        // is $6, or key_hash IS NULL), so it reads the message rows of this partition only, not of every partition.
+        return page("channel = ANY ($1)", "p.channel = ANY ($1) AND p.position > $2 AND (p.key_hash IS NOT NULL AND"
+                + " CASE WHEN p.key_hash < 0 THEN 0 ELSE p.key_hash % $5 END = $6 OR p.key_hash IS NULL AND CASE WHEN"
+                + " b.message_key IS NULL THEN 0 ELSE (hashtext(b.message_key) & 2147483647) % $5 END = $6)", "$3",
+                "$4");
     }
 
     /**
-     * The partition of a message with key {@code key} among {@code partitions}: PostgreSQL's {@code hashtext} of the
-     * key, made non-negative, modulo the number of partitions; 0 for no key. The same on every instance.
+     * The key's hash that the sequencer stores with a position ({@code fresh.message_key}): PostgreSQL's
+     * {@code hashtext} of the key, made non-negative, or -1 for no key. A message's partition among N is that hash
+     * modulo N, 0 for no key: the same on every instance. Positions numbered by an earlier version have none, and
+     * their readers hash the message's key.
      */
-    private static String partitionOf(String key, String partitions) {
-        return "CASE WHEN " + key + " IS NULL THEN 0 ELSE (hashtext(" + key + ") & 2147483647) % " + partitions
-                + " END";
-    }
+    private static final String KEY_HASH_OF = "CASE WHEN fresh.message_key IS NULL THEN -1"
+            + " ELSE hashtext(fresh.message_key) & 2147483647 END";
 
     /** {@link #pageOnChannels()} for JDBC: parameters channels, channels, after, most, bytes. */
     String pageOnChannelsJdbc() {

@@ -119,6 +119,8 @@ final class GroupScenario {
     /** @param sender the sending application, for the latency part; null skips it */
     Result run(Stack stack, Apps apps, AppInstance sender, AgroalDataSource pooled) throws Exception {
         execute(pooled, "CREATE TABLE IF NOT EXISTS bench_group_done (position bigint, k text, recorded_by bigint)");
+        execute(pooled, "ALTER TABLE bench_group_done ADD COLUMN IF NOT EXISTS done_at timestamptz"
+                + " DEFAULT clock_timestamp()");
         execute(pooled, "CREATE TABLE IF NOT EXISTS bench_jobs (id bigserial PRIMARY KEY, k text, payload text)");
         execute(pooled, "CREATE TABLE IF NOT EXISTS bench_jobs_done (id bigint, k text)");
         List<Row> groups = new ArrayList<>();
@@ -153,10 +155,12 @@ final class GroupScenario {
             // Measured in the order group, workers, workers, group: whatever drifts during the run (the JIT still at
             // work, the disk, vacuum) weighs on both alike.
             Drain group = drainBacklog(pooled, messages());
+            logPartitionsDone(pooled, partitions);
             long duplicates = duplicates(pooled);
             Drain skipLocked = drainJobs(pooled, working, partitions, messages());
             skipLocked = skipLocked.plus(drainJobs(pooled, working, partitions, messages()));
             group = group.plus(drainBacklog(pooled, messages()));
+            logPartitionsDone(pooled, partitions);
             duplicates += duplicates(pooled);
             Progress.log("group %s: %d in %.1f s; per message CPU, WAL, xids: %s", label(partitions, instances),
                     group.messages(), group.seconds(), group.costPerMessage());
@@ -173,13 +177,18 @@ final class GroupScenario {
     private static Drain drainBacklog(AgroalDataSource pooled, int messages) throws Exception {
         execute(pooled, "TRUNCATE bench_group_done");
         Spent.Mark before = Spent.Mark.now(pooled);
-        long start = System.nanoTime();
         commitBacklog(pooled, messages);
+        // From the backlog's commit, as the workers' drain is timed from their outbox's.
+        long start = System.nanoTime();
         // Every 100 ms: the count is a query, whose cost would be the group's alone (the workers' drain ends when
-        // their HTTP call returns); the end is known within 1% of a drain.
+        // their HTTP call returns) ...
         long done = Await.count(messages, Await.drain(messages), Await.STALL, Duration.ofMillis(100), () -> count(
                 pooled, "SELECT count(*) FROM bench_group_done"));
-        return new Drain((int) done, (System.nanoTime() - start) / 1e9, before.until(pooled));
+        long seen = System.nanoTime();
+        // ... so the last row was written up to 100 ms before it was seen: by the database's clock, how long before.
+        double late = number(pooled, "SELECT extract(epoch FROM clock_timestamp() - max(done_at))"
+                + " FROM bench_group_done");
+        return new Drain((int) done, (seen - start) / 1e9 - late, before.until(pooled));
     }
 
     /** {@code workers} threads spread over {@code apps} drain a fresh outbox of {@code messages} rows. */
@@ -316,12 +325,36 @@ final class GroupScenario {
         return count(pooled, "SELECT count(*) - count(DISTINCT position) FROM bench_group_done");
     }
 
+    /**
+     * When each partition wrote its last row, from the drain's first, and how many rows it wrote: a partition's
+     * backlog stays with its owner, so the drain ends with the slowest partition, where workers share one queue.
+     */
+    private static void logPartitionsDone(AgroalDataSource pooled, int partitions) throws SQLException {
+        List<String> done = new ArrayList<>();
+        try (Connection connection = pooled.getConnection();
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT (hashtext(k) & 2147483647) % " + partitions
+                        + ", count(*), extract(epoch FROM max(done_at) - (SELECT min(done_at) FROM bench_group_done))"
+                        + " FROM bench_group_done GROUP BY 1 ORDER BY 1")) {
+            while (rows.next()) {
+                done.add(String.format("%d: %d rows, last at %.2f s", rows.getInt(1), rows.getLong(2),
+                        rows.getDouble(3)));
+            }
+        }
+        Progress.log("group partitions done: %s", String.join("; ", done));
+    }
+
     private static long count(AgroalDataSource pooled, String sql) throws SQLException {
+        return (long) number(pooled, sql);
+    }
+
+    /** The one number {@code sql} answers. */
+    private static double number(AgroalDataSource pooled, String sql) throws SQLException {
         try (Connection connection = pooled.getConnection();
                 Statement statement = connection.createStatement();
                 ResultSet row = statement.executeQuery(sql)) {
             row.next();
-            return row.getLong(1);
+            return row.getDouble(1);
         }
     }
 
@@ -391,7 +424,9 @@ final class GroupScenario {
                             + " key's). The members are new JVMs: a backlog of each kind (%s messages per working member), not measured,"
                             + " runs before either is measured, so that the JIT is done; then each is measured twice,"
                             + " in the order group, workers, workers, group, and the two drains are added up. Rate:"
-                            + " messages from the commit (or the first claim) to the last row. Duplicates: messages whose row was written twice. Per message,"
+                            + " messages from the backlog's commit (the group's messages', or the workers' outbox rows') to the last row (for"
+                            + " the group, whose rows are counted every 100 ms, the last row's time by the database's"
+                            + " clock). Duplicates: messages whose row was written twice. Per message,"
                             + " from the backlog's INSERT to the last row: the machine's busy CPU time (`/proc/stat`:"
                             + " PostgreSQL, PgBouncer, the applications and the harness together; in parentheses"
                             + " PostgreSQL's processes' part and the JVMs'), the WAL bytes written and the transaction"

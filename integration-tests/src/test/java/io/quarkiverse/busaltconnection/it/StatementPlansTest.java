@@ -167,6 +167,35 @@ class StatementPlansTest {
                 "(3600, 604800, '{}', '{}', 604800, 1000)");
     }
 
+    /**
+     * A retention batch finds the first position within the retention without reading the older rows: half of the
+     * table is older, and a batch of one message reads a few dozen rows of the positions table, not 100,000.
+     */
+    @Test
+    void aRetentionBatchFindsWhereToStopWithoutReadingTheOldRows() throws Exception {
+        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+            statement.execute("SET jit = off");
+            statement.execute("PREPARE one_batch(float8, float8, text[], bigint[], bigint, int) AS "
+                    + numbered(TABLE.deleteOlderThan()));
+            connection.setAutoCommit(false);
+            long deleted;
+            try (ResultSet row = statement.executeQuery("EXECUTE one_batch(3600, 604800, '{}', '{}', 604800, 1)")) {
+                row.next();
+                deleted = row.getLong(1);
+            }
+            long read;
+            try (ResultSet row = statement.executeQuery("SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
+                    + " FROM pg_stat_xact_user_tables WHERE relname = '" + TABLE.name() + "_positions'")) {
+                row.next();
+                read = row.getLong(1);
+            }
+            connection.rollback();
+            statement.execute("DEALLOCATE one_batch");
+            assertEquals(1, deleted, "the batch deleted " + deleted + " messages");
+            assertTrue(read < 1_000, "a batch of one message read " + read + " rows of the positions table");
+        }
+    }
+
     @Test
     void theSequencersProgressCheckReadsByIndex() throws Exception {
         assertIndexed("(text)", TABLE.sequencerProgress(), "('" + TABLE.lockKey() + "')");

@@ -731,8 +731,17 @@ public final class BusTable {
      * both tables whole for every batch.
      */
     public String deleteOlderThan() {
-        return "WITH bound AS (SELECT coalesce((SELECT position FROM " + quotedPositions + " WHERE numbered_at >= now()"
-                + " - make_interval(secs => ?::float8) ORDER BY position LIMIT 1), (SELECT last_position + 1 FROM "
+        // The first position numbered within the retention, by binary search over the positions (a few dozen index
+        // probes), since numbered_at grows with the position: scanning up to it read every older row at every batch,
+        // 68 ms per batch behind 175,000 old rows, and held by a group for days they could be millions.
+        return "WITH RECURSIVE search(lo, hi) AS (SELECT coalesce((SELECT min(position) FROM " + quotedPositions
+                + "), 0), (SELECT last_position + 1 FROM " + quotedState + ") UNION ALL SELECT CASE WHEN y.young THEN"
+                + " s.lo ELSE s.mid + 1 END, CASE WHEN y.young THEN s.mid ELSE s.hi END FROM (SELECT lo, hi, lo + (hi"
+                + " - lo) / 2 AS mid FROM search WHERE lo < hi) s CROSS JOIN LATERAL (SELECT coalesce((SELECT"
+                + " f.numbered_at >= now() - make_interval(secs => ?::float8) FROM " + quotedPositions + " f WHERE"
+                + " f.position >= s.mid ORDER BY f.position LIMIT 1), true) AS young) y), "
+                + "bound AS (SELECT coalesce((SELECT f.position FROM " + quotedPositions + " f WHERE f.position >="
+                + " (SELECT min(hi) FROM search) ORDER BY f.position LIMIT 1), (SELECT last_position + 1 FROM "
                 + quotedState + ")) AS first), "
                 + "doomed AS (DELETE FROM " + quotedPositions + " WHERE position = ANY (ARRAY(SELECT p.position FROM "
                 + quotedPositions + " p WHERE p.position < (SELECT first FROM bound) AND (p.numbered_at < now()"

@@ -44,8 +44,12 @@ class HintSpacingTest {
             for (int i = 0; i < FLEET; i++) {
                 fleet.add(instance());
             }
-            // The sequencer counts the instances at its sweep, once a second.
+            // The sequencer counts the instances at its sweep, once a second, and says what it counted.
             Thread.sleep(2_500);
+            double instances = PrometheusScrape.required("imdispatcher_sequencer_listening_instances");
+            assertTrue(instances >= FLEET + 1, instances + " listening instances counted");
+            double spacing = PrometheusScrape.required("imdispatcher_sequencer_run_spacing_seconds");
+            assertTrue(spacing >= (FLEET + 1) / 1000.0, "runs spaced by " + spacing + " s");
             PGConnection watcher = fleet.get(0).unwrap(PGConnection.class);
             hints(watcher);
             String run = DeliveryTest.unique("spaced");

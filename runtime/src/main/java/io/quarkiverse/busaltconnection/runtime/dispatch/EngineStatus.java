@@ -60,6 +60,16 @@ public final class EngineStatus implements BusStatus {
         return sequencer.sequencing();
     }
 
+    /** The listening instances the sequencer counted, when this instance sequences; else 0. */
+    public long listeningInstances() {
+        return sequencer.listeningInstances();
+    }
+
+    /** Seconds the sequencer waits after a run that numbered messages, for the listening instances' sake. */
+    public double runSpacingSeconds() {
+        return sequencer.runSpacing().toNanos() / 1e9;
+    }
+
     @Override
     public long epoch() {
         return knownHead.epoch();

@@ -67,6 +67,14 @@ public class EngineMeters {
                 .description("Bus positions a reader found deleted by retention before it read them (at most that"
                         + " many messages of its channels were lost)")
                 .register(registry);
+        Gauge.builder("imdispatcher.sequencer.listening.instances", status, EngineStatus::listeningInstances)
+                .description("While this instance sequences: the bus's listening instances it counted (sessions with"
+                        + " the instances' application_name), each of which PostgreSQL signals at every head hint; else 0")
+                .register(registry);
+        Gauge.builder("imdispatcher.sequencer.run.spacing", status, EngineStatus::runSpacingSeconds)
+                .description("While this instance sequences: how long it waits after a run that numbered messages"
+                        + " before the next, 1 ms per listening instance when that is more than 2 ms (at most 200 ms); else 0")
+                .baseUnit("seconds").register(registry);
         status.watchNotificationQueue();
         Gauge.builder("imdispatcher.notification.queue.usage", status, EngineStatus::notificationQueueUsage)
                 .description("pg_notification_queue_usage(): the fraction of PostgreSQL's notification queue in use")

@@ -106,8 +106,8 @@ public final class Sequencer {
     private long lastNumberingRun;
     /** How long after {@link #lastNumbered} the sequencer looks on its own: what that run told the senders. */
     private long awakeFor;
-    /** The bus's listening instances, this one included, as counted at the last sweep. */
-    private long instances = 1;
+    /** The bus's listening instances, this one included, as counted at the last sweep (read by the meters too). */
+    private volatile long instances = 1;
     private int failures;
     private volatile boolean sequencing;
 
@@ -308,6 +308,16 @@ public final class Sequencer {
                         instances = Math.max(1, result.result().iterator().next().getLong(0));
                     }
                 }));
+    }
+
+    /** The bus's listening instances as this instance last counted them, while it sequences; else 0. */
+    public long listeningInstances() {
+        return sequencing ? instances : 0;
+    }
+
+    /** How long after a run that numbered messages the next one waits at least, while it sequences; else zero. */
+    public Duration runSpacing() {
+        return sequencing ? Duration.ofNanos(spacing()) : Duration.ZERO;
     }
 
     /** How long after a run that numbered messages the next one waits at least, for the fleet's sake; 0 for none. */

@@ -38,15 +38,4 @@ final class BusRows {
             return backdate.executeUpdate();
         }
     }
-
-    /** Makes the messages matching {@code condition} (as {@link #backdateThrough}) numbered {@code age} ago. */
-    static int backdateOnly(Connection connection, String condition, String value, String age) throws SQLException {
-        try (PreparedStatement backdate = connection.prepareStatement("UPDATE imdispatcher_bus_positions p SET"
-                + " numbered_at = now() - ?::interval FROM imdispatcher_bus b WHERE b.xid = p.xid AND b.id = p.id"
-                + " AND " + condition)) {
-            backdate.setString(1, age);
-            backdate.setString(2, value);
-            return backdate.executeUpdate();
-        }
-    }
 }

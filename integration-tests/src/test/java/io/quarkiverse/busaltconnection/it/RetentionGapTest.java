@@ -133,32 +133,25 @@ class RetentionGapTest {
         assertEquals(cursor(status.head()), answer.getString("last"));
     }
 
+    /** Retention-max, which needs messages numbered a week ago, is checked on a table of its own: RetentionStatementTest. */
     @Test
-    void retentionWaitsForAGroupThatHasNotPassedAMessageUntilItExpiresOrRetentionMax() throws Exception {
+    void retentionWaitsForAGroupThatHasNotPassedAMessageUntilItExpires() throws Exception {
         String held = DeliveryTest.unique("held");
-        String old = DeliveryTest.unique("held-too-long");
         bus.send(held, "held");
-        bus.send(old, "held too long");
         await().atMost(Duration.ofSeconds(10)).until(() -> unpositioned("held%") == 0);
         try (Connection connection = DurableBusTest.direct(); var statement = connection.createStatement()) {
-            // A group that has not passed either message, and moved a moment ago: no instance runs it right now.
-            for (String channel : List.of(held, old)) {
-                try (PreparedStatement group = connection.prepareStatement("INSERT INTO imdispatcher_bus_groups"
-                        + " (group_name, channel, position, epoch) SELECT 'absent', ?, min(position) - 1, 0 FROM"
-                        + " imdispatcher_bus_positions WHERE channel = ?")) {
-                    group.setString(1, channel);
-                    group.setString(2, channel);
-                    group.executeUpdate();
-                }
+            // A group that has not passed the message, and moved a moment ago: no instance runs it right now.
+            try (PreparedStatement group = connection.prepareStatement("INSERT INTO imdispatcher_bus_groups"
+                    + " (group_name, channel, position, epoch) SELECT 'absent', ?, min(position) - 1, 0 FROM"
+                    + " imdispatcher_bus_positions WHERE channel = ?")) {
+                group.setString(1, held);
+                group.setString(2, held);
+                group.executeUpdate();
             }
-            BusRows.backdateThrough(connection, "b.channel = ANY (string_to_array(?, ','))", held + "," + old,
-                    "2 hours");
-            // Older than retention-max (7 days): not held any more.
-            BusRows.backdateOnly(connection, "b.channel = ?", old, "8 days");
+            BusRows.backdateThrough(connection, "b.channel = ?", held, "2 hours");
         }
         retention.deleteOlderThan(Duration.ofHours(1));
         assertEquals(1, messages(held), "retention deleted a message a group had not passed");
-        assertEquals(0, messages(old), "retention kept a message older than retention-max");
 
         // The group's position has not moved for longer than its expiry (7 days): it holds nothing any more.
         try (Connection connection = DurableBusTest.direct(); var statement = connection.createStatement()) {

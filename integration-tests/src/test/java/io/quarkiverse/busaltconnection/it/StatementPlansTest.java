@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -16,11 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.test.junit.QuarkusTest;
-import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 
 /**
  * PostgreSQL plans a prepared statement with the values of its first five runs, then may keep one generic plan made
@@ -38,14 +34,7 @@ class StatementPlansTest {
 
     @BeforeAll
     static void bigTables() throws Exception {
-        PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
-                .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
-        Vertx vertx = Vertx.vertx();
-        try {
-            BusStartup.prepare(vertx, options, TABLE, true, Duration.ofSeconds(60));
-        } finally {
-            vertx.close().toCompletionStage().toCompletableFuture().get();
-        }
+        OwnTables.create(TABLE);
         try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
             statement.execute("INSERT INTO " + TABLE.name() + " (channel, payload, message_key) SELECT 'c' || (g % 10),"
                     + " repeat('x', 100), CASE WHEN g % 50 <> 0 THEN 'k' || (g % 100) END FROM generate_series(1, " + MESSAGES
@@ -67,11 +56,7 @@ class StatementPlansTest {
 
     @AfterAll
     static void dropTables() throws Exception {
-        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
-            for (String suffix : List.of("", "_positions", "_state", "_purged", "_groups")) {
-                statement.execute("DROP TABLE IF EXISTS " + TABLE.name() + suffix);
-            }
-        }
+        OwnTables.drop(TABLE);
     }
 
     @Test
@@ -183,16 +168,57 @@ class StatementPlansTest {
                 row.next();
                 deleted = row.getLong(1);
             }
-            long read;
-            try (ResultSet row = statement.executeQuery("SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
-                    + " FROM pg_stat_xact_user_tables WHERE relname = '" + TABLE.name() + "_positions'")) {
-                row.next();
-                read = row.getLong(1);
-            }
+            long read = positionRowsRead(statement);
             connection.rollback();
             statement.execute("DEALLOCATE one_batch");
             assertEquals(1, deleted, "the batch deleted " + deleted + " messages");
             assertTrue(read < 1_000, "a batch of one message read " + read + " rows of the positions table");
+        }
+    }
+
+    /**
+     * Messages that groups hold back at the bottom of the table are not read by every batch on its way to those it may
+     * delete: here groups hold back every channel of the first 90,000 messages, and the next 10,000 (older than the
+     * retention too) are on a channel no group reads.
+     */
+    @Test
+    void aRetentionBatchStepsOverNoMessagesThatGroupsHoldBack() throws Exception {
+        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+            statement.execute("SET jit = off");
+            statement.execute("PREPARE held_batch(float8, float8, text[], bigint[], bigint, int) AS "
+                    + numbered(TABLE.deleteOlderThan()));
+            connection.setAutoCommit(false);
+            statement.execute("UPDATE " + TABLE.name() + "_positions SET channel = 'unread' WHERE position > 90000"
+                    + " AND position <= 100000");
+            statement.execute("INSERT INTO " + TABLE.name() + "_groups (group_name, channel, position, epoch) SELECT"
+                    + " 'slow', 'c' || g, 0, 1 FROM generate_series(0, 9) g");
+            long before = positionRowsRead(statement);
+            long deleted;
+            try (ResultSet row = statement.executeQuery("EXECUTE held_batch(3600, 604800, '{}', '{}', 604800, 1)")) {
+                row.next();
+                deleted = row.getLong(1);
+            }
+            long read = positionRowsRead(statement) - before;
+            long held;
+            try (ResultSet row = statement.executeQuery("SELECT count(*) FROM " + TABLE.name() + "_positions WHERE"
+                    + " position <= 90000")) {
+                row.next();
+                held = row.getLong(1);
+            }
+            connection.rollback();
+            statement.execute("DEALLOCATE held_batch");
+            assertEquals(1, deleted, "the batch deleted " + deleted + " messages");
+            assertEquals(90_000, held, "messages held back by the groups were deleted");
+            assertTrue(read < 1_000, "a batch of one message read " + read + " rows of the positions table");
+        }
+    }
+
+    /** Rows of the positions table read so far in this transaction. */
+    private static long positionRowsRead(Statement statement) throws Exception {
+        try (ResultSet row = statement.executeQuery("SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
+                + " FROM pg_stat_xact_user_tables WHERE relname = '" + TABLE.name() + "_positions'")) {
+            row.next();
+            return row.getLong(1);
         }
     }
 

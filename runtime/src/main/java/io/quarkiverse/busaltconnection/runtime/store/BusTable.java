@@ -717,12 +717,13 @@ public final class BusTable {
     }
 
     /**
-     * Deletes a batch of messages numbered longer ago than the retention, in position order, skipping those another
-     * instance is deleting, and records per channel the highest position deleted. Ages are PostgreSQL's ({@code now()}),
-     * so that instances whose clocks differ agree. Only positions below the first one numbered within the retention
-     * go: what retention deletes of a channel is always everything up to a position. Messages a durable consumer group
-     * has not passed stay, unless numbered longer ago than the second age, or the group's position has not moved for
-     * its expiry. Messages waiting for a position are never deleted: their readers have not seen them yet. JDBC
+     * Deletes a batch of messages numbered longer ago than the retention, each channel's in position order, skipping
+     * those another instance is deleting, and records per channel the highest position deleted. Ages are PostgreSQL's
+     * ({@code now()}), so that instances whose clocks differ agree. Only positions below the first one numbered within
+     * the retention go: what retention deletes of a channel is always everything up to a position. Messages a durable
+     * consumer group has not passed stay, unless numbered longer ago than the second age, or the group's position has
+     * not moved for its expiry; a batch finds where each channel's slowest group is rather than stepping over the
+     * messages held back. Messages waiting for a position are never deleted: their readers have not seen them yet. JDBC
      * parameters: the retention in seconds, the groups' limit in seconds, the names of the groups with their own
      * expiry (text[]) and those expiries in seconds (bigint[]), the default expiry in seconds, the batch size.
      * <p>
@@ -731,24 +732,31 @@ public final class BusTable {
      * both tables whole for every batch.
      */
     public String deleteOlderThan() {
-        // The first position numbered within the retention, by binary search over the positions (a few dozen index
-        // probes), since numbered_at grows with the position: scanning up to it read every older row at every batch,
-        // 68 ms per batch behind 175,000 old rows, and held by a group for days they could be millions.
-        return "WITH RECURSIVE search(lo, hi) AS (SELECT coalesce((SELECT min(position) FROM " + quotedPositions
-                + "), 0), (SELECT last_position + 1 FROM " + quotedState + ") UNION ALL SELECT CASE WHEN y.young THEN"
-                + " s.lo ELSE s.mid + 1 END, CASE WHEN y.young THEN s.mid ELSE s.hi END FROM (SELECT lo, hi, lo + (hi"
-                + " - lo) / 2 AS mid FROM search WHERE lo < hi) s CROSS JOIN LATERAL (SELECT coalesce((SELECT"
-                + " f.numbered_at >= now() - make_interval(secs => ?::float8) FROM " + quotedPositions + " f WHERE"
-                + " f.position >= s.mid ORDER BY f.position LIMIT 1), true) AS young) y), "
-                + "bound AS (SELECT coalesce((SELECT f.position FROM " + quotedPositions + " f WHERE f.position >="
-                + " (SELECT min(hi) FROM search) ORDER BY f.position LIMIT 1), (SELECT last_position + 1 FROM "
-                + quotedState + ")) AS first), "
+        String stop = "least((SELECT hi FROM young), coalesce((SELECT min(g.position) + 1 FROM " + quotedGroups + " g"
+                + " WHERE g.channel = ch.c AND g.updated_at > now() - make_interval(secs => coalesce((SELECT x.e FROM"
+                + " unnest((SELECT names FROM params), (SELECT expiries FROM params)) AS x(n, e) WHERE x.n ="
+                + " g.group_name), (SELECT expiry FROM params)))), (SELECT hi FROM young)))";
+        return "WITH RECURSIVE params AS (SELECT ?::float8 AS retention, ?::float8 AS held, ?::text[] AS names,"
+                + " ?::bigint[] AS expiries, ?::bigint AS expiry, ?::int AS batch), "
+                + firstNumberedWithin("young_search", "(SELECT retention FROM params)") + ", "
+                + firstNumberedWithin("unheld_search", "(SELECT held FROM params)") + ", "
+                + "young AS (SELECT min(hi) AS hi FROM young_search), "
+                // Older than the groups' limit: no group holds them back.
+                + "unheld AS (SELECT least(min(hi), (SELECT hi FROM young)) AS hi FROM unheld_search), "
+                // The channels, one index probe each (a loose index scan of the channel index).
+                + "channels(c) AS (SELECT (SELECT min(channel) FROM " + quotedPositions + ") UNION ALL SELECT (SELECT"
+                + " min(f.channel) FROM " + quotedPositions + " f WHERE f.channel > channels.c) FROM channels WHERE"
+                + " channels.c IS NOT NULL), "
+                // In position order below the groups' limit; then, per channel, up to where its slowest group is.
+                // Either way a channel loses a prefix of its positions, and no batch reads past what it deletes.
+                + "candidates AS ((SELECT f.position FROM " + quotedPositions + " f WHERE f.position < (SELECT hi FROM"
+                + " unheld) ORDER BY f.position LIMIT (SELECT batch FROM params)) UNION ALL (SELECT k.position FROM"
+                + " channels ch CROSS JOIN LATERAL (SELECT f.position FROM " + quotedPositions + " f WHERE f.channel ="
+                + " ch.c AND f.position >= (SELECT hi FROM unheld) AND f.position < " + stop + " ORDER BY f.position"
+                + " LIMIT (SELECT batch FROM params)) k WHERE ch.c IS NOT NULL)), "
                 + "doomed AS (DELETE FROM " + quotedPositions + " WHERE position = ANY (ARRAY(SELECT p.position FROM "
-                + quotedPositions + " p WHERE p.position < (SELECT first FROM bound) AND (p.numbered_at < now()"
-                + " - make_interval(secs => ?::float8) OR NOT EXISTS (SELECT 1 FROM " + quotedGroups + " g WHERE"
-                + " g.channel = p.channel AND g.position < p.position AND g.updated_at > now() - make_interval(secs =>"
-                + " coalesce((SELECT x.e FROM unnest(?::text[], ?::bigint[]) AS x(n, e) WHERE x.n = g.group_name), ?))))"
-                + " ORDER BY p.position LIMIT ? FOR UPDATE SKIP LOCKED))"
+                + quotedPositions + " p WHERE p.position = ANY (ARRAY(SELECT position FROM candidates LIMIT (SELECT"
+                + " batch FROM params))) FOR UPDATE SKIP LOCKED))"
                 + " RETURNING channel, position, xid, id), "
                 + "gone AS (DELETE FROM " + quotedTable + " WHERE ctid = ANY (ARRAY(SELECT m.ctid FROM doomed d CROSS"
                 + " JOIN LATERAL (SELECT b.ctid FROM " + quotedTable + " b WHERE b.xid = d.xid AND b.id = d.id) m))), "
@@ -757,6 +765,21 @@ public final class BusTable {
                 + " ON CONFLICT (channel) DO UPDATE SET through = greatest(" + quotedPurged + ".through,"
                 + " excluded.through)) "
                 + "SELECT count(*) FROM doomed";
+    }
+
+    /**
+     * A recursive query {@code name(lo, hi)} whose least {@code hi} is the first position numbered within
+     * {@code age} seconds, or the head + 1 if there is none: a binary search over the positions (about 20 index
+     * probes on 350,000 messages), since numbered_at grows with the position. Scanning up to it read every older row
+     * at every retention batch: 68 ms behind 175,000 of them, and held by a group for days they could be millions.
+     */
+    private String firstNumberedWithin(String name, String age) {
+        return name + "(lo, hi) AS (SELECT coalesce((SELECT min(position) FROM " + quotedPositions + "), 0), (SELECT"
+                + " last_position + 1 FROM " + quotedState + ") UNION ALL SELECT CASE WHEN y.young THEN s.lo ELSE"
+                + " s.mid + 1 END, CASE WHEN y.young THEN s.mid ELSE s.hi END FROM (SELECT lo, hi, lo + (hi - lo) / 2"
+                + " AS mid FROM " + name + " WHERE lo < hi) s CROSS JOIN LATERAL (SELECT coalesce((SELECT"
+                + " f.numbered_at >= now() - make_interval(secs => " + age + ") FROM " + quotedPositions + " f WHERE"
+                + " f.position >= s.mid ORDER BY f.position LIMIT 1), true) AS young) y)";
     }
 
     /** A name of the table's schema, quoted. */

@@ -1,0 +1,150 @@
+package io.quarkiverse.busaltconnection.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * What one retention statement deletes, on a table of its own whose 30 messages were numbered 8 days ago (1 to 10),
+ * 2 hours ago (11 to 20) and just now (21 to 30), alternately on channels a (odd) and b (even): retention of an hour,
+ * groups held back up to 7 days, as the defaults.
+ */
+@QuarkusTest
+class RetentionStatementTest {
+
+    private BusTable table;
+
+    @BeforeEach
+    void thirtyMessages() throws Exception {
+        table = new BusTable("public", "retained_" + Long.toHexString(System.nanoTime()));
+        OwnTables.create(table);
+        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+            statement.execute("INSERT INTO " + table.name() + " (channel, payload) SELECT CASE WHEN g % 2 = 1 THEN"
+                    + " 'a' ELSE 'b' END, 'm' || g FROM generate_series(1, 30) g ORDER BY g");
+            statement.execute("PREPARE number_all(int, bigint, text, bigint) AS " + table.sequence());
+            statement.execute("EXECUTE number_all(100, 0, 'retained_head', 50)");
+            statement.execute("DEALLOCATE number_all");
+            statement.execute("UPDATE " + table.name() + "_positions SET numbered_at = now() - CASE WHEN position"
+                    + " <= 10 THEN interval '8 days' WHEN position <= 20 THEN interval '2 hours' ELSE interval '0' END");
+        }
+    }
+
+    @AfterEach
+    void dropTables() throws Exception {
+        OwnTables.drop(table);
+    }
+
+    @Test
+    void withoutGroupsEverythingOlderThanTheRetentionGoes() throws Exception {
+        assertEquals(20, deleteBatches());
+        assertEquals(range(21, 30), remaining());
+        assertEquals(List.of("a:19", "b:20"), purged());
+    }
+
+    @Test
+    void aGroupHoldsItsChannelBackUntilRetentionMaxAndNotOthers() throws Exception {
+        group("a", 5, "now()");
+        assertEquals(10 + 5, deleteBatches());
+        // Channel a: up to the group's position and what is older than 7 days (9); channel b: everything old.
+        List<Integer> kept = new ArrayList<>(List.of(11, 13, 15, 17, 19));
+        kept.addAll(range(21, 30));
+        kept.sort(null);
+        assertEquals(kept, remaining());
+        assertEquals(List.of("a:9", "b:20"), purged());
+    }
+
+    @Test
+    void aGroupThatNoInstanceRanForItsExpiryHoldsNothing() throws Exception {
+        group("a", 0, "now() - interval '8 days'");
+        group("b", 12, "now()");
+        // Channel a: the group expired; channel b: older than 7 days, and up to the group's position.
+        assertEquals(10 + 5 + 1, deleteBatches());
+        List<Integer> kept = new ArrayList<>(List.of(14, 16, 18, 20));
+        kept.addAll(range(21, 30));
+        kept.sort(null);
+        assertEquals(kept, remaining());
+        assertEquals(List.of("a:19", "b:12"), purged());
+    }
+
+    private void group(String channel, long position, String updatedAt) throws Exception {
+        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+            statement.execute("INSERT INTO " + table.name() + "_groups (group_name, channel, position, epoch,"
+                    + " updated_at) VALUES ('g', '" + channel + "', " + position + ", 1, " + updatedAt + ")");
+        }
+    }
+
+    /** Runs the statement in batches of 4 until one deletes fewer; how many it deleted. */
+    private int deleteBatches() throws Exception {
+        int total = 0;
+        try (Connection connection = DurableBusTest.direct();
+                var delete = connection.prepareStatement(table.deleteOlderThan())) {
+            delete.setDouble(1, 3600);
+            delete.setDouble(2, Duration.ofDays(7).toSeconds());
+            delete.setArray(3, connection.createArrayOf("text", new String[0]));
+            delete.setArray(4, connection.createArrayOf("bigint", new Long[0]));
+            delete.setLong(5, Duration.ofDays(7).toSeconds());
+            delete.setInt(6, 4);
+            int deleted;
+            do {
+                try (ResultSet count = delete.executeQuery()) {
+                    count.next();
+                    deleted = count.getInt(1);
+                }
+                total += deleted;
+            } while (deleted == 4);
+        }
+        return total;
+    }
+
+    private List<Integer> remaining() throws Exception {
+        List<Integer> positions = new ArrayList<>();
+        try (Connection connection = DurableBusTest.direct();
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT p.position FROM " + table.name() + "_positions p"
+                        + " JOIN " + table.name() + " b ON b.xid = p.xid AND b.id = p.id ORDER BY 1")) {
+            while (rows.next()) {
+                positions.add(rows.getInt(1));
+            }
+        }
+        try (Connection connection = DurableBusTest.direct();
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT count(*) FROM " + table.name())) {
+            rows.next();
+            assertEquals(positions.size(), rows.getInt(1), "message rows without their position, or the reverse");
+        }
+        return positions;
+    }
+
+    private List<String> purged() throws Exception {
+        List<String> purged = new ArrayList<>();
+        try (Connection connection = DurableBusTest.direct();
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT channel || ':' || through FROM " + table.name()
+                        + "_purged ORDER BY 1")) {
+            while (rows.next()) {
+                purged.add(rows.getString(1));
+            }
+        }
+        return purged;
+    }
+
+    private static List<Integer> range(int from, int to) {
+        List<Integer> range = new ArrayList<>();
+        for (int i = from; i <= to; i++) {
+            range.add(i);
+        }
+        return range;
+    }
+}

@@ -98,7 +98,7 @@ class BenchmarkIT {
                 boolean fleetDisk = disk == Disk.SLOW_FLUSH || !plan.disks().contains(Disk.SLOW_FLUSH);
                 if (sender != null && receiver != null && fleetDisk && plan.runs("fleet")) {
                     fleet = Progress.attempt("fleet, " + disk.label,
-                            () -> new FleetScenario(plan).run(disk, stack, apps, sender, pooled));
+                            () -> new FleetScenario(plan).run(disk, stack, apps, sender, receiver, pooled));
                 }
                 if (sender != null && fleetDisk && plan.runs("snapshot")) {
                     heldSnapshot = Progress.attempt("held snapshot, " + disk.label,

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -46,7 +47,7 @@ final class FleetScenario {
      * One fleet size: how many instances listened, how many were real JVMs, the bus side, the head hints one stand-in
      * received, and the stand-ins' reads of the state row.
      */
-    record Row(int instances, int real, StorageScenario.Side bus, long hints, long standInReads) {
+    record Row(int instances, int real, StorageScenario.Side bus, long hints, long standInReads, RunStats latency) {
     }
 
     record Result(Disk disk, List<Row> rows) {
@@ -130,7 +131,8 @@ final class FleetScenario {
     }
 
     /** {@code receiver} is the first instance of the fleet (and its sequencer). */
-    Result run(Disk disk, Stack stack, Apps apps, AppInstance sender, AgroalDataSource pooled) throws Exception {
+    Result run(Disk disk, Stack stack, Apps apps, AppInstance sender, AppInstance receiver, AgroalDataSource pooled)
+            throws Exception {
         StorageScenario storage = new StorageScenario(plan);
         List<AppInstance> real = new ArrayList<>();
         List<StandIn> standIns = new ArrayList<>();
@@ -162,13 +164,14 @@ final class FleetScenario {
                 long readsBefore = reads.get();
                 long hintsBefore = standIns.isEmpty() ? 0 : standIns.get(0).hints.get();
                 StorageScenario.Side bus = storage.bus(sender, pooled, SENDERS, storage.messages(SENDERS));
-                Row row = new Row(size, 1 + real.size(), bus, standIns.isEmpty() ? -1
-                        : standIns.get(0).hints.get() - hintsBefore, reads.get() - readsBefore);
+                long hints = standIns.isEmpty() ? -1 : standIns.get(0).hints.get() - hintsBefore;
+                long standInReads = reads.get() - readsBefore;
+                Row row = new Row(size, 1 + real.size(), bus, hints, standInReads, latency(sender, receiver));
                 Progress.log("fleet of %d (%d real): %s msg/s, PostgreSQL %.2f CPU s per 1,000 messages, %s B WAL,"
-                        + " %.2f xids per message", size, row.real(), Fmt.rate(bus.rate()),
+                        + " %.2f xids per message; delivery p50 at %d/s %s ms", size, row.real(), Fmt.rate(bus.rate()),
                         1_000 * bus.spent().postgresCpuSeconds() / bus.messages(), Fmt.number((long) bus
                                 .walPerMessage()),
-                        bus.xidsPerMessage());
+                        bus.xidsPerMessage(), GroupScenario.LATENCY_RATE, Fmt.ms(row.latency().p50()));
                 rows.add(row);
             }
         } finally {
@@ -180,6 +183,24 @@ final class FleetScenario {
             }
         }
         return new Result(disk, rows);
+    }
+
+    /**
+     * The delivery's median at {@link GroupScenario#LATENCY_RATE} messages a second, to the receiving application's
+     * broadcast listener: what the sequencer's spacing of its runs for the fleet costs each message.
+     */
+    private RunStats latency(AppInstance sender, AppInstance receiver) throws Exception {
+        String run = Runs.next();
+        Duration duration = plan.quick() ? Duration.ofSeconds(2) : Duration.ofSeconds(10);
+        Load.Result sent = Http.post(sender.url() + "/bench/send/open?run=" + run + "&channel=bench-latency&rate="
+                + GroupScenario.LATENCY_RATE + "&seconds=" + duration.toMillis() / 1000.0 + "&threads="
+                + plan.latencyThreads(), Load.Result.class);
+        String receipts = receiver.url() + "/bench/count?run=broadcast-" + run;
+        Await.count(sent.sent(), Await.drain(sent.sent()), Await.STALL, () -> Http.get(receipts, Integer.class));
+        String url = receiver.url() + "/bench/stats?run=broadcast-" + run;
+        RunStats stats = Http.get(url, RunStats.class);
+        Http.delete(url);
+        return stats;
     }
 
     static void goals(Report report, Result result) {
@@ -210,7 +231,8 @@ final class FleetScenario {
                     String.format("%.2f", 1_000 * bus.spent().cpuSeconds() / bus.messages()),
                     Fmt.number((long) bus.walPerMessage()), String.format("%.2f", bus.xidsPerMessage()),
                     row.hints() < 0 ? "—" : Fmt.rate(row.hints() / bus.seconds()),
-                    row.hints() < 0 ? "—" : Fmt.rate(row.standInReads() / bus.seconds())));
+                    row.hints() < 0 ? "—" : Fmt.rate(row.standInReads() / bus.seconds()),
+                    row.latency() == null ? "—" : Fmt.ms(row.latency().p50())));
         }
         report.section("Fleet: what listening instances cost the bus — " + result.disk().label)
                 .paragraph(String.format("%d senders in the sending application send %s-byte messages (`Bus.send`,"
@@ -226,9 +248,14 @@ final class FleetScenario {
                         + " row only for head hints that name no channels: what PostgreSQL pays for a listening"
                         + " instance, without its JVM. PostgreSQL 15 signals every listening backend of the"
                         + " database at every NOTIFY, whatever its channel. CPU: PostgreSQL's processes, and the"
-                        + " whole machine's.", SENDERS, Fmt.number(StorageScenario.SIZE)))
+                        + " whole machine's. Then, with the same fleet, the sending application sends "
+                        + GroupScenario.LATENCY_RATE + " messages a second for 10 s to a broadcast listener of the"
+                        + " receiving application: the median from each message's scheduled send to the listener,"
+                        + " what the sequencer's spacing of its runs (1 ms per listening instance) costs.", SENDERS,
+                        Fmt.number(StorageScenario.SIZE)))
                 .table(List.of("listening instances", "of them real", "bus msg/s", "÷ one instance",
                         "PostgreSQL CPU s per 1,000 msg", "machine CPU s per 1,000 msg", "WAL B/msg", "xids/msg",
-                        "head hints/s (one stand-in)", "stand-ins' state reads/s"), rows);
+                        "head hints/s (one stand-in)", "stand-ins' state reads/s",
+                        "p50 ms at " + GroupScenario.LATENCY_RATE + "/s"), rows);
     }
 }

@@ -315,9 +315,83 @@ class DurableBusTest {
                     + " SET position = 5 WHERE position IS NULL"));
             assertTrue(refused.getMessage().contains("position"), refused.getMessage());
             try (ResultSet indexes = statement.executeQuery("SELECT string_agg(indexname, ',' ORDER BY indexname)"
-                    + " FROM pg_indexes WHERE tablename = '" + name + "'")) {
+                    + " FROM pg_indexes WHERE tablename = '" + name + "_0'")) {
                 indexes.next();
                 assertEquals(name + "_xid_idx", indexes.getString(1), "the message table keeps one index");
+            }
+        }
+    }
+
+    /**
+     * The plain tables of the version before slots, with messages numbered and waiting, become slot 0 of partitioned
+     * tables of the same names: every message keeps its position, the head and the epoch stay, the indexes are slot
+     * 0's, and the next message goes to slot 0 and is numbered after the others.
+     */
+    @Test
+    void plainTablesOfTheVersionBeforeSlotsBecomeSlotZeroKeepingEveryMessage() throws Exception {
+        String name = "unslotted_" + Long.toHexString(System.nanoTime());
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            statement.execute("CREATE SEQUENCE " + name + "_id_seq");
+            statement.execute("CREATE TABLE " + name + " (id bigint NOT NULL DEFAULT nextval('" + name + "_id_seq'),"
+                    + " xid xid8 NOT NULL DEFAULT pg_current_xact_id(), channel text NOT NULL, payload text NOT NULL,"
+                    + " created_at timestamptz NOT NULL DEFAULT now(), traceparent text, message_key text)");
+            statement.execute("CREATE INDEX " + name + "_xid_idx ON " + name + " (xid, id)");
+            statement.execute("CREATE TABLE " + name + "_positions (position bigint PRIMARY KEY, channel text NOT"
+                    + " NULL, xid xid8 NOT NULL, id bigint NOT NULL, numbered_at timestamptz NOT NULL DEFAULT now(),"
+                    + " key_hash integer)");
+            statement.execute("CREATE INDEX " + name + "_positions_channel_idx ON " + name + "_positions (channel,"
+                    + " position)");
+            statement.execute("CREATE TABLE " + name + "_state (singleton boolean PRIMARY KEY DEFAULT true CHECK"
+                    + " (singleton), epoch bigint NOT NULL, last_position bigint NOT NULL, database_oid oid NOT NULL,"
+                    + " xid_horizon xid8 NOT NULL, epoch_base bigint NOT NULL DEFAULT 0, numbered pg_snapshot NOT NULL,"
+                    + " awake_until timestamptz)");
+            statement.execute("CREATE TABLE " + name + "_purged (channel text PRIMARY KEY, through bigint NOT NULL)");
+            statement.execute("CREATE TABLE " + name + "_groups (group_name text NOT NULL, channel text NOT NULL,"
+                    + " partition_no integer NOT NULL DEFAULT 0, position bigint NOT NULL, epoch bigint NOT NULL,"
+                    + " updated_at timestamptz NOT NULL DEFAULT now(), partitions integer NOT NULL DEFAULT 1,"
+                    + " PRIMARY KEY (group_name, channel, partition_no))");
+            // Two messages numbered (positions 1 and 2), in one transaction whose snapshot the state row keeps.
+            statement.execute("INSERT INTO " + name + " (channel, payload) VALUES ('a', 'numbered-1'),"
+                    + " ('b', 'numbered-2')");
+            statement.execute("INSERT INTO " + name + "_positions (position, channel, xid, id, key_hash) SELECT"
+                    + " row_number() OVER (ORDER BY id), channel, xid, id, -1 FROM " + name);
+            statement.execute("INSERT INTO " + name + "_state (epoch, last_position, database_oid, xid_horizon,"
+                    + " numbered) SELECT 7, 2, oid, pg_current_xact_id(), pg_current_snapshot() FROM pg_database"
+                    + " WHERE datname = current_database()");
+        }
+        BusTable table = new BusTable("public", name);
+        for (CompletableFuture<BusStartup.Head> start : prepareTogether(table, 4)) {
+            BusStartup.Head head = start.get(60, TimeUnit.SECONDS);
+            assertEquals(2L, head.position());
+            assertEquals(7L, head.epoch(), "the upgrade changed the epoch: every cursor would have to reload");
+        }
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            try (ResultSet kinds = statement.executeQuery("SELECT string_agg(relname || ':' || relkind::text, ',' ORDER BY"
+                    + " relname) FROM pg_class WHERE relname IN ('" + name + "', '" + name + "_positions')")) {
+                kinds.next();
+                assertEquals(name + ":p," + name + "_positions:p", kinds.getString(1), "not partitioned");
+            }
+            statement.execute("INSERT INTO " + name + " (channel, payload) VALUES ('a', 'new-1')");
+            statement.execute("PREPARE number_all(int, bigint, text, bigint) AS " + table.sequence());
+            statement.execute("EXECUTE number_all(100, 0, 'unslotted_head', 50)");
+            statement.execute("DEALLOCATE number_all");
+            try (ResultSet rows = statement.executeQuery("SELECT string_agg(b.payload || '@' || p.position || ' in '"
+                    + " || b.tableoid::regclass || '/' || p.tableoid::regclass, ',' ORDER BY p.position) FROM " + name
+                    + " b JOIN " + name + "_positions p ON p.xid = b.xid AND p.id = b.id")) {
+                rows.next();
+                String slots = " in " + name + "_0/" + name + "_positions_0";
+                assertEquals("numbered-1@1" + slots + ",numbered-2@2" + slots + ",new-1@3" + slots, rows.getString(1));
+            }
+            try (ResultSet indexes = statement.executeQuery("SELECT string_agg(indexname, ',' ORDER BY indexname)"
+                    + " FROM pg_indexes WHERE tablename IN ('" + name + "_0', '" + name + "_positions_0')")) {
+                indexes.next();
+                assertEquals(name + "_positions_channel_idx," + name + "_positions_pkey," + name + "_xid_idx",
+                        indexes.getString(1), "slot 0 has other indexes than the tables had");
+            }
+            try (ResultSet checks = statement.executeQuery("SELECT count(*) FROM pg_constraint WHERE conname LIKE '"
+                    + name + "%slot%'")) {
+                checks.next();
+                assertEquals(0, checks.getInt(1), "the constraint that spared the attach its scan is left over");
             }
         }
     }

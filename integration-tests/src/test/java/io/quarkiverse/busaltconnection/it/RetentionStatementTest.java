@@ -19,7 +19,7 @@ import io.quarkus.test.junit.QuarkusTest;
 /**
  * What one retention statement deletes, on a table of its own whose 30 messages were numbered 8 days ago (1 to 10),
  * 2 hours ago (11 to 20) and just now (21 to 30), alternately on channels a (odd) and b (even): retention of an hour,
- * groups held back up to 7 days, as the defaults.
+ * groups held back up to 7 days, as the defaults. Messages 1 to 15 are in slot 0 of the tables, 16 to 30 in slot 1.
  */
 @QuarkusTest
 class RetentionStatementTest {
@@ -31,8 +31,12 @@ class RetentionStatementTest {
         table = new BusTable("public", "retained_" + Long.toHexString(System.nanoTime()));
         OwnTables.create(table);
         try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+            // 1 to 15 in slot 0, 16 to 30 in slot 1 (ids from 2^40 on): rows of both slots at the same addresses.
             statement.execute("INSERT INTO " + table.name() + " (channel, payload) SELECT CASE WHEN g % 2 = 1 THEN"
-                    + " 'a' ELSE 'b' END, 'm' || g FROM generate_series(1, 30) g ORDER BY g");
+                    + " 'a' ELSE 'b' END, 'm' || g FROM generate_series(1, 15) g ORDER BY g");
+            statement.execute("SELECT setval('" + table.name() + "_id_seq', 1099511627776)");
+            statement.execute("INSERT INTO " + table.name() + " (channel, payload) SELECT CASE WHEN g % 2 = 1 THEN"
+                    + " 'a' ELSE 'b' END, 'm' || g FROM generate_series(16, 30) g ORDER BY g");
             statement.execute("PREPARE number_all(int, bigint, text, bigint) AS " + table.sequence());
             statement.execute("EXECUTE number_all(100, 0, 'retained_head', 50)");
             statement.execute("DEALLOCATE number_all");

@@ -36,9 +36,12 @@ class StatementPlansTest {
     static void bigTables() throws Exception {
         OwnTables.create(TABLE);
         try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
-            statement.execute("INSERT INTO " + TABLE.name() + " (channel, payload, message_key) SELECT 'c' || (g % 10),"
-                    + " repeat('x', 100), CASE WHEN g % 50 <> 0 THEN 'k' || (g % 100) END FROM generate_series(1, " + MESSAGES
-                    + ") g");
+            // The last tenth in slot 1 (ids from 2^40 on), the rest in slot 0.
+            String insert = "INSERT INTO " + TABLE.name() + " (channel, payload, message_key) SELECT 'c' || (g % 10),"
+                    + " repeat('x', 100), CASE WHEN g % 50 <> 0 THEN 'k' || (g % 100) END FROM generate_series";
+            statement.execute(insert + "(1, " + MESSAGES * 9 / 10 + ") g");
+            statement.execute("SELECT setval('" + TABLE.name() + "_id_seq', 1099511627776)");
+            statement.execute(insert + "(" + (MESSAGES * 9 / 10 + 1) + ", " + MESSAGES + ") g");
             statement.execute("SET jit = off");
             statement.execute("PREPARE number_all(int, bigint, text, bigint) AS " + TABLE.sequence());
             statement.execute("EXECUTE number_all(" + MESSAGES + ", 0, 'plans_head', 50)");
@@ -46,8 +49,10 @@ class StatementPlansTest {
             // Half of them old enough for retention.
             statement.execute("UPDATE " + TABLE.name() + "_positions SET numbered_at = now() - interval '2 hours'"
                     + " WHERE position <= " + MESSAGES / 2);
-            statement.execute("ANALYZE " + TABLE.name());
-            statement.execute("ANALYZE " + TABLE.name() + "_positions");
+            for (int slot = 0; slot < BusTable.SLOTS; slot++) {
+                statement.execute("ANALYZE " + TABLE.name() + "_" + slot);
+                statement.execute("ANALYZE " + TABLE.name() + "_positions_" + slot);
+            }
             statement.execute("ANALYZE " + TABLE.name() + "_state");
             // Senders keep writing: the newest messages wait for their positions.
             statement.execute("INSERT INTO " + TABLE.name() + " (channel, payload) VALUES ('c1', 'new')");
@@ -102,9 +107,13 @@ class StatementPlansTest {
             }
             statement.execute("DEALLOCATE partition_page");
             String text = String.join("\n", plan);
-            Matcher messages = Pattern.compile(" on " + TABLE.name() + " b .*loops=(\\d+)").matcher(text);
-            assertTrue(messages.find(), "no read of the message table in the plan:\n" + text);
-            long reads = Long.parseLong(messages.group(1));
+            // Each slot's reads: "on <table>_<slot> b_<n> (actual ... loops=...)".
+            Matcher messages = Pattern.compile(" on " + TABLE.name() + "_\\d+ b_\\d+ .*loops=(\\d+)").matcher(text);
+            long reads = 0;
+            while (messages.find()) {
+                reads += Long.parseLong(messages.group(1));
+            }
+            assertTrue(reads > 0, "no read of the message table in the plan:\n" + text);
             // The page holds 100 messages of the partition (key k1 alone has 2,000 on channel c1).
             assertTrue(reads <= 101, "the page read " + reads + " message rows for 100 of its partition:\n" + text);
         }
@@ -215,8 +224,9 @@ class StatementPlansTest {
 
     /** Rows of the positions table read so far in this transaction. */
     private static long positionRowsRead(Statement statement) throws Exception {
-        try (ResultSet row = statement.executeQuery("SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
-                + " FROM pg_stat_xact_user_tables WHERE relname = '" + TABLE.name() + "_positions'")) {
+        try (ResultSet row = statement.executeQuery("SELECT sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch,"
+                + " 0)) FROM pg_stat_xact_user_tables WHERE relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent"
+                + " = '" + TABLE.name() + "_positions'::regclass)")) {
             row.next();
             return row.getLong(1);
         }
@@ -229,7 +239,7 @@ class StatementPlansTest {
 
     /**
      * Runs the statement six times (in transactions rolled back), then explains the seventh: no sequential scan of the
-     * message table or of its positions.
+     * slots that hold messages (0 and 1), of either table.
      */
     private static void assertIndexed(String types, String sql, String values) throws Exception {
         try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
@@ -248,7 +258,8 @@ class StatementPlansTest {
             }
             connection.rollback();
             String text = String.join("\n", plan);
-            for (String table : List.of(TABLE.name(), TABLE.name() + "_positions")) {
+            for (String table : List.of(TABLE.name() + "_0", TABLE.name() + "_1", TABLE.name() + "_positions_0",
+                    TABLE.name() + "_positions_1")) {
                 assertTrue(!text.contains("Seq Scan on " + table + " "), "the plan reads " + table + " whole:\n" + text);
             }
         }

@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime.store;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -16,6 +17,16 @@ import java.util.regex.Pattern;
  * among messages that became visible together (see {@link #sequence()}). The state row remembers the snapshot of the
  * last run that numbered messages: the messages of transactions it does not see are the ones still to number, found
  * through the index on {@code xid}, so no row is ever rewritten to mark it numbered.
+ * <p>
+ * The message table and {@code _positions} are partitioned alike into {@link #SLOTS} slots by the message id
+ * ({@link #slotOf}): a message and its position are in the same slot, {@code
+ *
+<table>
+ * _<k>} and
+ * {@code
+ *
+<table>
+ * _positions_<k>}.
  * <p>
  * Companions, named after the table with a suffix: {@code _positions}; {@code _state}, one row with the epoch, the last
  * position handed out and that snapshot; {@code _purged}, per channel the highest position retention deleted, so that a
@@ -220,7 +231,7 @@ public final class BusTable {
      * and positions: see {@link #adoptEarlierVersions()}.
      */
     public List<String> createSchema() {
-        return List.of(
+        List<String> statements = new ArrayList<>(List.of(
                 "CREATE SEQUENCE IF NOT EXISTS " + quotedSequence,
                 "CREATE TABLE IF NOT EXISTS " + quotedTable + " ("
                         + "id bigint NOT NULL DEFAULT nextval(" + literal(quotedSequence) + "), "
@@ -287,7 +298,82 @@ public final class BusTable {
                         + "partitions integer NOT NULL DEFAULT 1, "
                         + "PRIMARY KEY (group_name, channel, partition_no))",
                 // How many partitions the group had: another number of partitions starts them all anew.
-                "ALTER TABLE " + quotedGroups + " ADD COLUMN IF NOT EXISTS partitions integer NOT NULL DEFAULT 1");
+                "ALTER TABLE " + quotedGroups + " ADD COLUMN IF NOT EXISTS partitions integer NOT NULL DEFAULT 1"));
+        // Last, the slots (see SLOTS): a table created above, or kept from an earlier version, becomes slot 0 with its
+        // indexes.
+        statements.addAll(intoSlots(table));
+        statements.addAll(intoSlots(table + "_positions"));
+        for (int k = 1; k < SLOTS; k++) {
+            statements.add("CREATE TABLE IF NOT EXISTS " + slot(table, k) + " PARTITION OF " + quotedTable
+                    + " FOR VALUES IN (" + k + ")");
+            statements.add("CREATE TABLE IF NOT EXISTS " + slot(table + "_positions", k) + " PARTITION OF "
+                    + quotedPositions + " FOR VALUES IN (" + k + ")");
+            // Positions are unique within each slot, as in slot 0 by its primary key (a partitioned table's unique
+            // index must hold its key's columns, and the key is an expression); the sequencer alone hands them out.
+            statements.add("CREATE UNIQUE INDEX IF NOT EXISTS " + quote(table + "_pos_" + k + "_key") + " ON "
+                    + slot(table + "_positions", k) + " (position)");
+        }
+        // The partitioned tables' indexes: slot 0's are attached as they are, the other slots' built.
+        statements.add("CREATE INDEX IF NOT EXISTS " + quote(table + "_xid_id") + " ON " + quotedTable + " (xid, id)");
+        statements.add("CREATE INDEX IF NOT EXISTS " + quote(table + "_pos_channel") + " ON " + quotedPositions
+                + " (channel, position)");
+        return statements;
+    }
+
+    /**
+     * How many slots the message table and the positions table each have: partitions by {@link #slotOf slot}, from
+     * the message id, so that a message and its position are in the same slot. Every id handed out so far is in slot
+     * 0.
+     */
+    public static final int SLOTS = 4;
+
+    /**
+     * A row's slot, from the message id (column {@code id}, of both tables): which block of 2^40 ids it is in, modulo
+     * {@link #SLOTS}. The tables' partition key; a statement that finds a message from its position says so, that
+     * PostgreSQL reads the one slot it is in. Written exactly so everywhere: PostgreSQL compares expressions as written.
+     */
+    static String slotOf(String alias) {
+        return "(((" + alias + "id / 1099511627776) % " + SLOTS + ")::int)";
+    }
+
+    /** Slot {@code k} of the table named {@code name}, quoted. */
+    private String slot(String name, int k) {
+        return qualified(name + "_" + k);
+    }
+
+    /**
+     * Makes the plain table {@code name} (created above, or kept from an earlier version) slot 0 of a table of that
+     * name partitioned by {@link #slotOf slot}; nothing if it is partitioned already. Every id so far is below 2^40, in
+     * slot 0: a constraint that says so spares PostgreSQL the scan when it attaches the table. Three transactions, so
+     * that writers wait only for the first and the last, which read nothing: adding the constraint unchecked, checking
+     * it (which blocks no writer), then the swap.
+     */
+    private List<String> intoSlots(String name) {
+        String plain = qualified(name);
+        String zero = qualified(name + "_0");
+        String slot = slotOf("");
+        String check = name + "_slot_0";
+        String stillPlain = "(SELECT relkind FROM pg_class WHERE oid = to_regclass(" + literal(plain) + ")) = 'r'";
+        String hasCheck = "EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(" + literal(plain)
+                + ") AND conname = " + literal(check) + ")";
+        return List.of(
+                "DO " + literal("BEGIN IF " + stillPlain + " AND NOT " + hasCheck + " THEN EXECUTE "
+                        + literal("ALTER TABLE " + plain + " ADD CONSTRAINT " + quote(check) + " CHECK (" + slot
+                                + " IS NOT NULL AND " + slot + " = 0) NOT VALID")
+                        + "; END IF; END"),
+                "DO " + literal("BEGIN IF " + stillPlain + " THEN EXECUTE " + literal("ALTER TABLE " + plain
+                        + " VALIDATE CONSTRAINT " + quote(check)) + "; END IF; END"),
+                "DO " + literal("BEGIN IF " + stillPlain + " THEN\n"
+                        + "EXECUTE " + literal("LOCK TABLE " + plain + " IN ACCESS EXCLUSIVE MODE") + ";\n"
+                        + "EXECUTE " + literal("ALTER TABLE " + plain + " RENAME TO " + quote(name + "_0")) + ";\n"
+                        + "EXECUTE " + literal("CREATE TABLE " + plain + " (LIKE " + zero + " INCLUDING DEFAULTS)"
+                                + " PARTITION BY LIST (" + slot + ")")
+                        + ";\n"
+                        + "EXECUTE " + literal("ALTER TABLE " + plain + " ATTACH PARTITION " + zero
+                                + " FOR VALUES IN (0)")
+                        + ";\n"
+                        + "EXECUTE " + literal("ALTER TABLE " + zero + " DROP CONSTRAINT " + quote(check)) + ";\n"
+                        + "END IF; END"));
     }
 
     /**
@@ -348,12 +434,16 @@ public final class BusTable {
                 + " WHERE EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(c.rel) AND attname = c.col"
                 + " AND NOT attisdropped AND (attnotnull OR c.col <> 'numbered'))) = 7 AND to_regclass($5) IS NOT NULL"
                 + " AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'position'"
-                + " AND NOT attisdropped)";
+                + " AND NOT attisdropped) AND (SELECT count(*) FROM pg_class WHERE oid IN (to_regclass($3),"
+                + " to_regclass($5)) AND relkind = 'p') = 2";
     }
 
-    /** The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates. */
+    /**
+     * The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates, and the tables
+     * that must be partitioned into slots.
+     */
     public List<Object> lastSchemaObjects() {
-        return List.of(quotedGroups, qualified(table + "_xid_idx"), quotedTable, quotedState, quotedPositions);
+        return List.of(quotedGroups, qualified(table + "_pos_channel"), quotedTable, quotedState, quotedPositions);
     }
 
     /**
@@ -519,9 +609,10 @@ public final class BusTable {
                 + "last AS (SELECT xid, id FROM cand ORDER BY xid DESC, id DESC LIMIT 1), "
                 + "cut AS (SELECT last.xid, last.id FROM last WHERE (SELECT count(*) FROM cand) >= $1), "
                 // The rest of the last transaction of a cut run.
-                + "rest AS (SELECT b.xid, b.id, b.channel, b.message_key FROM " + quotedTable + " b, cut WHERE"
-                + " b.xid = cut.xid"
-                + " AND b.id > cut.id), "
+                // By index from the cut (the order keeps PostgreSQL from making it a join, which it planned as a
+                // hash of every slot, the slots' parent having no statistics of its own).
+                + "rest AS (SELECT r.* FROM cut CROSS JOIN LATERAL (SELECT b.xid, b.id, b.channel, b.message_key FROM "
+                + quotedTable + " b WHERE b.xid = cut.xid AND b.id > cut.id ORDER BY b.id) r), "
                 + "fresh AS (SELECT xid, id, channel, message_key, row_number() OVER (ORDER BY xid, id) AS rn FROM"
                 + " (SELECT * FROM cand UNION ALL SELECT * FROM rest) f), "
                 + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id, key_hash)"
@@ -537,7 +628,8 @@ public final class BusTable {
                 // joined otherwise it hashed the whole message table at every run.
                 + "small AS (SELECT p.position, p.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM"
                 + " numbered p CROSS JOIN LATERAL (SELECT m.payload, m.created_at, m.traceparent, m.message_key FROM "
-                + quotedTable + " m WHERE m.xid = p.xid AND m.id = p.id LIMIT 1) b"
+                + quotedTable + " m WHERE m.xid = p.xid AND m.id = p.id AND " + slotOf("m.") + " = " + slotOf("p.")
+                + " LIMIT 1) b"
                 + " WHERE (SELECT n FROM counted) <= " + RETURNED_ROWS + ") "
                 + "SELECT coalesce((SELECT last_position FROM moved), (SELECT last_position FROM s)),"
                 + " (SELECT n FROM counted), (SELECT array_agg(channel) FROM (SELECT DISTINCT channel FROM numbered"
@@ -710,7 +802,8 @@ public final class BusTable {
                 + "SELECT x.*, count(*) OVER () AS fetched,"
                 + " sum(octet_length(x.payload)) OVER (ORDER BY x.position) AS running FROM ("
                 + "SELECT p.position, p.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM "
-                + quotedPositions + " p JOIN " + quotedTable + " b ON b.xid = p.xid AND b.id = p.id"
+                + quotedPositions + " p JOIN " + quotedTable + " b ON b.xid = p.xid AND b.id = p.id AND " + slotOf("b.")
+                + " = " + slotOf("p.")
                 + " WHERE " + rowFilter + " ORDER BY p.position LIMIT " + most + ") x) y"
                 + " WHERE y.running - octet_length(y.payload) < " + bytes + ") m ON true"
                 + " ORDER BY m.position";
@@ -758,13 +851,28 @@ public final class BusTable {
                 + quotedPositions + " p WHERE p.position = ANY (ARRAY(SELECT position FROM candidates LIMIT (SELECT"
                 + " batch FROM params))) FOR UPDATE SKIP LOCKED))"
                 + " RETURNING channel, position, xid, id), "
-                + "gone AS (DELETE FROM " + quotedTable + " WHERE ctid = ANY (ARRAY(SELECT m.ctid FROM doomed d CROSS"
-                + " JOIN LATERAL (SELECT b.ctid FROM " + quotedTable + " b WHERE b.xid = d.xid AND b.id = d.id) m))), "
+                + goneFromEachSlot()
                 + "recorded AS (INSERT INTO " + quotedPurged + " (channel, through)"
                 + " SELECT channel, max(position) FROM doomed GROUP BY channel"
                 + " ON CONFLICT (channel) DO UPDATE SET through = greatest(" + quotedPurged + ".through,"
                 + " excluded.through)) "
                 + "SELECT count(*) FROM doomed";
+    }
+
+    /**
+     * The messages of the positions {@code doomed} deleted, deleted from each slot apart ({@code gone_0} ...): by
+     * address, which is an address in one slot only.
+     */
+    private String goneFromEachSlot() {
+        StringBuilder gone = new StringBuilder();
+        for (int k = 0; k < SLOTS; k++) {
+            String slot = slot(table, k);
+            gone.append("gone_").append(k).append(" AS (DELETE FROM ").append(slot).append(" WHERE ctid = ANY (ARRAY(")
+                    .append("SELECT m.ctid FROM doomed d CROSS JOIN LATERAL (SELECT b.ctid FROM ").append(slot)
+                    .append(" b WHERE b.xid = d.xid AND b.id = d.id) m WHERE ").append(slotOf("d.")).append(" = ")
+                    .append(k).append("))), ");
+        }
+        return gone.toString();
     }
 
     /**

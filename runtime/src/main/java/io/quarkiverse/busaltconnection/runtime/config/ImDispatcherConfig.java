@@ -456,7 +456,8 @@ public interface ImDispatcherConfig {
         /**
          * Most messages one `@BusListener` holds in memory at once: it reads a page of this many from the table,
          * delivers them one by one, then reads the next. A slow listener falls behind and catches up from the table;
-         * its memory does not grow with the backlog.
+         * its memory does not grow with the backlog. A group's partition reads its next page while it delivers one,
+         * and so holds up to twice this many.
          */
         @WithDefault("100")
         int listenerPageSize();

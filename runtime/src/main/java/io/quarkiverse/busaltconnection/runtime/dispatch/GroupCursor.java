@@ -83,6 +83,14 @@ final class GroupCursor {
     private volatile long reached;
     private List<StoredMessage> page = List.of();
     private int index;
+    /**
+     * The read of the page after {@link #page}, started when that page came full, so that the worker finds the next
+     * page read when it is done with this one (without, a partition's deliveries stopped for a read at every page end,
+     * behind whatever else the listening connection was running): null when none, or from another owner or position.
+     */
+    private Future<Page> ahead;
+    private long aheadFrom;
+    private SqlClient aheadOwner;
     private int attempt;
     private volatile String stopped;
     /** When the position last moved, or the partition was last found caught up (System.nanoTime). */
@@ -317,6 +325,7 @@ final class GroupCursor {
                             partition.partitions(), result.result().position()));
                     stored = result.result().position();
                     progressAt = System.nanoTime();
+                    ahead = null;
                     after = stored;
                     reached = stored;
                     page = List.of();
@@ -352,6 +361,7 @@ final class GroupCursor {
         waitingSince = null;
         stored = -1;
         page = List.of();
+        ahead = null;
         index = 0;
     }
 
@@ -381,10 +391,16 @@ final class GroupCursor {
 
     private void read() {
         busy = true;
-        woken = false;
         long from = after;
-        Future<Page> reading = partition.partitions() == 1 ? pages.onChannels(owner, channels, from)
-                : pages.ofPartition(owner, channels, from, partition.partitions(), partition.partition());
+        Future<Page> reading;
+        if (ahead != null && aheadFrom == from && aheadOwner == owner) {
+            // Read ahead, perhaps before a wake-up that came since: that one still counts.
+            reading = ahead;
+        } else {
+            woken = false;
+            reading = readAfter(from);
+        }
+        ahead = null;
         reading.onComplete(result -> context.runOnContext(ignored -> {
             busy = false;
             if (result.failed()) {
@@ -406,8 +422,19 @@ final class GroupCursor {
                 waitingSince = null;
                 progressAt = System.nanoTime();
             }
+            if (!caughtUp && owner != null) {
+                aheadFrom = after;
+                aheadOwner = owner;
+                ahead = readAfter(after);
+            }
             next();
         }));
+    }
+
+    /** The page of the partition after {@code from}, read on the owner's connection. */
+    private Future<Page> readAfter(long from) {
+        return partition.partitions() == 1 ? pages.onChannels(owner, channels, from)
+                : pages.ofPartition(owner, channels, from, partition.partitions(), partition.partition());
     }
 
     /**

@@ -13,6 +13,7 @@ import jakarta.inject.Singleton;
 import org.jboss.jandex.AnnotationInstance;
 import org.jboss.jandex.AnnotationTarget;
 import org.jboss.jandex.AnnotationValue;
+import org.jboss.jandex.ClassType;
 import org.jboss.jandex.DotName;
 import org.jboss.jandex.IndexView;
 import org.jboss.jandex.MethodInfo;
@@ -37,6 +38,8 @@ import io.quarkus.arc.deployment.UnremovableBeanBuildItem;
 import io.quarkus.arc.processor.BeanInfo;
 import io.quarkus.arc.processor.BuiltinScope;
 import io.quarkus.arc.processor.InvokerBuilder;
+import io.quarkus.deployment.Capabilities;
+import io.quarkus.deployment.Capability;
 import io.quarkus.deployment.annotations.BuildProducer;
 import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.deployment.annotations.ExecutionTime;
@@ -127,21 +130,28 @@ class BusListenerProcessor {
         }
     }
 
-    /** The listener methods, handed to the runtime as a synthetic bean that the bus engine injects. */
+    /**
+     * The listener methods, handed to the runtime as a synthetic bean that the bus engine injects; with Quarkus
+     * Messaging, the connector's incoming channels too.
+     */
     @BuildStep
     @Record(ExecutionTime.RUNTIME_INIT)
     SyntheticBeanBuildItem listenersBean(BusAltConnectionRecorder recorder, List<BusListenerMethodBuildItem> listeners,
-            RecorderContext recorderContext) {
+            RecorderContext recorderContext, Capabilities capabilities) {
         List<ListenerMethod> methods = new ArrayList<>();
         for (BusListenerMethodBuildItem listener : listeners) {
             methods.add(listener.method().withInvoker(recorderContext.newInstance(listener.invoker().getClassName())));
         }
-        return SyntheticBeanBuildItem.configure(BusListeners.class)
+        boolean messaging = capabilities.isPresent(Capability.MESSAGING);
+        SyntheticBeanBuildItem.ExtendedBeanConfigurator bean = SyntheticBeanBuildItem.configure(BusListeners.class)
                 .scope(Singleton.class)
                 .setRuntimeInit()
                 .unremovable()
-                .createWith(recorder.listeners(methods))
-                .done();
+                .createWith(recorder.listeners(methods, messaging));
+        if (messaging) {
+            bean.addInjectionPoint(ClassType.create(MessagingProcessor.INCOMING_CHANNELS));
+        }
+        return bean.done();
     }
 
     private static Optional<ListenerMethod> validate(MethodInfo method, AnnotationInstance annotation,

@@ -12,7 +12,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 
 import org.junit.jupiter.api.Test;
 
@@ -22,9 +25,11 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.restassured.path.json.JsonPath;
 
 /**
- * The durable consumer group "ledger" (Ledger.java) over two application JVMs on a database of its own: the owner is
- * killed (SIGKILL) in the middle of a backlog and the other instance finishes it; then every instance is down while
- * messages are committed, and a new one delivers them. Every message's row is written exactly once.
+ * A durable consumer group over two application JVMs on a database of its own, for both kinds of member: the
+ * {@code @BusListener} group "ledger" (Ledger.java) and the Quarkus Messaging group "fulfilment" (Fulfilment.java,
+ * through the connector). The owner is killed (SIGKILL) in the middle of a backlog and the other instance finishes it;
+ * then every instance is down while messages are committed, and a new one delivers them. Every message's row is
+ * written exactly once, in order.
  */
 @QuarkusIntegrationTest
 @WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
@@ -32,9 +37,87 @@ class GroupFailoverIT {
 
     private final HttpClient client = HttpClient.newHttpClient();
 
+    /** What the scenario needs to know of a group: how to send it a backlog and read what it recorded. */
+    private interface Member {
+
+        String group();
+
+        void send(FreshDatabase database, String run, int count) throws Exception;
+
+        long recorded(FreshDatabase database, String run) throws Exception;
+
+        /** The recorded rows' message numbers (0 to count - 1), in the order they were written. */
+        List<Long> recordedInOrder(FreshDatabase database, String run) throws Exception;
+    }
+
+    /** The group of a {@code @BusListener} method: one row of ledger_entries per message "run:i". */
+    private static final Member LEDGER = new Member() {
+
+        @Override
+        public String group() {
+            return "ledger";
+        }
+
+        @Override
+        public void send(FreshDatabase database, String run, int count) throws Exception {
+            database.commitMessages(Ledger.CHANNEL, run, count, 0);
+        }
+
+        @Override
+        public long recorded(FreshDatabase database, String run) throws Exception {
+            return database.number("SELECT count(*) FROM ledger_entries WHERE payload LIKE ?", run + ":%");
+        }
+
+        @Override
+        public List<Long> recordedInOrder(FreshDatabase database, String run) throws Exception {
+            return numbers(database, "SELECT split_part(payload, ':', 2)::bigint FROM ledger_entries WHERE payload"
+                    + " LIKE ? || ':%' ORDER BY position, recorded_at", run);
+        }
+    };
+
+    /** The group of a Quarkus Messaging channel: one row of fulfilled_orders per order {"id": i, "item": run}. */
+    private static final Member FULFILMENT = new Member() {
+
+        @Override
+        public String group() {
+            return "fulfilment";
+        }
+
+        @Override
+        public void send(FreshDatabase database, String run, int count) throws Exception {
+            try (Connection connection = database.connect();
+                    PreparedStatement insert = connection.prepareStatement("INSERT INTO imdispatcher_bus (channel,"
+                            + " payload) SELECT 'purchases', json_build_object('id', g, 'item', ?::text)::text FROM"
+                            + " generate_series(0, ? - 1) AS g ORDER BY g")) {
+                insert.setString(1, run);
+                insert.setInt(2, count);
+                insert.executeUpdate();
+            }
+        }
+
+        @Override
+        public long recorded(FreshDatabase database, String run) throws Exception {
+            return database.number("SELECT count(*) FROM fulfilled_orders WHERE item = ?", run);
+        }
+
+        @Override
+        public List<Long> recordedInOrder(FreshDatabase database, String run) throws Exception {
+            return numbers(database, "SELECT order_id FROM fulfilled_orders WHERE item = ? ORDER BY seq", run);
+        }
+    };
+
     @Test
-    void theOwnerKilledMidBacklogAndEveryInstanceDownLoseNothingAndDoubleNothing() throws Exception {
-        try (FreshDatabase database = new FreshDatabase("groups")) {
+    void aBusListenerGroupsOwnerKilledMidBacklogAndEveryInstanceDownLoseNothingAndDoubleNothing() throws Exception {
+        ownerKilledThenEveryInstanceDown(LEDGER);
+    }
+
+    @Test
+    void aMessagingGroupsOwnerKilledMidBacklogAndEveryInstanceDownLoseNothingAndDoubleNothing() throws Exception {
+        ownerKilledThenEveryInstanceDown(FULFILMENT);
+    }
+
+    private void ownerKilledThenEveryInstanceDown(Member member) throws Exception {
+        try (FreshDatabase database = new FreshDatabase("groups_" + member.group())) {
             int portA = AppProcess.freePort();
             int portB = AppProcess.freePort();
             // Both at once: the demo's table creation tolerates the race.
@@ -44,25 +127,25 @@ class GroupFailoverIT {
                 b = AppProcess.start(database.appConfig(portB));
                 a.awaitHttp(portA, "/q/health/ready");
                 b.awaitHttp(portB, "/q/health/ready");
-                await().atMost(Duration.ofSeconds(20)).until(() -> owns(portA) || owns(portB));
-                assertTrue(owns(portA) != owns(portB), "both or neither instance own the group");
-                AppProcess owner = owns(portA) ? a : b;
+                await().atMost(Duration.ofSeconds(20)).until(() -> owns(portA, member) || owns(portB, member));
+                assertTrue(owns(portA, member) != owns(portB, member), "both or neither instance own the group");
+                AppProcess owner = owns(portA, member) ? a : b;
                 AppProcess other = owner == a ? b : a;
-                int survivor = owns(portA) ? portB : portA;
+                int survivor = owns(portA, member) ? portB : portA;
 
-                insert(database, "first", 1000);
+                member.send(database, "first", 1000);
                 // In the middle of the backlog.
-                await().atMost(Duration.ofSeconds(60)).until(() -> recorded(database, "first") >= 150);
+                await().atMost(Duration.ofSeconds(60)).until(() -> member.recorded(database, "first") >= 150);
                 owner.process.destroyForcibly();
                 assertTrue(owner.process.waitFor(30, TimeUnit.SECONDS));
-                assertTrue(recorded(database, "first") < 1000, "the backlog was done before the kill");
-                await().atMost(Duration.ofSeconds(30)).until(() -> owns(survivor));
-                await().atMost(Duration.ofSeconds(120)).until(() -> recorded(database, "first") >= 1000);
-                assertExactlyOnce(database, "first", 1000);
+                assertTrue(member.recorded(database, "first") < 1000, "the backlog was done before the kill");
+                await().atMost(Duration.ofSeconds(30)).until(() -> owns(survivor, member));
+                await().atMost(Duration.ofSeconds(120)).until(() -> member.recorded(database, "first") >= 1000);
+                assertExactlyOnce(database, member, "first", 1000);
 
                 // Every instance down while messages are committed.
                 other.close();
-                insert(database, "while-down", 300);
+                member.send(database, "while-down", 300);
             } finally {
                 a.close();
                 if (b != null) {
@@ -72,47 +155,42 @@ class GroupFailoverIT {
             int portC = AppProcess.freePort();
             try (AppProcess c = AppProcess.start(database.appConfig(portC))) {
                 c.awaitHttp(portC, "/q/health/ready");
-                await().atMost(Duration.ofSeconds(60)).until(() -> recorded(database, "while-down") >= 300);
-                assertExactlyOnce(database, "while-down", 300);
-                assertExactlyOnce(database, "first", 1000);
+                await().atMost(Duration.ofSeconds(60)).until(() -> member.recorded(database, "while-down") >= 300);
+                assertExactlyOnce(database, member, "while-down", 300);
+                assertExactlyOnce(database, member, "first", 1000);
             }
         }
     }
 
-    private boolean owns(int port) {
+    private boolean owns(int port, Member member) {
         try {
             String groups = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/bus/groups"))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
-            return !JsonPath.from(groups).getList("findAll { it.group == 'ledger' && it.owner }").isEmpty();
+            return !JsonPath.from(groups).getList("findAll { it.group == '" + member.group() + "' && it.owner }")
+                    .isEmpty();
         } catch (Exception e) {
             return false;
         }
     }
 
-    private static void insert(FreshDatabase database, String run, int count) throws Exception {
-        database.commitMessages(Ledger.CHANNEL, run, count, 0);
+    /** One row per message, in the messages' order. */
+    private static void assertExactlyOnce(FreshDatabase database, Member member, String run, int count)
+            throws Exception {
+        List<Long> recorded = member.recordedInOrder(database, run);
+        assertEquals(count, recorded.size(), run + ": rows (more: a message recorded twice)");
+        assertEquals(LongStream.range(0, count).boxed().toList(), recorded, run + ": lost, doubled or out of order");
     }
 
-    private static long recorded(FreshDatabase database, String run) throws Exception {
-        return database.number("SELECT count(*) FROM ledger_entries WHERE payload LIKE ?", run + ":%");
-    }
-
-    /** One row per message, in the messages' order, and the messages in the order they were sent. */
-    private static void assertExactlyOnce(FreshDatabase database, String run, int count) throws Exception {
-        long[] rows = database.rowsAndPositions("ledger_entries", run);
-        assertEquals(count, rows[0], run + ": rows");
-        assertEquals(count, rows[1], run + ": a message recorded twice");
-        try (Connection connection = database.connect();
-                PreparedStatement order = connection.prepareStatement("SELECT payload FROM ledger_entries WHERE"
-                        + " payload LIKE ? ORDER BY position")) {
-            order.setString(1, run + ":%");
-            int expected = 0;
-            try (ResultSet row = order.executeQuery()) {
+    private static List<Long> numbers(FreshDatabase database, String sql, String run) throws Exception {
+        List<Long> numbers = new ArrayList<>();
+        try (Connection connection = database.connect(); PreparedStatement query = connection.prepareStatement(sql)) {
+            query.setString(1, run);
+            try (ResultSet row = query.executeQuery()) {
                 while (row.next()) {
-                    assertEquals(run + ":" + expected++, row.getString(1), "out of order");
+                    numbers.add(row.getLong(1));
                 }
             }
         }
+        return numbers;
     }
-
 }

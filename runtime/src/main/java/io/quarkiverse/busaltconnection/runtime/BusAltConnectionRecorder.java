@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.runtime;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,7 @@ import io.quarkiverse.busaltconnection.runtime.listen.DirectConnectOptions;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectConnector;
 import io.quarkiverse.busaltconnection.runtime.listen.DirectCredentials;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
+import io.quarkiverse.busaltconnection.runtime.messaging.IncomingChannels;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
@@ -93,12 +95,21 @@ public class BusAltConnectionRecorder {
                 .newInstance(context.getInjectedReference(Pool.class, BusDirect.Literal.INSTANCE));
     }
 
-    /** The build-time list of listener methods as a bean, their channel expressions resolved now. */
-    public Function<SyntheticCreationalContext<BusListeners>, BusListeners> listeners(List<ListenerMethod> listeners) {
+    /**
+     * The build-time list of listener methods as a bean, their channel expressions resolved now, and with Quarkus
+     * Messaging the connector's incoming channels.
+     */
+    public Function<SyntheticCreationalContext<BusListeners>, BusListeners> listeners(List<ListenerMethod> listeners,
+            boolean messaging) {
         return context -> {
             Config appConfig = ConfigProvider.getConfig();
-            return new BusListeners(listeners.stream().map(listener -> withResolvedChannel(listener, appConfig))
-                    .toList());
+            List<ListenerMethod> all = new ArrayList<>();
+            listeners.forEach(listener -> all.add(withResolvedChannel(listener, appConfig)));
+            if (messaging) {
+                // Only here: without Quarkus Messaging, no class that names its types is loaded.
+                all.addAll(IncomingChannels.listenerMethods(context));
+            }
+            return new BusListeners(all);
         };
     }
 

@@ -65,6 +65,12 @@ public final class BusEngine {
     /** What group members need besides the listener's own parts. */
     public record GroupSettings(GroupPositions positions, Function<String, ImDispatcherConfig.ConsumerGroup> settings,
             Bus bus) {
+
+        /** A connector channel's own settings, else the group's from configuration. */
+        ImDispatcherConfig.ConsumerGroup of(ListenerMethod listener) {
+            return listener.channelSettings().flatMap(ListenerMethod.ChannelSettings::group)
+                    .orElseGet(() -> settings.apply(listener.group));
+        }
     }
 
     /** The self-probe's settings: it notifies through {@code dataSource}, the pooled path. */
@@ -108,16 +114,21 @@ public final class BusEngine {
         LossLog losses = new LossLog();
         KnownHead knownHead = new KnownHead(setup.head().epoch(), setup.head().position());
         Supplier<SqlClient> sql = connection::sqlClient;
-        PageReader pages = new PageReader(table, setup.pageSize(), setup.pageBytes());
+        PageReader busPages = new PageReader(table, setup.pageSize(), setup.pageBytes());
         for (ListenerMethod listener : setup.listeners()) {
+            PageReader pages = listener.channelSettings().map(ListenerMethod.ChannelSettings::pageSize)
+                    .filter(size -> size > 0).map(size -> new PageReader(table, size, setup.pageBytes()))
+                    .orElse(busPages);
             ListenerInvoker invoker = new ListenerInvoker(listener, setup.json(), vertx, setup.virtualThreads(),
                     setup.observers());
             if (listener.grouped()) {
                 GroupSettings grouping = setup.groups();
-                ImDispatcherConfig.ConsumerGroup settings = grouping.settings().apply(listener.group);
+                ImDispatcherConfig.ConsumerGroup settings = grouping.of(listener);
                 if (settings.partitions() < 1 || settings.partitions() > MAX_PARTITIONS) {
-                    throw new IllegalArgumentException("quarkus.imdispatcher.groups.\"" + listener.group
-                            + "\".partitions is " + settings.partitions() + "; set it between 1 and " + MAX_PARTITIONS);
+                    throw new IllegalArgumentException((listener.channelSettings().isPresent()
+                            ? listener.description + ": partitions"
+                            : "quarkus.imdispatcher.groups.\"" + listener.group + "\".partitions") + " is "
+                            + settings.partitions() + "; set it between 1 and " + MAX_PARTITIONS);
                 }
                 List<GroupCursor> partitions = new ArrayList<>();
                 for (int partition = 0; partition < settings.partitions(); partition++) {
@@ -135,7 +146,7 @@ public final class BusEngine {
                 cursors.add(new ListenerCursor(invoker, pages, sql, losses, knownHead));
             }
         }
-        this.liveFeed = new LiveFeed(vertx, pages, sql, knownHead);
+        this.liveFeed = new LiveFeed(vertx, busPages, sql, knownHead);
         ChannelRouter router = new ChannelRouter(cursors, groups, liveFeed, knownHead, connection, table,
                 channels -> head.check(channels));
         this.head = new HeadWatch(connection, table, router, knownHead);

@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
@@ -411,8 +410,8 @@ final class GroupCursor {
             Page read = result.result();
             head = Math.max(head, read.head());
             knownHead.seen(read.head());
-            read.lostAfter(from).ifPresent(through -> losses.report(capitalized(partition) + " (@BusListener "
-                    + invoker.method().description + ")", channel, from, through));
+            read.lostAfter(from).ifPresent(through -> losses.report(capitalized(partition) + " ("
+                    + invoker.method().label() + ")", channel, from, through));
             page = read.messages();
             index = 0;
             after = Math.max(after, read.positionAfter(from));
@@ -448,7 +447,8 @@ final class GroupCursor {
         Run run = new Run(page.subList(index, page.size()), index);
         running = run;
         long from = stored;
-        invoker.onWorker(() -> deliverEach(run, from)).whenComplete((ignored, failure) -> context.runOnContext(
+        int firstAttempt = attempt + 1;
+        invoker.onWorker(() -> deliverEach(run, from, firstAttempt)).whenComplete((ignored, failure) -> context.runOnContext(
                 ignored2 -> {
                     takeProgress(run);
                     running = null;
@@ -491,15 +491,18 @@ final class GroupCursor {
     private static final long PROGRESS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     /** On the worker: the run's messages in order, each call committing with the move of the position past it. */
-    private Void deliverEach(Run run, long from) throws Exception {
+    private Void deliverEach(Run run, long from, int firstAttempt) throws Exception {
         long position = from;
         long toldAt = System.nanoTime() - PROGRESS_EVERY_NANOS;
         for (int i = 0; i < run.messages.size() && (i == 0 || !endRun); i++) {
             StoredMessage message = run.messages.get(i);
-            long previous = position;
-            invoker.callAround(message.message(), call -> QuarkusTransaction.requiringNew().call(() -> {
+            GroupDelivery delivery = new GroupDelivery(positions, partition, position, message.position(),
+                    i == 0 ? firstAttempt : 1);
+            invoker.callAround(message.message(), delivery, call -> QuarkusTransaction.requiringNew().call(() -> {
                 call.call();
-                positions.advance(partition, previous, message.position());
+                if (!delivery.moved()) {
+                    delivery.moveInCurrentTransaction();
+                }
                 return null;
             }));
             position = message.position();
@@ -538,10 +541,10 @@ final class GroupCursor {
         int attempts = settings.retry().maxAttempts();
         if (attempt < attempts) {
             retries++;
-            long delay = backoff(attempt);
-            LOG.warnf("Group '%s' (@BusListener %s) failed on message %d of channel '%s' (attempt %d of %d): %s; it"
-                    + " tries again in %d ms, later messages waiting", group, invoker.method().description,
-                    message.position(), channel, attempt, attempts, describe(failure), delay);
+            long delay = FailedMessages.retryDelayMillis(settings.retry(), attempt);
+            LOG.warnf("Group '%s' (%s) failed on message %d of channel '%s' (attempt %d of %d): %s; it"
+                    + " tries again in %d ms, later messages waiting", group, invoker.method().label(),
+                    message.position(), channel, attempt, attempts, FailedMessages.describe(failure), delay);
             busy = true;
             vertx.setTimer(delay, id -> context.runOnContext(ignored -> {
                 busy = false;
@@ -552,10 +555,10 @@ final class GroupCursor {
         switch (settings.failure()) {
             case STOP -> {
                 stopped = "stopped on message " + message.position() + " after " + attempt + " attempts: "
-                        + describe(failure);
-                LOG.errorf(failure, "Group '%s' (@BusListener %s) stopped on message %d of channel '%s' after %d"
+                        + FailedMessages.describe(failure);
+                LOG.errorf(failure, "Group '%s' (%s) stopped on message %d of channel '%s' after %d"
                         + " attempts (quarkus.imdispatcher.groups.\"%s\".failure=stop); readiness is DOWN until the"
-                        + " application restarts", group, invoker.method().description, message.position(), channel,
+                        + " application restarts", group, invoker.method().label(), message.position(), channel,
                         attempt, group);
             }
             case SKIP -> giveUp(message, failure, Optional.empty());
@@ -568,7 +571,8 @@ final class GroupCursor {
         busy = true;
         long from = stored;
         vertx.executeBlocking(() -> QuarkusTransaction.requiringNew().call(() -> {
-            deadLetterChannel.ifPresent(dlq -> bus.send(dlq, deadLetter(message, failure)));
+            deadLetterChannel.ifPresent(
+                    dlq -> bus.send(dlq, FailedMessages.deadLetter(json, group, message.message(), failure, attempt)));
             positions.advance(partition, from, message.position());
             return null;
         }), false).onComplete(result -> context.runOnContext(ignored -> {
@@ -582,7 +586,7 @@ final class GroupCursor {
                 LOG.warnf("Group '%s' could not give message %d of channel '%s' up (%s); it tries again",
                         group, message.position(), channel, cause.getMessage());
                 busy = true;
-                vertx.setTimer(backoff(1), id -> context.runOnContext(ignored2 -> {
+                vertx.setTimer(FailedMessages.retryDelayMillis(settings.retry(), 1), id -> context.runOnContext(ignored2 -> {
                     busy = false;
                     giveUp(message, failure, deadLetterChannel);
                 }));
@@ -590,12 +594,13 @@ final class GroupCursor {
             }
             if (deadLetterChannel.isPresent()) {
                 deadLetters++;
-                LOG.warnf("Group '%s' (@BusListener %s) gave message %d of channel '%s' up after %d attempts (%s);"
-                        + " it is on channel '%s'", group, invoker.method().description, message.position(), channel,
-                        attempt, describe(failure), deadLetterChannel.get());
+                LOG.warnf("Group '%s' (%s) gave message %d of channel '%s' up after %d attempts (%s);"
+                        + " it is on channel '%s'", group, invoker.method().label(), message.position(), channel,
+                        attempt, FailedMessages.describe(failure), deadLetterChannel.get());
             } else {
-                LOG.warnf("Group '%s' (@BusListener %s) skipped message %d of channel '%s' after %d attempts: %s",
-                        group, invoker.method().description, message.position(), channel, attempt, describe(failure));
+                LOG.warnf("Group '%s' (%s) skipped message %d of channel '%s' after %d attempts: %s",
+                        group, invoker.method().label(), message.position(), channel, attempt,
+                        FailedMessages.describe(failure));
             }
             if (owner != null && stored == from) {
                 index++;
@@ -607,28 +612,6 @@ final class GroupCursor {
 
     private String deadLetterChannel() {
         return settings.deadLetterChannel().orElse(channel + "-dlq");
-    }
-
-    /** The dead letter's JSON: where the message was, what it said, and why it was given up. */
-    private String deadLetter(StoredMessage message, Throwable failure) {
-        return json.createObjectNode()
-                .put("group", group)
-                .put("channel", channel)
-                .put("position", message.position())
-                .put("time", message.message().time().toString())
-                .put("payload", message.message().payload())
-                .put("error", failure.getClass().getName())
-                .put("message", String.valueOf(failure.getMessage()))
-                .put("attempts", attempt)
-                .toString();
-    }
-
-    /** Exponential, capped, with a random part of +/-50% so that members retrying together spread out. */
-    private long backoff(int attempt) {
-        long initial = settings.retry().initialDelay().toMillis();
-        long max = settings.retry().maxDelay().toMillis();
-        long delay = Math.min(max, initial << Math.min(attempt - 1, 30));
-        return Math.max(1, (long) (delay * (0.5 + ThreadLocalRandom.current().nextDouble())));
     }
 
     private static String capitalized(Object text) {
@@ -645,7 +628,4 @@ final class GroupCursor {
         return cause;
     }
 
-    private static String describe(Throwable failure) {
-        return failure.getClass().getSimpleName() + ": " + failure.getMessage();
-    }
 }

@@ -61,7 +61,7 @@ final class ListenerCursor extends PageLoop {
 
     @Override
     String describe() {
-        return "@BusListener " + invoker.method().description;
+        return invoker.method().label();
     }
 
     @Override

@@ -147,14 +147,14 @@ final class ListenerInvoker {
      * duplicated context of its own, as an event-bus delivery has. Throws what the call or {@code around} threw;
      * nothing is logged here, the group decides what a failure means.
      */
-    void callAround(BusMessage message, Around around) throws Exception {
+    void callAround(BusMessage message, GroupDelivery delivery, Around around) throws Exception {
         ContextInternal messageContext = (ContextInternal) VertxContext.createNewDuplicatedContext(context);
         VertxContextSafetyToggle.setContextSafe(messageContext, true);
         Instant started = Instant.now();
         boolean success = false;
         ContextInternal previous = messageContext.beginDispatch();
         try {
-            around.run(() -> callHere(message));
+            around.run(() -> callHere(message, delivery));
             success = true;
         } finally {
             messageContext.endDispatch(previous);
@@ -168,8 +168,8 @@ final class ListenerInvoker {
      * Calls the method on this thread, which may block, and waits for its {@code Uni} or {@code CompletionStage}; the
      * call's failure, or its result's, is thrown.
      */
-    private Object callHere(BusMessage message) throws Exception {
-        Object[] arguments = arguments(message);
+    private Object callHere(BusMessage message, GroupDelivery delivery) throws Exception {
+        Object[] arguments = arguments(message, delivery);
         ManagedContext requestContext = Arc.container().requestContext();
         boolean activated = !requestContext.isActive();
         if (activated) {
@@ -209,11 +209,11 @@ final class ListenerInvoker {
     private void call(BusMessage message, CompletableFuture<Boolean> done) {
         Object[] arguments;
         try {
-            arguments = arguments(message);
+            arguments = arguments(message, null);
         } catch (Exception e) {
-            LOG.errorf("@BusListener %s cannot read message %d of channel '%s' as %s: %s. The message is skipped"
+            LOG.errorf("%s cannot read message %d of channel '%s' as %s: %s. The message is skipped"
                     + " for this listener; send a payload of that shape, or take the payload as String.",
-                    method.description, message.position(), message.channel(), method.payloadType, e.getMessage());
+                    method.label(), message.position(), message.channel(), method.payloadType, e.getMessage());
             done.complete(false);
             return;
         }
@@ -259,13 +259,14 @@ final class ListenerInvoker {
         }
     }
 
-    private Object[] arguments(BusMessage message) throws Exception {
+    private Object[] arguments(BusMessage message, GroupDelivery delivery) throws Exception {
         Object[] arguments = new Object[method.parameters.size()];
         for (int i = 0; i < arguments.length; i++) {
             arguments[i] = switch (method.parameters.get(i)) {
                 case PAYLOAD_TEXT -> message.payload();
                 case PAYLOAD_JSON -> objectMapper.readValue(message.payload(), payloadType);
                 case MESSAGE -> message;
+                case GROUP_DELIVERY -> delivery;
             };
         }
         return arguments;
@@ -273,7 +274,7 @@ final class ListenerInvoker {
 
     private void logFailure(BusMessage message, Throwable failure) {
         // The payload is not logged: it may carry personal data, and it can be read from the sender's side.
-        LOG.errorf(failure, "@BusListener %s failed on message %d of channel '%s'; the next message is delivered"
-                + " as usual", method.description, message.position(), message.channel());
+        LOG.errorf(failure, "%s failed on message %d of channel '%s'; the next message is delivered"
+                + " as usual", method.label(), message.position(), message.channel());
     }
 }

@@ -7,5 +7,10 @@ public enum ParameterKind {
     /** The payload read as JSON into the parameter's type. */
     PAYLOAD_JSON,
     /** The {@link io.quarkiverse.busaltconnection.BusMessage}. */
-    MESSAGE
+    MESSAGE,
+    /**
+     * The {@link GroupDelivery} of a group's call (null outside groups): only the Quarkus Messaging connector's
+     * channels take it, never a {@code @BusListener} method.
+     */
+    GROUP_DELIVERY
 }

@@ -1,0 +1,226 @@
+package io.quarkiverse.busaltconnection.runtime.messaging;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Flow;
+
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
+
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.busaltconnection.Bus;
+import io.quarkiverse.busaltconnection.BusException;
+import io.quarkiverse.busaltconnection.messaging.OutgoingBusMetadata;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.narayana.jta.QuarkusTransactionException;
+import io.vertx.core.Vertx;
+
+/**
+ * One outgoing channel of the connector: each message is sent on its bus channel with {@link Bus#send}. A message
+ * sent where a JTA transaction is active ({@code Emitter.send} in a {@code @Transactional} method) is written in that
+ * transaction ({@link #inSenderTransaction}): acknowledged when it commits, not acknowledged when it rolls back. Any
+ * other is written by the channel's writer, in order, a batch of waiting messages per transaction, and acknowledged
+ * once committed. Demand is unbounded, so that each message comes on its sender's thread, in its sender's
+ * transaction; what bounds memory is {@code max-inflight-messages}, the messages waiting for the writer: beyond it a
+ * message is not acknowledged, with an error that says so.
+ */
+final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
+
+    private static final Logger LOG = Logger.getLogger(OutgoingChannel.class);
+    /** Messages of one transaction of the writer. */
+    static final int BATCH = 256;
+
+    private final String name;
+    private final String busChannel;
+    private final int maxInflight;
+    private final Bus bus;
+    private final TransactionSynchronizationRegistry transactions;
+    private final Vertx vertx;
+    /** Messages waiting for the writer, in the order they came; guarded by itself. */
+    private final ArrayDeque<Message<?>> waiting = new ArrayDeque<>();
+    private boolean writing;
+    private volatile Throwable upstreamFailure;
+
+    OutgoingChannel(String name, String busChannel, int maxInflight, Bus bus,
+            TransactionSynchronizationRegistry transactions, Vertx vertx) {
+        this.name = name;
+        this.busChannel = busChannel;
+        this.maxInflight = maxInflight;
+        this.bus = bus;
+        this.transactions = transactions;
+        this.vertx = vertx;
+    }
+
+    String name() {
+        return name;
+    }
+
+    /** Why the channel's upstream ended with a failure; null while it runs. */
+    Throwable upstreamFailure() {
+        return upstreamFailure;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription subscription) {
+        subscription.request(Long.MAX_VALUE);
+    }
+
+    /**
+     * On the sender's thread, before Quarkus Messaging clears its transaction for the connector (see
+     * {@link SenderTransactions}): a message sent in an active transaction is written in it, and acknowledged when it
+     * commits, not when it rolls back. Returns the message, marked when it was written here.
+     */
+    Message<?> inSenderTransaction(Message<?> message) {
+        if (transactions.getTransactionStatus() != Status.STATUS_ACTIVE) {
+            return message;
+        }
+        try {
+            send(message);
+        } catch (RuntimeException e) {
+            return refused(message, e);
+        }
+        transactions.registerInterposedSynchronization(new Synchronization() {
+            @Override
+            public void beforeCompletion() {
+            }
+
+            @Override
+            public void afterCompletion(int outcome) {
+                if (outcome == Status.STATUS_COMMITTED) {
+                    message.ack();
+                } else {
+                    message.nack(new BusException("The transaction that sent the message on channel '" + busChannel
+                            + "' rolled back: the message was not sent", null));
+                }
+            }
+        });
+        return message.addMetadata(WrittenInTransaction.INSTANCE);
+    }
+
+    @Override
+    public void onNext(Message<?> message) {
+        if (message.getMetadata(WrittenInTransaction.class).isPresent()) {
+            return;
+        }
+        if (transactions.getTransactionStatus() == Status.STATUS_NO_TRANSACTION) {
+            enqueue(message);
+            return;
+        }
+        // A transaction that completes (a send from beforeCompletion): Bus.send writes in it, or on its own.
+        try {
+            send(message);
+            message.ack();
+        } catch (RuntimeException e) {
+            message.nack(e);
+        }
+    }
+
+    /** Nacks {@code message} with {@code failure}; returns it marked, so that the channel does not write it. */
+    static Message<?> refused(Message<?> message, Throwable failure) {
+        message.nack(failure);
+        return message.addMetadata(WrittenInTransaction.INSTANCE);
+    }
+
+    /** Marks a message {@link #inSenderTransaction} took care of. */
+    private enum WrittenInTransaction {
+        INSTANCE
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+        upstreamFailure = failure;
+        LOG.errorf(failure, "The outgoing channel '%s' of the %s connector received a failure from its upstream;"
+                + " it sends nothing more", name, BusConnector.NAME);
+    }
+
+    @Override
+    public void onComplete() {
+        // Messages waiting are still written.
+    }
+
+    private void send(Message<?> message) {
+        String key = message.getMetadata(OutgoingBusMetadata.class).map(OutgoingBusMetadata::key).orElse(null);
+        Object payload = message.getPayload();
+        if (payload == null) {
+            throw new IllegalArgumentException("A message on the outgoing channel '" + name + "' has no payload;"
+                    + " send a String (sent as it is) or an object (sent as JSON)");
+        }
+        if (payload instanceof String text) {
+            bus.send(busChannel, key, text);
+        } else {
+            bus.send(busChannel, key, payload);
+        }
+    }
+
+    private void enqueue(Message<?> message) {
+        boolean full;
+        boolean start = false;
+        synchronized (waiting) {
+            full = waiting.size() >= maxInflight;
+            if (!full) {
+                waiting.add(message);
+                start = !writing;
+                writing = true;
+            }
+        }
+        if (full) {
+            message.nack(new BusException("The outgoing channel '" + name + "' of the " + BusConnector.NAME
+                    + " connector has " + maxInflight + " messages waiting to be written; this one is not sent. Raise"
+                    + " mp.messaging.outgoing." + name + ".max-inflight-messages, or send fewer at once", null));
+        } else if (start) {
+            vertx.executeBlocking(() -> {
+                writeWaiting();
+                return null;
+            }, false);
+        }
+    }
+
+    /** On a worker: writes batches until nothing waits. */
+    private void writeWaiting() {
+        while (true) {
+            List<Message<?>> batch = new ArrayList<>();
+            synchronized (waiting) {
+                while (batch.size() < BATCH && !waiting.isEmpty()) {
+                    batch.add(waiting.poll());
+                }
+                if (batch.isEmpty()) {
+                    writing = false;
+                    return;
+                }
+            }
+            write(batch);
+        }
+    }
+
+    /** One transaction for the batch; if it fails, each message in a transaction of its own, to tell which fail. */
+    private void write(List<Message<?>> batch) {
+        try {
+            QuarkusTransaction.requiringNew().run(() -> batch.forEach(this::send));
+            batch.forEach(Message::ack);
+            return;
+        } catch (RuntimeException e) {
+            if (batch.size() == 1) {
+                batch.get(0).nack(cause(e));
+                return;
+            }
+        }
+        for (Message<?> message : batch) {
+            try {
+                QuarkusTransaction.requiringNew().run(() -> send(message));
+                message.ack();
+            } catch (RuntimeException e) {
+                message.nack(cause(e));
+            }
+        }
+    }
+
+    /** The send's own failure, not the transaction's wrapper of it. */
+    private static Throwable cause(RuntimeException failure) {
+        return failure instanceof QuarkusTransactionException && failure.getCause() != null ? failure.getCause()
+                : failure;
+    }
+}

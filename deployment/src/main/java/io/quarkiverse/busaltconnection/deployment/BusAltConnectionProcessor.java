@@ -15,6 +15,7 @@ import io.quarkiverse.busaltconnection.runtime.listen.ListenerProbeJob;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
 import io.quarkiverse.busaltconnection.runtime.pgbouncer.PgBouncerConsole;
 import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
+import io.quarkiverse.busaltconnection.runtime.send.ReactiveSender;
 import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
 import io.quarkiverse.busaltconnection.runtime.store.BusTableProducer;
@@ -46,6 +47,27 @@ public class BusAltConnectionProcessor {
      */
     static final String PREPARE_THRESHOLD = "jdbc.additional-jdbc-properties.prepareThreshold";
 
+    /**
+     * The reactive client pipelines up to 256 statements on a connection before the first answer; 1 sends each after
+     * the previous one's answer, the exchange a transaction pooler hands from server connection to server connection
+     * at each transaction's end. A value the user sets wins.
+     */
+    static final String PIPELINING_LIMIT = "reactive.postgresql.pipelining-limit";
+
+    /**
+     * The reactive client's extended protocol otherwise ends a statement's preparation with a Sync, after which a
+     * transaction pooler may hand the execution to another server connection ("unnamed prepared statement does not
+     * exist" for every statement outside a transaction). In layer-7-proxy mode it sends each statement in one exchange.
+     */
+    static final String LAYER_7_PROXY = "reactive.postgresql.use-layer7-proxy";
+
+    /**
+     * Quarkus caches the reactive client's prepared statements for PostgreSQL by default; a statement prepared on one
+     * server connection is missing on the next transaction's ("prepared statement ... does not exist", or "already
+     * exists" where the name is reused).
+     */
+    static final String STATEMENT_CACHE = "reactive.cache-prepared-statements";
+
     @BuildStep
     FeatureBuildItem feature() {
         return new FeatureBuildItem(FEATURE);
@@ -58,7 +80,7 @@ public class BusAltConnectionProcessor {
                 .addBeanClasses(PooledBus.class, BusRetention.class, ListenerProbeJob.class, BusDirect.class,
                         BusDataSource.class, BusLifecycle.class, BusNotRunning.class, BusObservers.class,
                         PgBouncerConsole.class, BusTableProducer.class, UnnumberedMessages.class, EngineBeans.class,
-                        SequencerActivity.class)
+                        SequencerActivity.class, ReactiveSender.class)
                 .build();
     }
 
@@ -69,7 +91,10 @@ public class BusAltConnectionProcessor {
         runtime.produce(new RunTimeConfigBuilderBuildItem(SeedEnvironmentVariables.class));
     }
 
-    /** For the bus's datasource, which goes through PgBouncer, and for the default one, which usually does too. */
+    /**
+     * pgjdbc's and the reactive client's settings that transaction pooling needs, for the bus's datasource, which
+     * goes through PgBouncer, and for the default one, which usually does too.
+     */
     @BuildStep
     void poolerSafePreparedStatements(ImDispatcherBuildTimeConfig busDataSource,
             BuildProducer<RunTimeConfigurationDefaultBuildItem> defaults) {
@@ -78,6 +103,12 @@ public class BusAltConnectionProcessor {
         for (String name : names) {
             defaults.produce(new RunTimeConfigurationDefaultBuildItem(
                     DataSourceUtil.dataSourcePropertyKey(name, PREPARE_THRESHOLD), "0"));
+            defaults.produce(new RunTimeConfigurationDefaultBuildItem(
+                    DataSourceUtil.dataSourcePropertyKey(name, PIPELINING_LIMIT), "1"));
+            defaults.produce(new RunTimeConfigurationDefaultBuildItem(
+                    DataSourceUtil.dataSourcePropertyKey(name, LAYER_7_PROXY), "true"));
+            defaults.produce(new RunTimeConfigurationDefaultBuildItem(
+                    DataSourceUtil.dataSourcePropertyKey(name, STATEMENT_CACHE), "false"));
         }
     }
 

@@ -80,4 +80,21 @@ public final class MessageChecks {
         String shown = channel.length() > 80 ? channel.substring(0, 80) + "..." : channel;
         return shown.replace("\0", "\\0");
     }
+
+    /**
+     * Checks a message before anything reaches the database.
+     *
+     * @throws IllegalArgumentException saying what to change, for a channel, payload or key that cannot be sent
+     */
+    public static void requireSendable(String channel, String key, String payload) {
+        busChannelProblem(channel).ifPresent(problem -> {
+            throw new IllegalArgumentException("Cannot send on the bus: " + problem);
+        });
+        busPayloadProblem(payload).ifPresent(problem -> {
+            throw new IllegalArgumentException("Cannot send on channel '" + channel + "': " + problem);
+        });
+        busKeyProblem(key).ifPresent(problem -> {
+            throw new IllegalArgumentException("Cannot send on channel '" + channel + "': " + problem);
+        });
+    }
 }

@@ -123,6 +123,8 @@ class ImDispatcherDevServicesProcessor {
                         started.getConnectionInfo()))
                 .configProvider(Map.<String, Function<PoolerStack, String>> of(
                         keys.jdbcUrl(), started -> jdbcUrl(started.host(), started.pgbouncerPort(), settings.dbName()),
+                        keys.reactiveUrl(), started -> reactiveUrl(started.host(), started.pgbouncerPort(),
+                                settings.dbName()),
                         keys.username(), started -> settings.username(),
                         keys.password(), started -> settings.password(),
                         "quarkus.imdispatcher.db-host", PoolerStack::host,
@@ -160,6 +162,7 @@ class ImDispatcherDevServicesProcessor {
                 .containerId(containerId)
                 .config(Map.of(
                         keys.jdbcUrl(), jdbcUrl(host, pgbouncerPort, dbName),
+                        keys.reactiveUrl(), reactiveUrl(host, pgbouncerPort, dbName),
                         keys.username(), username,
                         keys.password(), password,
                         "quarkus.imdispatcher.db-host", host,
@@ -176,6 +179,11 @@ class ImDispatcherDevServicesProcessor {
             return DataSourceUtil.dataSourcePropertyKey(name, "jdbc.url");
         }
 
+        /** The application's reactive client of the same datasource goes through PgBouncer too. */
+        String reactiveUrl() {
+            return DataSourceUtil.dataSourcePropertyKey(name, "reactive.url");
+        }
+
         String username() {
             return DataSourceUtil.dataSourcePropertyKey(name, "username");
         }
@@ -187,6 +195,10 @@ class ImDispatcherDevServicesProcessor {
 
     private static String jdbcUrl(String host, int port, String dbName) {
         return "jdbc:postgresql://" + host + ":" + port + "/" + dbName;
+    }
+
+    private static String reactiveUrl(String host, int port, String dbName) {
+        return "postgresql://" + host + ":" + port + "/" + dbName;
     }
 
     static String cannotStart(Mode mode, LocalBinaries.Lookup lookup, DataSourceKeys keys) {

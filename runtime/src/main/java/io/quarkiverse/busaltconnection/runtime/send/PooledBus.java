@@ -81,20 +81,12 @@ public class PooledBus implements Bus {
 
     @Override
     public void send(String channel, String key, String payload) {
-        MessageChecks.busChannelProblem(channel).ifPresent(problem -> {
-            throw new IllegalArgumentException("Cannot send on the bus: " + problem);
-        });
-        MessageChecks.busPayloadProblem(payload).ifPresent(problem -> {
-            throw new IllegalArgumentException("Cannot send on channel '" + channel + "': " + problem);
-        });
+        MessageChecks.requireSendable(channel, key, payload);
         if (!BlockingOperationControl.isBlockingAllowed()) {
             throw new BlockingOperationNotAllowedException("Cannot send on channel '" + channel + "' from the event loop"
                     + " (thread " + Thread.currentThread().getName() + "): Bus.send writes through JDBC and blocks."
                     + " Send from a worker or virtual thread (@Blocking, @RunOnVirtualThread, Vertx.executeBlocking)");
         }
-        MessageChecks.busKeyProblem(key).ifPresent(problem -> {
-            throw new IllegalArgumentException("Cannot send on channel '" + channel + "': " + problem);
-        });
         Outgoing message = new Outgoing(channel, key, payload, observers.sending(channel));
         int status = transactions.getTransactionStatus();
         if (status == Status.STATUS_NO_TRANSACTION) {
@@ -116,15 +108,28 @@ public class PooledBus implements Bus {
             send(channel, key, (String) payload);
             return;
         }
-        String json;
+        send(channel, key, json(channel, payload));
+    }
+
+    /**
+     * {@code payload} as JSON, by the application's {@code ObjectMapper}.
+     *
+     * @throws IllegalArgumentException if it cannot be written as JSON
+     */
+    String json(String channel, Object payload) {
         try {
-            json = objectMapper.writeValueAsString(payload);
+            return objectMapper.writeValueAsString(payload);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("Cannot send on channel '" + channel + "': the payload of type "
                     + payload.getClass().getName() + " cannot be written as JSON: "
                     + e.getOriginalMessage(), e);
         }
-        send(channel, key, json);
+    }
+
+    /** Messages of {@code channel} were committed (not in a JTA transaction): wake the sequencer, count them. */
+    void written(String channel) {
+        hint.request();
+        observers.sent(channel);
     }
 
     /** Outside a transaction: the INSERT is a transaction of its own (one round trip). */
@@ -134,8 +139,7 @@ public class PooledBus implements Bus {
         } catch (SQLException e) {
             throw new BusException("Sending on channel '" + message.channel() + "' failed: " + e.getMessage(), e);
         }
-        hint.request();
-        observers.sent(message.channel());
+        written(message.channel());
     }
 
     /**

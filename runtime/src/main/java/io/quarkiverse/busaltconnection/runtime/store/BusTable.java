@@ -545,6 +545,11 @@ public final class BusTable {
         return "INSERT INTO " + quotedTable + " (channel, payload, traceparent, message_key) VALUES (?, ?, ?, ?)";
     }
 
+    /** {@link #insertOne()} for the Vert.x client (parameters {@code $1} to {@code $4}). */
+    public String insertOneReactive() {
+        return "INSERT INTO " + quotedTable + " (channel, payload, traceparent, message_key) VALUES ($1, $2, $3, $4)";
+    }
+
     /**
      * Writes a transaction's messages in one statement (JDBC parameters: channels, payloads, traceparents, keys). Row ids
      * are drawn in send order, which orders a transaction's messages among themselves.

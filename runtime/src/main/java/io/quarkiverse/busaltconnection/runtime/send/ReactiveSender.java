@@ -1,0 +1,109 @@
+package io.quarkiverse.busaltconnection.runtime.send;
+
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.busaltconnection.ReactiveBus;
+import io.quarkiverse.busaltconnection.runtime.MessageChecks;
+import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.store.BusTable;
+import io.quarkus.datasource.common.runtime.DataSourceUtil;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * {@link ReactiveBus}: the INSERT {@code Bus.send} writes, through the caller's Vert.x client; the sequencer's
+ * wake-up goes out once the row is committed, after the caller's transaction when there is one.
+ */
+@Singleton
+public class ReactiveSender implements ReactiveBus {
+
+    private static final Logger LOG = Logger.getLogger(ReactiveSender.class);
+
+    private final PooledBus bus;
+    private final BusTable table;
+    private final BusObservers observers;
+
+    @Inject
+    ReactiveSender(PooledBus bus, BusTable table, BusObservers observers) {
+        this.bus = bus;
+        this.table = table;
+        this.observers = observers;
+    }
+
+    /**
+     * Through PgBouncer in transaction mode, the reactive client needs the settings the build makes its defaults
+     * (layer-7-proxy mode, pipelining limit 1, no statement cache): say so when the application set otherwise for its
+     * default reactive datasource.
+     */
+    void checkPoolerSafety(@Observes StartupEvent started) {
+        Config config = ConfigProvider.getConfig();
+        String cache = reactiveKey("cache-prepared-statements");
+        if (config.getOptionalValue(cache, Boolean.class).orElse(false)) {
+            LOG.warnf("%s is true: through PgBouncer in transaction mode, a cached prepared statement is missing on the"
+                    + " next transaction's server connection (\"prepared statement ... does not exist\"). Remove the setting"
+                    + " (the extension makes it false) unless this reactive datasource goes to PostgreSQL directly",
+                    cache);
+        }
+        String proxy = reactiveKey("postgresql.use-layer7-proxy");
+        if (!config.getOptionalValue(proxy, Boolean.class).orElse(true)) {
+            LOG.warnf("%s is false: through PgBouncer in transaction mode, every statement outside a transaction then"
+                    + " fails (\"unnamed prepared statement does not exist\"). Remove the setting (the extension makes"
+                    + " it true) unless this reactive datasource goes to PostgreSQL directly", proxy);
+        }
+    }
+
+    private static String reactiveKey(String property) {
+        return DataSourceUtil.dataSourcePropertyKey(DataSourceUtil.DEFAULT_DATASOURCE_NAME, "reactive." + property);
+    }
+
+    @Override
+    public Uni<Void> send(SqlClient client, String channel, String payload) {
+        return send(client, channel, null, payload);
+    }
+
+    @Override
+    public Uni<Void> send(SqlClient client, String channel, Object payload) {
+        return send(client, channel, null, payload);
+    }
+
+    @Override
+    public Uni<Void> send(SqlClient client, String channel, String key, Object payload) {
+        if (payload == null || payload instanceof String) {
+            return send(client, channel, key, (String) payload);
+        }
+        return Uni.createFrom().deferred(() -> send(client, channel, key, bus.json(channel, payload)));
+    }
+
+    @Override
+    public Uni<Void> send(SqlClient client, String channel, String key, String payload) {
+        return Uni.createFrom().deferred(() -> {
+            MessageChecks.requireSendable(channel, key, payload);
+            io.vertx.sqlclient.SqlClient core = client.getDelegate();
+            Tuple row = Tuple.of(channel, payload, observers.sending(channel), key);
+            return Uni.createFrom().completionStage(() -> core.preparedQuery(table.insertOneReactive()).execute(row)
+                    .toCompletionStage())
+                    .invoke(() -> afterCommit(core, channel))
+                    .replaceWithVoid();
+        });
+    }
+
+    /** Wakes the sequencer once the row is committed: now, or when the client's transaction commits. */
+    private void afterCommit(io.vertx.sqlclient.SqlClient client, String channel) {
+        Transaction transaction = client instanceof SqlConnection connection ? connection.transaction() : null;
+        if (transaction == null) {
+            bus.written(channel);
+        } else {
+            transaction.completion().onSuccess(committed -> bus.written(channel));
+        }
+    }
+}

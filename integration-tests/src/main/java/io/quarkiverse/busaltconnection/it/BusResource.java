@@ -36,6 +36,9 @@ public class BusResource {
     Bus bus;
 
     @Inject
+    Fulfilment fulfilment;
+
+    @Inject
     Inbox inbox;
 
     @Inject
@@ -85,6 +88,14 @@ public class BusResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public void order(Order order) {
         bus.send("orders", order);
+    }
+
+    /** Places an order through Quarkus Messaging (Fulfilment's Emitter), in a transaction of this request. */
+    @POST
+    @Path("/purchases")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public void purchase(Order order) {
+        fulfilment.place(order, false);
     }
 
     /** Sends inside a transaction that then fails: nothing may be delivered. */

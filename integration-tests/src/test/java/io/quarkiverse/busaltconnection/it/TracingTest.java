@@ -64,6 +64,23 @@ class TracingTest {
     }
 
     @Test
+    void anEmittersSendIsInTheRequestsTraceAndTheIncomingCallLinksToIt() {
+        long id = System.nanoTime();
+        given().contentType(ContentType.JSON).body(Map.of("id", id, "item", "traced")).post("/bus/purchases").then()
+                .statusCode(204);
+        SpanData publish = await().atMost(Duration.ofSeconds(10)).until(() -> span(s -> s.getKind() == SpanKind.PRODUCER
+                && s.getName().equals("purchases publish") && s.getParentSpanId() != null && span(r -> r.getSpanId()
+                        .equals(s.getParentSpanId()) && r.getName().contains("/bus/purchases")).isPresent()),
+                Optional::isPresent).orElseThrow();
+        SpanData process = await().atMost(Duration.ofSeconds(10)).until(() -> span(s -> s.getKind() == SpanKind.CONSUMER
+                && s.getName().equals("purchases process") && s.getLinks().stream().anyMatch(
+                        link -> link.getSpanContext().getSpanId().equals(publish.getSpanId()))),
+                Optional::isPresent)
+                .orElseThrow();
+        assertEquals("purchases", process.getAttributes().get(AttributeKey.stringKey("messaging.destination.name")));
+    }
+
+    @Test
     void httpClientsGetTheSendersTraceContext() {
         String channel = DeliveryTest.unique("public.traced");
         long before = status.head();

@@ -35,6 +35,7 @@ class BenchmarkIT {
     private final List<StorageScenario.Result> storage = new ArrayList<>();
     private FleetScenario.Result fleet;
     private HeldSnapshotScenario.Result heldSnapshot;
+    private final Map<Disk, MessagingScenario.Result> messaging = new EnumMap<>(Disk.class);
 
     @Test
     void run() throws Exception {
@@ -83,6 +84,13 @@ class BenchmarkIT {
                 }
                 if (plan.runs("latency")) {
                     latency.put(disk, new LatencyScenario(plan).run(disk, contenders));
+                }
+                if (extension != null && plan.runs("messaging")) {
+                    MessagingScenario.Result result = Progress.attempt("messaging, " + disk.label,
+                            () -> new MessagingScenario(plan).run(disk, sender, receiver, extension));
+                    if (result != null) {
+                        messaging.put(disk, result);
+                    }
                 }
                 if (extension != null && plan.runs("single")) {
                     single.put(disk, new SingleSenderScenario(plan).run(disk, extension, pooled));
@@ -170,6 +178,7 @@ class BenchmarkIT {
         StorageScenario.goals(report, storage);
         FleetScenario.goals(report, fleet);
         HeldSnapshotScenario.goals(report, heldSnapshot);
+        MessagingScenario.goals(report, messaging);
         StackFacts.render(report, stacks, throughput);
         ThroughputScenario.render(report, throughput, chart);
         SingleSenderScenario.render(report, single);
@@ -181,6 +190,7 @@ class BenchmarkIT {
         StorageScenario.render(report, storage);
         FleetScenario.render(report, fleet);
         HeldSnapshotScenario.render(report, heldSnapshot);
+        MessagingScenario.render(report, messaging);
         if (!chart.isEmpty()) {
             report.chart(chart.svg());
         }

@@ -44,6 +44,11 @@ final class ExtensionContender implements Contender {
     }
 
     private Delivery received(String run, Load.Result sent) throws Exception {
+        return receivedBy(receiver, run, sent);
+    }
+
+    /** Waits until {@code receiver} recorded every message {@code sent} sent under {@code run}; its receipt times. */
+    static Delivery receivedBy(AppInstance receiver, String run, Load.Result sent) throws Exception {
         String count = receiver.url() + "/bench/count?run=" + run;
         Await.count(sent.sent(), Await.drain(sent.sent()), Await.STALL, () -> Http.get(count, Integer.class));
         String stats = receiver.url() + "/bench/stats?run=" + run;

@@ -1,9 +1,11 @@
 package io.quarkiverse.busaltconnection.runtime.messaging;
 
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
 import java.util.function.LongSupplier;
 
@@ -50,6 +52,9 @@ final class IncomingChannel implements Invoker<Object, Object> {
     /** Completed when Quarkus Messaging subscribes; messages handed over before wait in its buffer (one each). */
     private final CompletableFuture<MultiEmitter<? super Message<?>>> subscriber = new CompletableFuture<>();
     private final Multi<Message<?>> publisher;
+    /** Messages handed over and not yet acknowledged or refused: failed if the channel closes under them. */
+    private final Set<CompletableFuture<Void>> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
     private volatile String stopped;
 
     IncomingChannel(IncomingSettings settings, Vertx vertx, Bus bus, ObjectMapper json, LongSupplier epoch) {
@@ -58,7 +63,10 @@ final class IncomingChannel implements Invoker<Object, Object> {
         this.bus = bus;
         this.json = json;
         this.epoch = epoch;
-        this.publisher = Multi.createFrom().<Message<?>> emitter(subscriber::complete, BackPressureStrategy.BUFFER);
+        this.publisher = Multi.createFrom().<Message<?>> emitter(emitter -> {
+            emitter.onTermination(this::close);
+            subscriber.complete(emitter);
+        }, BackPressureStrategy.BUFFER);
     }
 
     IncomingSettings settings() {
@@ -73,6 +81,16 @@ final class IncomingChannel implements Invoker<Object, Object> {
 
     Flow.Publisher<Message<?>> publisher() {
         return publisher;
+    }
+
+    /**
+     * Quarkus Messaging cancelled the channel, or the application stops: the messages in flight fail, so that the
+     * engine's worker waiting for one of them returns (a group rolls back, and the message is delivered again later).
+     */
+    void close() {
+        closed = true;
+        IllegalStateException gone = new IllegalStateException(settings.description() + " is closed");
+        inFlight.forEach(outcome -> outcome.completeExceptionally(gone));
     }
 
     /** Why the channel stopped ({@code failure-strategy=fail} on a broadcast channel); empty while it runs. */
@@ -107,6 +125,12 @@ final class IncomingChannel implements Invoker<Object, Object> {
      */
     private CompletionStage<Void> handOver(BusMessage message, GroupDelivery delivery, int attempt) {
         CompletableFuture<Void> outcome = new CompletableFuture<>();
+        inFlight.add(outcome);
+        outcome.whenComplete((done, failure) -> inFlight.remove(outcome));
+        if (closed) {
+            outcome.completeExceptionally(new IllegalStateException(settings.description() + " is closed"));
+            return outcome;
+        }
         Context current = Vertx.currentContext();
         Context context = VertxContext.createNewDuplicatedContext(current != null ? current : vertx.getOrCreateContext());
         if (delivery != null) {
@@ -139,6 +163,10 @@ final class IncomingChannel implements Invoker<Object, Object> {
     private CompletionStage<Void> failed(BusMessage message, int attempt, Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
                 : failure;
+        if (closed) {
+            // Not a failure of the message: the channel stays on it, as the application stops.
+            return new CompletableFuture<>();
+        }
         ImDispatcherConfig.GroupRetry retry = settings.retry();
         if (attempt < retry.maxAttempts()) {
             long delay = FailedMessages.retryDelayMillis(retry, attempt);

@@ -8,6 +8,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
@@ -67,6 +68,12 @@ public class IncomingChannels {
                     + ".connector): set it in application.properties, not later");
         }
         return channel;
+    }
+
+    /** The application stops: nothing waits for Quarkus Messaging any more. */
+    @PreDestroy
+    void close() {
+        channels.values().forEach(IncomingChannel::close);
     }
 
     Collection<IncomingChannel> all() {

@@ -3,9 +3,12 @@ package io.quarkiverse.busaltconnection.it;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -39,6 +42,35 @@ public class Fulfilment {
     @Inject
     @Channel("orders-out")
     Emitter<Order> orders;
+
+    @Inject
+    @Channel("bulk-out")
+    Emitter<String> bulk;
+
+    /**
+     * Sends {@code count} messages on the channel with room for two waiting ones, outside a transaction, without
+     * waiting for each; returns how many were acknowledged and how many were not, once all were one or the other.
+     */
+    public int[] sendBulk(String prefix, int count) {
+        AtomicInteger acked = new AtomicInteger();
+        AtomicInteger nacked = new AtomicInteger();
+        List<CompletableFuture<Void>> outcomes = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            CompletableFuture<Void> outcome = new CompletableFuture<>();
+            outcomes.add(outcome);
+            bulk.send(Message.of(prefix + ":" + i, () -> {
+                acked.incrementAndGet();
+                outcome.complete(null);
+                return CompletableFuture.completedFuture(null);
+            }, failure -> {
+                nacked.incrementAndGet();
+                outcome.complete(null);
+                return CompletableFuture.completedFuture(null);
+            }));
+        }
+        outcomes.forEach(CompletableFuture::join);
+        return new int[] { acked.get(), nacked.get() };
+    }
 
     /** The audit lines received, with their metadata, as "line@channel#position". */
     private final List<String> audited = new CopyOnWriteArrayList<>();

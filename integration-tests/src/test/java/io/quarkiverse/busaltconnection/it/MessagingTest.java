@@ -123,6 +123,17 @@ class MessagingTest {
                 .allMatch(l -> l.lag() == 0));
     }
 
+    @Test
+    void aChannelWithoutRoomMakesItsSendersWaitAndLosesNothing() throws Exception {
+        String prefix = DeliveryTest.unique("bulk");
+        // From the test's thread, which may wait: 200 messages through a channel with room for 2 waiting ones.
+        int[] outcomes = fulfilment.sendBulk(prefix, 200);
+        assertEquals(200, outcomes[0], "acknowledged");
+        assertEquals(0, outcomes[1], "not acknowledged: dropped for want of room");
+        assertEquals(200, count("SELECT count(*) FROM imdispatcher_bus WHERE channel = 'bulk' AND payload LIKE '"
+                + prefix + ":%'"));
+    }
+
     private void awaitOwner() {
         await().atMost(Duration.ofSeconds(20)).until(() -> status.groups().stream()
                 .anyMatch(g -> g.group().equals("fulfilment") && g.owner()));

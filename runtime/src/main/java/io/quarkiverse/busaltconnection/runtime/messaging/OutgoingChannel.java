@@ -1,9 +1,11 @@
 package io.quarkiverse.busaltconnection.runtime.messaging;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.transaction.Status;
 import jakarta.transaction.Synchronization;
@@ -17,6 +19,7 @@ import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.messaging.OutgoingBusMetadata;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.narayana.jta.QuarkusTransactionException;
+import io.quarkus.runtime.BlockingOperationControl;
 import io.vertx.core.Vertx;
 
 /**
@@ -26,13 +29,15 @@ import io.vertx.core.Vertx;
  * other is written by the channel's writer, in order, a batch of waiting messages per transaction, and acknowledged
  * once committed. Demand is unbounded, so that each message comes on its sender's thread, in its sender's
  * transaction; what bounds memory is {@code max-inflight-messages}, the messages waiting for the writer: beyond it a
- * message is not acknowledged, with an error that says so.
+ * sender waits for room when it may block, and else the message is not acknowledged, with an error that says so.
  */
 final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
 
     private static final Logger LOG = Logger.getLogger(OutgoingChannel.class);
     /** Messages of one transaction of the writer. */
     static final int BATCH = 256;
+    /** The longest a sender waits for room among the messages waiting for the writer. */
+    static final Duration MAX_BLOCK = Duration.ofSeconds(60);
 
     private final String name;
     private final String busChannel;
@@ -156,11 +161,28 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
         }
     }
 
+    /**
+     * Queues {@code message} for the writer. When {@code max-inflight-messages} wait already, a sender that may block
+     * (a worker or virtual thread, an {@code @Outgoing} method's stream pulled by one) waits for room, up to
+     * {@link #MAX_BLOCK}: that is the channel's back-pressure. One that may not (an event loop), or that waited that
+     * long, gets the message not acknowledged, with an error that says why; nothing is dropped unsaid.
+     */
     private void enqueue(Message<?> message) {
         boolean full;
         boolean start = false;
         synchronized (waiting) {
             full = waiting.size() >= maxInflight;
+            if (full && BlockingOperationControl.isBlockingAllowed()) {
+                long deadline = System.nanoTime() + MAX_BLOCK.toNanos();
+                try {
+                    for (long left = MAX_BLOCK.toNanos(); full && left > 0; left = deadline - System.nanoTime()) {
+                        TimeUnit.NANOSECONDS.timedWait(waiting, left);
+                        full = waiting.size() >= maxInflight;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (!full) {
                 waiting.add(message);
                 start = !writing;
@@ -169,8 +191,11 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
         }
         if (full) {
             message.nack(new BusException("The outgoing channel '" + name + "' of the " + BusConnector.NAME
-                    + " connector has " + maxInflight + " messages waiting to be written; this one is not sent. Raise"
-                    + " mp.messaging.outgoing." + name + ".max-inflight-messages, or send fewer at once", null));
+                    + " connector has " + maxInflight + " messages waiting to be written; this one is not sent ("
+                    + (BlockingOperationControl.isBlockingAllowed() ? "no room came within " + MAX_BLOCK.toSeconds()
+                            + " s" : "a sender on the event loop cannot wait for room")
+                    + "). Raise mp.messaging.outgoing." + name + ".max-inflight-messages, or send fewer at once",
+                    null));
         } else if (start) {
             vertx.executeBlocking(() -> {
                 writeWaiting();
@@ -187,6 +212,8 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
                 while (batch.size() < BATCH && !waiting.isEmpty()) {
                     batch.add(waiting.poll());
                 }
+                // Room for the senders that wait for it.
+                waiting.notifyAll();
                 if (batch.isEmpty()) {
                     writing = false;
                     return;

@@ -36,6 +36,9 @@ class TracingTest {
     @Inject
     BusStatus status;
 
+    @Inject
+    Fulfilment fulfilment;
+
     @Test
     void theListenersSpanLinksToTheSendersSpan() {
         String text = DeliveryTest.unique("traced");
@@ -78,6 +81,11 @@ class TracingTest {
                 Optional::isPresent)
                 .orElseThrow();
         assertEquals("purchases", process.getAttributes().get(AttributeKey.stringKey("messaging.destination.name")));
+        // The audit line the processor made of it reached audit-in, whose tracing-enabled is false: no span.
+        await().atMost(Duration.ofSeconds(10)).until(() -> fulfilment.audited().stream()
+                .anyMatch(line -> line.startsWith("order " + id + " of traced@audit#")));
+        assertTrue(span(s -> s.getKind() == SpanKind.CONSUMER && s.getName().equals("audit process")).isEmpty(),
+                "a span for a channel whose tracing-enabled is false");
     }
 
     @Test

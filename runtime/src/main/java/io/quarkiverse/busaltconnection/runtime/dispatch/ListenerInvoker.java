@@ -175,7 +175,7 @@ final class ListenerInvoker {
         if (activated) {
             requestContext.activate();
         }
-        ListenerCall observed = observers.calling(message, method.description);
+        ListenerCall observed = method.traced() ? observers.calling(message, method.description) : ListenerCall.NONE;
         try (ListenerCall.Current current = observed.makeCurrent()) {
             Object result = invoker.invoke(null, arguments);
             if (result instanceof CompletionStage<?> stage) {
@@ -222,7 +222,7 @@ final class ListenerInvoker {
         if (activated) {
             requestContext.activate();
         }
-        ListenerCall observed = observers.calling(message, method.description);
+        ListenerCall observed = method.traced() ? observers.calling(message, method.description) : ListenerCall.NONE;
         Object result;
         try (ListenerCall.Current current = observed.makeCurrent()) {
             result = invoker.invoke(null, arguments);

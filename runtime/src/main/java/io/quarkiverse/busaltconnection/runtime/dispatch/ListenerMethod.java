@@ -33,8 +33,14 @@ public final class ListenerMethod {
     /** For a connector channel: its own group settings and page size; null for a method (from configuration). */
     private final ChannelSettings channelSettings;
 
-    /** What a connector channel sets for itself, where a method's come from {@code quarkus.imdispatcher.*}. */
-    public record ChannelSettings(Optional<ImDispatcherConfig.ConsumerGroup> group, int pageSize) {
+    /**
+     * What a connector channel sets for itself, where a method's come from {@code quarkus.imdispatcher.*}.
+     *
+     * @param traced whether its calls are observed
+     *        ({@link io.quarkiverse.busaltconnection.runtime.observe.BusObservers#calling},
+     *        the consumer span with OpenTelemetry)
+     */
+    public record ChannelSettings(Optional<ImDispatcherConfig.ConsumerGroup> group, int pageSize, boolean traced) {
     }
 
     @RecordableConstructor
@@ -82,6 +88,11 @@ public final class ListenerMethod {
     /** The settings a connector channel gave itself; empty for a method. */
     public Optional<ChannelSettings> channelSettings() {
         return Optional.ofNullable(channelSettings);
+    }
+
+    /** Whether its calls are observed: always for a method, as its settings say for a connector channel. */
+    public boolean traced() {
+        return channelSettings == null || channelSettings.traced();
     }
 
     /** How logs name it: {@code @BusListener Class#method(...)}, or the connector channel's description. */

@@ -46,6 +46,7 @@ import io.vertx.core.Vertx;
 @ConnectorAttribute(name = "stall-timeout-ms", type = "long", direction = INCOMING, description = "A group member whose listening connection runs nothing for this long while it owns partitions is taken over (its JVM is frozen)", defaultValue = "10000")
 @ConnectorAttribute(name = "stuck-after-ms", type = "long", direction = INCOMING, description = "Readiness is DOWN while a partition this instance delivers has work waiting and its position has not moved for this long", defaultValue = "300000")
 @ConnectorAttribute(name = "health-lag-threshold", type = "long", direction = INCOMING, description = "Readiness is DOWN while the channel is more than this many bus positions behind the head on this instance; 0: never for lag", defaultValue = "0")
+@ConnectorAttribute(name = "tracing-enabled", type = "boolean", direction = INCOMING, description = "Whether each call of the channel's method runs under a consumer span linked to the send, when the application has OpenTelemetry", defaultValue = "true")
 @ConnectorAttribute(name = "max-inflight-messages", type = "int", direction = OUTGOING, description = "Messages sent outside a transaction that may wait to be written; beyond, a sender that may block waits for room (up to 60 s), and a message sent from an event loop is not acknowledged (nack) with an error that says so. Messages sent in a transaction are written in it and do not count", defaultValue = "1024")
 public class BusConnector implements InboundConnector, OutboundConnector, HealthReporter {
 

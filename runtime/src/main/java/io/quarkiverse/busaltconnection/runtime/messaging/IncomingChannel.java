@@ -76,7 +76,8 @@ final class IncomingChannel implements Invoker<Object, Object> {
     /** The engine's listener for this channel. */
     ListenerMethod listenerMethod() {
         return ListenerMethod.ofChannel(settings.busChannel(), settings.description(), settings.group().orElse(""),
-                this, new ListenerMethod.ChannelSettings(settings.groupSettings(), settings.pageSize()));
+                this, new ListenerMethod.ChannelSettings(settings.groupSettings(), settings.pageSize(),
+                        settings.tracingEnabled()));
     }
 
     Flow.Publisher<Message<?>> publisher() {

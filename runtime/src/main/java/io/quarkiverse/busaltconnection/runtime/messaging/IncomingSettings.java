@@ -20,7 +20,7 @@ import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig.GroupSt
  */
 record IncomingSettings(String name, String busChannel, Optional<String> group, int pageSize, String failureStrategy,
         GroupFailure failure, ImDispatcherConfig.GroupRetry retry, String deadLetterChannel,
-        Optional<ImDispatcherConfig.ConsumerGroup> groupSettings, long healthLagThreshold) {
+        Optional<ImDispatcherConfig.ConsumerGroup> groupSettings, long healthLagThreshold, boolean tracingEnabled) {
 
     /** The attribute naming the bus channel; not a generated getter: {@code getChannel()} is the channel's name. */
     static final String CHANNEL = "channel";
@@ -85,6 +85,6 @@ record IncomingSettings(String name, String busChannel, Optional<String> group, 
                 failure, Optional.of(deadLetterChannel), attributes.getPartitions(), retry,
                 Duration.ofMillis(attributes.getStallTimeoutMs()), Duration.ofMillis(attributes.getStuckAfterMs())));
         return new IncomingSettings(name, busChannel, group, pageSize, strategy, failure, retry, deadLetterChannel,
-                groupSettings, attributes.getHealthLagThreshold());
+                groupSettings, attributes.getHealthLagThreshold(), attributes.getTracingEnabled());
     }
 }

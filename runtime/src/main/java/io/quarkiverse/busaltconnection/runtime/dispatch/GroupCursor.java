@@ -34,7 +34,9 @@ import io.vertx.sqlclient.Tuple;
  * connection ends, PostgreSQL releases the lock and another member takes over. Each call runs in a JTA transaction that also
  * moves the group's stored position from
  * the one it read: a call that returns commits both, one that throws rolls both back, and an instance that lost the
- * group meanwhile finds the position moved and rolls back. A failed call is retried with growing delays, the group
+ * group meanwhile finds the position moved and rolls back. (A Quarkus Messaging channel's method runs on a thread of
+ * its own: there its own transaction moves the position, see {@link GroupDelivery}, and the call's does only if that
+ * did not.) A failed call is retried with growing delays, the group
  * waiting, then given up as configured. State lives on the listener's own context; the calls of a page run one after
  * the other on one worker thread, which tells the context of each success without waiting for it.
  */

@@ -98,6 +98,22 @@ public class BusResource {
         fulfilment.place(order, false);
     }
 
+    /** Sends one line through Quarkus Messaging outside a transaction, on the bus channel "bulk"; once written. */
+    @POST
+    @Path("/bulk")
+    @Consumes(MediaType.TEXT_PLAIN)
+    public void sendBulk(String line) {
+        fulfilment.sendOne(line, true);
+    }
+
+    /** The same through an outgoing channel whose tracing is disabled, on the bus channel "untraced". */
+    @POST
+    @Path("/untraced")
+    @Consumes(MediaType.TEXT_PLAIN)
+    public void sendUntraced(String line) {
+        fulfilment.sendOne(line, false);
+    }
+
     /** Sends inside a transaction that then fails: nothing may be delivered. */
     @POST
     @Path("/send-and-roll-back/{channel}")

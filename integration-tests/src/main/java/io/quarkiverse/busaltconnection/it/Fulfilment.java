@@ -47,6 +47,10 @@ public class Fulfilment {
     @Channel("bulk-out")
     Emitter<String> bulk;
 
+    @Inject
+    @Channel("untraced-out")
+    Emitter<String> untraced;
+
     /**
      * Sends {@code count} messages on the channel with room for two waiting ones, outside a transaction, without
      * waiting for each; returns how many were acknowledged and how many were not, once all were one or the other.
@@ -70,6 +74,14 @@ public class Fulfilment {
         }
         outcomes.forEach(CompletableFuture::join);
         return new int[] { acked.get(), nacked.get() };
+    }
+
+    /**
+     * Sends {@code line} outside a transaction on the bulk channel, or on one whose tracing is disabled; returns once
+     * it is written.
+     */
+    public void sendOne(String line, boolean traced) {
+        (traced ? bulk : untraced).send(line).toCompletableFuture().join();
     }
 
     /** The audit lines received, with their metadata, as "line@channel#position". */
@@ -112,8 +124,12 @@ public class Fulfilment {
         return "order " + order.id() + " of " + order.item();
     }
 
+    /** Refuses the audit line of a "poison" order: audit-in's failure-strategy is ignore, so later lines go on. */
     @Incoming("audit-in")
     CompletionStage<Void> audited(Message<String> line) {
+        if (line.getPayload().endsWith(" of poison")) {
+            return line.nack(new IllegalArgumentException("a poison order is not audited"));
+        }
         IncomingBusMetadata metadata = line.getMetadata(IncomingBusMetadata.class).orElseThrow();
         audited.add(line.getPayload() + "@" + metadata.channel() + "#" + metadata.position());
         return line.ack();

@@ -92,11 +92,17 @@ class MessagingTest {
     @Test
     void aFailingOrderGoesToTheDeadLetterChannelAndLaterOnesGoOn() throws Exception {
         awaitOwner();
+        long auditsFailed = auditIn().failed();
         Order poison = new Order(newId(), "poison");
         Order later = new Order(newId(), "desk");
         fulfilment.place(poison, false);
         fulfilment.place(later, false);
         await().atMost(Duration.ofSeconds(20)).until(() -> fulfilled(later.id()) == 1);
+        // The broadcast channel audit-in refused the poison order's line and, being failure-strategy=ignore, went on:
+        // the status counts that call as failed, not delivered.
+        await().atMost(Duration.ofSeconds(20)).until(() -> fulfilment.audited().stream()
+                .anyMatch(line -> line.startsWith("order " + later.id() + " of desk@")));
+        assertEquals(auditsFailed + 1, auditIn().failed(), "audit-in's failed calls");
         assertEquals(0, fulfilled(poison.id()));
         String letter = single("SELECT payload FROM imdispatcher_bus WHERE channel = 'purchases-dlq' AND payload::jsonb"
                 + " ->> 'payload' LIKE '%" + poison.id() + "%'");
@@ -143,11 +149,16 @@ class MessagingTest {
         return ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
     }
 
+    private BusStatus.ListenerStatus auditIn() {
+        return status.listeners().stream().filter(l -> l.listener().equals("Quarkus Messaging channel 'audit-in'"))
+                .findFirst().orElseThrow();
+    }
+
     private static long fulfilled(long id) throws Exception {
         return count("SELECT count(*) FROM fulfilled_orders WHERE order_id = " + id);
     }
 
-    private static long count(String sql) throws Exception {
+    static long count(String sql) throws Exception {
         return Long.parseLong(single(sql));
     }
 

@@ -89,6 +89,32 @@ class TracingTest {
     }
 
     @Test
+    void anEmittersSendOutsideATransactionIsInTheRequestsTraceToo() {
+        String line = DeliveryTest.unique("traced-bulk");
+        given().contentType(ContentType.TEXT).body(line).post("/bus/bulk").then().statusCode(204);
+        // Written by the channel's writer on another thread, in the sender's trace context.
+        SpanData publish = await().atMost(Duration.ofSeconds(10)).until(() -> span(s -> s.getKind() == SpanKind.PRODUCER
+                && s.getName().equals("bulk publish") && s.getParentSpanId() != null && span(r -> r.getSpanId()
+                        .equals(s.getParentSpanId()) && r.getName().contains("/bus/bulk")).isPresent()),
+                Optional::isPresent).orElseThrow();
+        assertEquals("bulk", publish.getAttributes().get(AttributeKey.stringKey("messaging.destination.name")));
+    }
+
+    @Test
+    void anOutgoingChannelWhoseTracingIsDisabledMakesNoProducerSpan() throws Exception {
+        String traced = DeliveryTest.unique("traced-bulk");
+        String untraced = DeliveryTest.unique("untraced");
+        given().contentType(ContentType.TEXT).body(untraced).post("/bus/untraced").then().statusCode(204);
+        given().contentType(ContentType.TEXT).body(traced).post("/bus/bulk").then().statusCode(204);
+        // Sent after the untraced one, on a channel of the same kind: once its span is there, the other would be.
+        await().atMost(Duration.ofSeconds(10)).until(() -> span(s -> s.getName().equals("bulk publish")).isPresent());
+        assertEquals(1, MessagingTest.count("SELECT count(*) FROM imdispatcher_bus WHERE channel = 'untraced' AND payload = '"
+                + untraced + "' AND traceparent IS NULL"), "the untraced message was written without a trace context");
+        assertTrue(span(s -> s.getKind() == SpanKind.PRODUCER && s.getName().equals("untraced publish")).isEmpty(),
+                "a producer span for an outgoing channel whose tracing-enabled is false");
+    }
+
+    @Test
     void httpClientsGetTheSendersTraceContext() {
         String channel = DeliveryTest.unique("public.traced");
         long before = status.head();

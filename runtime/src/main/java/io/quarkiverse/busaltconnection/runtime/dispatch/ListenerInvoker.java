@@ -273,6 +273,10 @@ final class ListenerInvoker {
     }
 
     private void logFailure(BusMessage message, Throwable failure) {
+        if ((failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+                : failure) instanceof HandledFailure) {
+            return;
+        }
         // The payload is not logged: it may carry personal data, and it can be read from the sender's side.
         LOG.errorf(failure, "%s failed on message %d of channel '%s'; the next message is delivered"
                 + " as usual", method.label(), message.position(), message.channel());

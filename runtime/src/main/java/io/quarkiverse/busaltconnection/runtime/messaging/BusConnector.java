@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.messaging;
 
 import static io.smallrye.reactive.messaging.annotations.ConnectorAttribute.Direction.INCOMING;
+import static io.smallrye.reactive.messaging.annotations.ConnectorAttribute.Direction.INCOMING_AND_OUTGOING;
 import static io.smallrye.reactive.messaging.annotations.ConnectorAttribute.Direction.OUTGOING;
 
 import java.util.Map;
@@ -46,7 +47,7 @@ import io.vertx.core.Vertx;
 @ConnectorAttribute(name = "stall-timeout-ms", type = "long", direction = INCOMING, description = "A group member whose listening connection runs nothing for this long while it owns partitions is taken over (its JVM is frozen)", defaultValue = "10000")
 @ConnectorAttribute(name = "stuck-after-ms", type = "long", direction = INCOMING, description = "Readiness is DOWN while a partition this instance delivers has work waiting and its position has not moved for this long", defaultValue = "300000")
 @ConnectorAttribute(name = "health-lag-threshold", type = "long", direction = INCOMING, description = "Readiness is DOWN while the channel is more than this many bus positions behind the head on this instance; 0: never for lag", defaultValue = "0")
-@ConnectorAttribute(name = "tracing-enabled", type = "boolean", direction = INCOMING, description = "Whether each call of the channel's method runs under a consumer span linked to the send, when the application has OpenTelemetry", defaultValue = "true")
+@ConnectorAttribute(name = "tracing-enabled", type = "boolean", direction = INCOMING_AND_OUTGOING, description = "When the application has OpenTelemetry: whether each call of an incoming channel's method runs under a consumer span linked to the send; whether a message sent on an outgoing channel from a traced request gets a producer span in that request's trace, stored with the message", defaultValue = "true")
 @ConnectorAttribute(name = "max-inflight-messages", type = "int", direction = OUTGOING, description = "Messages sent outside a transaction that may wait to be written; beyond, a sender that may block waits for room (up to 60 s), and a message sent from an event loop is not acknowledged (nack) with an error that says so. Messages sent in a transaction are written in it and do not count", defaultValue = "1024")
 public class BusConnector implements InboundConnector, OutboundConnector, HealthReporter {
 
@@ -84,7 +85,8 @@ public class BusConnector implements InboundConnector, OutboundConnector, Health
             throw new IllegalArgumentException("mp.messaging.outgoing." + name + ".max-inflight-messages is "
                     + maxInflight + "; set at least 1");
         }
-        OutgoingChannel channel = new OutgoingChannel(name, busChannel, maxInflight, bus, transactions, vertx);
+        OutgoingChannel channel = new OutgoingChannel(name, busChannel, maxInflight, attributes.getTracingEnabled(),
+                bus, transactions, vertx);
         outgoing.put(name, channel);
         return channel;
     }

@@ -23,6 +23,7 @@ import io.quarkiverse.busaltconnection.messaging.IncomingBusMetadata;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.FailedMessages;
 import io.quarkiverse.busaltconnection.runtime.dispatch.GroupDelivery;
+import io.quarkiverse.busaltconnection.runtime.dispatch.HandledFailure;
 import io.quarkiverse.busaltconnection.runtime.dispatch.ListenerMethod;
 import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Multi;
@@ -154,7 +155,10 @@ final class IncomingChannel implements Invoker<Object, Object> {
         return outcome;
     }
 
-    /** A broadcast channel's message: retried, then given up as {@code failure-strategy} says. */
+    /**
+     * A broadcast channel's message: retried, then given up as {@code failure-strategy} says. A message given up
+     * fails the engine's call with a {@link HandledFailure}, so that it counts as failed and is not logged twice.
+     */
     private CompletionStage<Void> broadcast(BusMessage message, int attempt) {
         return handOver(message, null, attempt).handle((ignored, failure) -> failure)
                 .thenCompose(failure -> failure == null ? CompletableFuture.completedFuture(null)
@@ -175,16 +179,23 @@ final class IncomingChannel implements Invoker<Object, Object> {
                     + " messages waiting", settings.description(), message.position(), message.channel(), attempt,
                     retry.maxAttempts(), FailedMessages.describe(cause), delay);
             CompletableFuture<Void> later = new CompletableFuture<>();
-            vertx.setTimer(delay, id -> broadcast(message, attempt + 1).whenComplete((done, again) -> later.complete(null)));
+            vertx.setTimer(delay, id -> broadcast(message, attempt + 1).whenComplete((done, givenUp) -> {
+                if (givenUp != null) {
+                    later.completeExceptionally(givenUp);
+                } else {
+                    later.complete(null);
+                }
+            }));
             return later;
         }
         return switch (settings.failure()) {
             case SKIP -> {
                 LOG.warnf("%s skipped message %d of channel '%s' after %d attempt(s): %s", settings.description(),
                         message.position(), message.channel(), attempt, FailedMessages.describe(cause));
-                yield CompletableFuture.completedFuture(null);
+                yield CompletableFuture.failedFuture(new HandledFailure(cause));
             }
-            case DEAD_LETTER -> deadLetter(message, attempt, cause, 1);
+            case DEAD_LETTER -> deadLetter(message, attempt, cause, 1)
+                    .thenCompose(sent -> CompletableFuture.failedFuture(new HandledFailure(cause)));
             case STOP -> {
                 stopped = "stopped on message " + message.position() + " after " + attempt + " attempt(s): "
                         + FailedMessages.describe(cause);

@@ -14,12 +14,15 @@ import jakarta.transaction.TransactionSynchronizationRegistry;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import io.opentelemetry.context.Scope;
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.messaging.OutgoingBusMetadata;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.narayana.jta.QuarkusTransactionException;
 import io.quarkus.runtime.BlockingOperationControl;
+import io.smallrye.common.vertx.VertxContext;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 /**
@@ -29,7 +32,8 @@ import io.vertx.core.Vertx;
  * other is written by the channel's writer, in order, a batch of waiting messages per transaction, and acknowledged
  * once committed. Demand is unbounded, so that each message comes on its sender's thread, in its sender's
  * transaction; what bounds memory is {@code max-inflight-messages}, the messages waiting for the writer: beyond it a
- * sender waits for room when it may block, and else the message is not acknowledged, with an error that says so.
+ * sender waits for room when it may block, and else the message is not acknowledged, with an error that says so. A
+ * message the writer sends is sent in its sender's trace context, taken on the sender's thread.
  */
 final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
 
@@ -42,6 +46,8 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
     private final String name;
     private final String busChannel;
     private final int maxInflight;
+    /** {@code tracing-enabled}: false sends every message outside any trace, so that it gets no producer span. */
+    private final boolean traced;
     private final Bus bus;
     private final TransactionSynchronizationRegistry transactions;
     private final Vertx vertx;
@@ -50,11 +56,12 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
     private boolean writing;
     private volatile Throwable upstreamFailure;
 
-    OutgoingChannel(String name, String busChannel, int maxInflight, Bus bus,
+    OutgoingChannel(String name, String busChannel, int maxInflight, boolean traced, Bus bus,
             TransactionSynchronizationRegistry transactions, Vertx vertx) {
         this.name = name;
         this.busChannel = busChannel;
         this.maxInflight = maxInflight;
+        this.traced = traced;
         this.bus = bus;
         this.transactions = transactions;
         this.vertx = vertx;
@@ -77,11 +84,12 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
     /**
      * On the sender's thread, before Quarkus Messaging clears its transaction for the connector (see
      * {@link SenderTransactions}): a message sent in an active transaction is written in it, and acknowledged when it
-     * commits, not when it rolls back. Returns the message, marked when it was written here.
+     * commits, not when it rolls back. Returns the message, marked when it was written here, else carrying the
+     * sender's trace context for the writer.
      */
     Message<?> inSenderTransaction(Message<?> message) {
         if (transactions.getTransactionStatus() != Status.STATUS_ACTIVE) {
-            return message;
+            return traced ? message.addMetadata(new SenderTrace(io.opentelemetry.context.Context.current())) : message;
         }
         try {
             send(message);
@@ -135,6 +143,10 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
         INSTANCE
     }
 
+    /** The trace context a message was sent in, for a write on another thread. */
+    private record SenderTrace(io.opentelemetry.context.Context context) {
+    }
+
     @Override
     public void onError(Throwable failure) {
         upstreamFailure = failure;
@@ -148,6 +160,16 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
     }
 
     private void send(Message<?> message) {
+        io.opentelemetry.context.Context trace = traced
+                ? message.getMetadata(SenderTrace.class).map(SenderTrace::context)
+                        .orElseGet(io.opentelemetry.context.Context::current)
+                : io.opentelemetry.context.Context.root();
+        try (Scope scope = trace.makeCurrent()) {
+            sendInTrace(message);
+        }
+    }
+
+    private void sendInTrace(Message<?> message) {
         String key = message.getMetadata(OutgoingBusMetadata.class).map(OutgoingBusMetadata::key).orElse(null);
         Object payload = message.getPayload();
         if (payload == null) {
@@ -197,10 +219,13 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
                     + "). Raise mp.messaging.outgoing." + name + ".max-inflight-messages, or send fewer at once",
                     null));
         } else if (start) {
-            vertx.executeBlocking(() -> {
-                writeWaiting();
-                return null;
-            }, false);
+            // In a context of its own: the writer writes for every sender, so it must not run in this one's.
+            Context current = Vertx.currentContext();
+            VertxContext.createNewDuplicatedContext(current != null ? current : vertx.getOrCreateContext())
+                    .executeBlocking(() -> {
+                        writeWaiting();
+                        return null;
+                    }, false);
         }
     }
 

@@ -53,8 +53,8 @@ class RetentionStatementTest {
     @Test
     void withoutGroupsEverythingOlderThanTheRetentionGoes() throws Exception {
         assertEquals(20, deleteBatches());
-        assertEquals(range(21, 30), remaining());
-        assertEquals(List.of("a:19", "b:20"), purged());
+        assertEquals(OwnTables.range(21, 30), OwnTables.remaining(table));
+        assertEquals(List.of("a:19", "b:20"), OwnTables.purged(table));
     }
 
     @Test
@@ -63,10 +63,10 @@ class RetentionStatementTest {
         assertEquals(10 + 5, deleteBatches());
         // Channel a: up to the group's position and what is older than 7 days (9); channel b: everything old.
         List<Integer> kept = new ArrayList<>(List.of(11, 13, 15, 17, 19));
-        kept.addAll(range(21, 30));
+        kept.addAll(OwnTables.range(21, 30));
         kept.sort(null);
-        assertEquals(kept, remaining());
-        assertEquals(List.of("a:9", "b:20"), purged());
+        assertEquals(kept, OwnTables.remaining(table));
+        assertEquals(List.of("a:9", "b:20"), OwnTables.purged(table));
     }
 
     @Test
@@ -76,10 +76,10 @@ class RetentionStatementTest {
         // Channel a: the group expired; channel b: older than 7 days, and up to the group's position.
         assertEquals(10 + 5 + 1, deleteBatches());
         List<Integer> kept = new ArrayList<>(List.of(14, 16, 18, 20));
-        kept.addAll(range(21, 30));
+        kept.addAll(OwnTables.range(21, 30));
         kept.sort(null);
-        assertEquals(kept, remaining());
-        assertEquals(List.of("a:19", "b:12"), purged());
+        assertEquals(kept, OwnTables.remaining(table));
+        assertEquals(List.of("a:19", "b:12"), OwnTables.purged(table));
     }
 
     private void group(String channel, long position, String updatedAt) throws Exception {
@@ -110,45 +110,5 @@ class RetentionStatementTest {
             } while (deleted == 4);
         }
         return total;
-    }
-
-    private List<Integer> remaining() throws Exception {
-        List<Integer> positions = new ArrayList<>();
-        try (Connection connection = DurableBusTest.direct();
-                Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT p.position FROM " + table.name() + "_positions p"
-                        + " JOIN " + table.name() + " b ON b.xid = p.xid AND b.id = p.id ORDER BY 1")) {
-            while (rows.next()) {
-                positions.add(rows.getInt(1));
-            }
-        }
-        try (Connection connection = DurableBusTest.direct();
-                Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT count(*) FROM " + table.name())) {
-            rows.next();
-            assertEquals(positions.size(), rows.getInt(1), "message rows without their position, or the reverse");
-        }
-        return positions;
-    }
-
-    private List<String> purged() throws Exception {
-        List<String> purged = new ArrayList<>();
-        try (Connection connection = DurableBusTest.direct();
-                Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT channel || ':' || through FROM " + table.name()
-                        + "_purged ORDER BY 1")) {
-            while (rows.next()) {
-                purged.add(rows.getString(1));
-            }
-        }
-        return purged;
-    }
-
-    private static List<Integer> range(int from, int to) {
-        List<Integer> range = new ArrayList<>();
-        for (int i = from; i <= to; i++) {
-            range.add(i);
-        }
-        return range;
     }
 }

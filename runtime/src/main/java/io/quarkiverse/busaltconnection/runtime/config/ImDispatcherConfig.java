@@ -432,8 +432,10 @@ public interface ImDispatcherConfig {
         SchemaManagement schemaManagement();
 
         /**
-         * How long messages stay in the table. It bounds how long a listener may be disconnected and still receive
-         * everything, and how far back HTTP clients can resume.
+         * How long messages stay in the table at least. It bounds how long a listener may be disconnected and still
+         * receive everything, and how far back HTTP clients can resume. Retention empties whole slots of the table
+         * (`TRUNCATE`), so a message goes between this and this plus a rotation period (a third of it plus two
+         * `cleanup-interval`, at least a minute) plus a `cleanup-interval`.
          */
         @WithDefault("1h")
         Duration retention();
@@ -447,8 +449,9 @@ public interface ImDispatcherConfig {
         Duration retentionMax();
 
         /**
-         * How often expired messages are deleted, as a quarkus-scheduler `every` value; `off` or `disabled` disables
-         * the deletion. Several instances may run it at once.
+         * How often retention runs, as a quarkus-scheduler `every` value: it empties the slots whose messages all
+         * expired and moves the senders on to the next slot; `off` or `disabled` disables it. Several instances may
+         * run it at once.
          */
         @WithDefault("5m")
         String cleanupInterval();

@@ -6,8 +6,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -21,28 +19,37 @@ import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.BusNotRunning;
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
 import io.quarkiverse.busaltconnection.runtime.dispatch.BusEngine;
+import io.quarkus.runtime.configuration.DurationConverter;
 import io.quarkus.scheduler.Scheduled;
 
 /**
- * Deletes messages numbered longer ago than {@code quarkus.imdispatcher.bus.retention}, in position order, on the
- * pooled path, in batches, and records per channel the highest position it deleted, so that a reader still behind it
- * learns what it lost. Ages are measured by PostgreSQL's clock, not the instance's (see {@link
- * BusTable#deleteOlderThan()}). Messages a
- * durable consumer group has not passed wait for it, up to {@code quarkus.imdispatcher.bus.retention-max}. Positions are
- * never reused or shifted. Several instances may run it at the same time: each batch skips the rows another instance
- * is deleting.
+ * Retention: messages numbered longer ago than {@code quarkus.imdispatcher.bus.retention} go, every
+ * {@code cleanup-interval}, on the pooled path, and per channel the highest position gone is recorded, so that a reader
+ * still behind it learns what it lost. Whole slots at once ({@link BusSlots}): the slot the senders write moves on every
+ * rotation period, and a slot left behind is emptied when retention keeps nothing of it. Rows one by one
+ * ({@link #deleteOlderThan(Duration)}), in position order, when the slots cannot move on: the next slot still holds
+ * messages a durable consumer group has not passed (they wait for it, up to {@code retention-max}), or the database
+ * user may not truncate. Ages are measured by PostgreSQL's clock, not the instance's. Positions are never reused or
+ * shifted. Several instances may run it at the same time: slots are handled by one at a time, and each batch of rows
+ * skips the rows another instance is deleting.
  */
 @ApplicationScoped
 public class BusRetention {
 
     private static final Logger LOG = Logger.getLogger(BusRetention.class);
     static final int BATCH = 10_000;
+    /** The shortest rotation period: each rotation uses a block of 2^40 ids, of 2^23. */
+    static final Duration MIN_ROTATION_PERIOD = Duration.ofMinutes(1);
 
     private final AgroalDataSource dataSource;
     private final ImDispatcherConfig config;
     private final BusTable table;
     private final BusLifecycle lifecycle;
+    private final BusSlots slots;
     private volatile boolean failing;
+    private volatile boolean slotsFailing;
+    /** The first run after the start leaves the senders' slot alone (see {@link #deleteExpired()}). */
+    private volatile boolean ranBefore;
 
     /**
      * @param engine not used here, but created first: it creates (or checks) the schema, so that the first run of
@@ -55,15 +62,54 @@ public class BusRetention {
         this.lifecycle = lifecycle;
         this.config = config;
         this.table = table;
+        this.slots = new BusSlots(this.dataSource, table);
+    }
+
+    /**
+     * The rotation period: a slot left behind must be empty again when the senders come back to it, three periods
+     * later. It is emptied once its last message is older than the retention, at the next run, so three periods must
+     * hold the retention and a cleanup interval, with another interval to spare; at least a minute.
+     */
+    public static Duration rotationPeriod(Duration retention, Duration cleanupInterval) {
+        Duration period = retention.plus(cleanupInterval.multipliedBy(2)).dividedBy(3);
+        return period.compareTo(MIN_ROTATION_PERIOD) < 0 ? MIN_ROTATION_PERIOD : period;
     }
 
     @Scheduled(identity = "imdispatcher-bus-retention", every = "${quarkus.imdispatcher.bus.cleanup-interval:5m}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
             // Not before the application and its engine (which prepares the schema) are up.
             skipExecutionIf = BusNotRunning.class)
     void deleteExpired() {
+        Duration retention = config.bus().retention();
+        boolean rowByRow = true;
+        try {
+            // Not at the first run after the start: an instance of a version before the slots, still running in a
+            // rolling deployment, deletes by row address through the partitioned table, which is safe only while
+            // every message is in one slot.
+            BusSlots.Pass pass = slots.maintain(RetentionLimits.of(config, retention),
+                    rotationPeriod(retention, DurationConverter.parseDuration(config.bus().cleanupInterval())),
+                    ranBefore);
+            rowByRow = pass.blocked();
+            if (slotsFailing) {
+                slotsFailing = false;
+                LOG.infof("Bus retention empties and rotates slots again");
+            }
+        } catch (BusException e) {
+            if (!lifecycle.stopping() && !slotsFailing) {
+                slotsFailing = true;
+                LOG.warnf("%s; retention deletes rows one by one meanwhile (grant the application's database user"
+                        + " TRUNCATE on the bus tables' slots and UPDATE on %s_id_seq)", e.getMessage(), table.name());
+            }
+        }
+        ranBefore = true;
+        if (rowByRow) {
+            deleteRows(retention);
+        }
+    }
+
+    private void deleteRows(Duration retention) {
         int deleted;
         try {
-            deleted = deleteOlderThan(config.bus().retention());
+            deleted = deleteOlderThan(retention);
         } catch (BusException e) {
             if (lifecycle.stopping()) {
                 // The application stops and closed the datasource under the DELETE: the next start deletes them.
@@ -79,8 +125,13 @@ public class BusRetention {
             LOG.infof("Bus retention deletes expired messages again");
         }
         if (deleted > 0) {
-            LOG.debugf("Deleted %d bus message(s) older than %s", deleted, config.bus().retention());
+            LOG.debugf("Deleted %d bus message(s) older than %s", deleted, retention);
         }
+    }
+
+    /** Retention by slots, for the given limits and rotation period: see {@link BusSlots#maintain}. */
+    public BusSlots.Pass maintainSlots(Duration age, Duration period) {
+        return slots.maintain(RetentionLimits.of(config, age), period, true);
     }
 
     /**
@@ -102,17 +153,7 @@ public class BusRetention {
             // jit_above_cost, and compiling it costs far more than running it. SET LOCAL ends with the transaction,
             // so the pooled connection (PgBouncer in transaction mode) goes back unchanged.
             connection.setAutoCommit(false);
-            delete.setDouble(1, seconds(age));
-            delete.setDouble(2, seconds(config.bus().retentionMax()));
-            // Groups configured here with an expiry of their own; any other group has the default one.
-            List<Map.Entry<String, ImDispatcherConfig.ConsumerGroup>> configured = List.copyOf(
-                    config.groups().entrySet());
-            String[] groups = configured.stream().map(Map.Entry::getKey).toArray(String[]::new);
-            Long[] expiries = configured.stream().map(group -> group.getValue().expireAfter().toSeconds())
-                    .toArray(Long[]::new);
-            delete.setArray(3, connection.createArrayOf("text", groups));
-            delete.setArray(4, connection.createArrayOf("bigint", expiries));
-            delete.setLong(5, config.group("").expireAfter().toSeconds());
+            RetentionLimits.of(config, age).bind(connection, delete);
             delete.setInt(6, batch);
             int deleted;
             do {
@@ -128,9 +169,5 @@ public class BusRetention {
             throw new BusException("Deleting bus messages older than " + age + " failed: " + e.getMessage(), e);
         }
         return total;
-    }
-
-    private static double seconds(Duration duration) {
-        return duration.getSeconds() + duration.getNano() / 1e9;
     }
 }

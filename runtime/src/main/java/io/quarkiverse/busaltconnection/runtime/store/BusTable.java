@@ -19,14 +19,9 @@ import java.util.regex.Pattern;
  * through the index on {@code xid}, so no row is ever rewritten to mark it numbered.
  * <p>
  * The message table and {@code _positions} are partitioned alike into {@link #SLOTS} slots by the message id
- * ({@link #slotOf}): a message and its position are in the same slot, {@code
- *
-<table>
- * _<k>} and
- * {@code
- *
-<table>
- * _positions_<k>}.
+ * ({@link #slotOf}): a message and its position are in the same slot, the tables named after the table with the
+ * suffixes {@code _k} and {@code _positions_k}. Senders write one slot at a time, and retention empties the others
+ * whole ({@link BusSlots}).
  * <p>
  * Companions, named after the table with a suffix: {@code _positions}; {@code _state}, one row with the epoch, the last
  * position handed out and that snapshot; {@code _purged}, per channel the highest position retention deleted, so that a
@@ -322,8 +317,8 @@ public final class BusTable {
 
     /**
      * How many slots the message table and the positions table each have: partitions by {@link #slotOf slot}, from
-     * the message id, so that a message and its position are in the same slot. Every id handed out so far is in slot
-     * 0.
+     * the message id, so that a message and its position are in the same slot. Senders write one at a time (see
+     * {@link BusSlots}).
      */
     public static final int SLOTS = 4;
 
@@ -830,38 +825,149 @@ public final class BusTable {
      * both tables whole for every batch.
      */
     public String deleteOlderThan() {
-        String stop = "least((SELECT hi FROM young), coalesce((SELECT min(g.position) + 1 FROM " + quotedGroups + " g"
-                + " WHERE g.channel = ch.c AND g.updated_at > now() - make_interval(secs => coalesce((SELECT x.e FROM"
-                + " unnest((SELECT names FROM params), (SELECT expiries FROM params)) AS x(n, e) WHERE x.n ="
-                + " g.group_name), (SELECT expiry FROM params)))), (SELECT hi FROM young)))";
-        return "WITH RECURSIVE params AS (SELECT ?::float8 AS retention, ?::float8 AS held, ?::text[] AS names,"
-                + " ?::bigint[] AS expiries, ?::bigint AS expiry, ?::int AS batch), "
-                + firstNumberedWithin("young_search", "(SELECT retention FROM params)") + ", "
-                + firstNumberedWithin("unheld_search", "(SELECT held FROM params)") + ", "
-                + "young AS (SELECT min(hi) AS hi FROM young_search), "
-                // Older than the groups' limit: no group holds them back.
-                + "unheld AS (SELECT least(min(hi), (SELECT hi FROM young)) AS hi FROM unheld_search), "
-                // The channels, one index probe each (a loose index scan of the channel index).
-                + "channels(c) AS (SELECT (SELECT min(channel) FROM " + quotedPositions + ") UNION ALL SELECT (SELECT"
-                + " min(f.channel) FROM " + quotedPositions + " f WHERE f.channel > channels.c) FROM channels WHERE"
-                + " channels.c IS NOT NULL), "
+        return "WITH RECURSIVE " + retentionLimits() + ", "
+        // The channels, one index probe each (a loose index scan of the channel index).
+                + channelsOf("channels", quotedPositions) + ", "
                 // In position order below the groups' limit; then, per channel, up to where its slowest group is.
                 // Either way a channel loses a prefix of its positions, and no batch reads past what it deletes.
                 + "candidates AS ((SELECT f.position FROM " + quotedPositions + " f WHERE f.position < (SELECT hi FROM"
                 + " unheld) ORDER BY f.position LIMIT (SELECT batch FROM params)) UNION ALL (SELECT k.position FROM"
                 + " channels ch CROSS JOIN LATERAL (SELECT f.position FROM " + quotedPositions + " f WHERE f.channel ="
-                + " ch.c AND f.position >= (SELECT hi FROM unheld) AND f.position < " + stop + " ORDER BY f.position"
-                + " LIMIT (SELECT batch FROM params)) k WHERE ch.c IS NOT NULL)), "
+                + " ch.c AND f.position >= (SELECT hi FROM unheld) AND f.position < " + stopOf("ch.c") + " ORDER BY"
+                + " f.position LIMIT (SELECT batch FROM params)) k WHERE ch.c IS NOT NULL)), "
                 + "doomed AS (DELETE FROM " + quotedPositions + " WHERE position = ANY (ARRAY(SELECT p.position FROM "
                 + quotedPositions + " p WHERE p.position = ANY (ARRAY(SELECT position FROM candidates LIMIT (SELECT"
                 + " batch FROM params))) FOR UPDATE SKIP LOCKED))"
                 + " RETURNING channel, position, xid, id), "
                 + goneFromEachSlot()
-                + "recorded AS (INSERT INTO " + quotedPurged + " (channel, through)"
-                + " SELECT channel, max(position) FROM doomed GROUP BY channel"
-                + " ON CONFLICT (channel) DO UPDATE SET through = greatest(" + quotedPurged + ".through,"
-                + " excluded.through)) "
+                + recordPurged("SELECT channel, max(position) FROM doomed GROUP BY channel")
                 + "SELECT count(*) FROM doomed";
+    }
+
+    /**
+     * The common table expressions of what retention may delete ({@code params}, {@code young}, {@code unheld}), from
+     * the JDBC parameters: the retention in seconds, the groups' limit in seconds, the names of the groups with their
+     * own expiry (text[]) and those expiries in seconds (bigint[]), the default expiry in seconds, the batch size.
+     * Positions below {@code unheld.hi} may go; above it, a channel's up to {@link #stopOf its stop}.
+     */
+    private String retentionLimits() {
+        return "params AS (SELECT ?::float8 AS retention, ?::float8 AS held, ?::text[] AS names,"
+                + " ?::bigint[] AS expiries, ?::bigint AS expiry, ?::int AS batch), "
+                + firstNumberedWithin("young_search", "(SELECT retention FROM params)") + ", "
+                + firstNumberedWithin("unheld_search", "(SELECT held FROM params)") + ", "
+                + "young AS (SELECT min(hi) AS hi FROM young_search), "
+                // Older than the groups' limit: no group holds them back.
+                + "unheld AS (SELECT least(min(hi), (SELECT hi FROM young)) AS hi FROM unheld_search)";
+    }
+
+    /**
+     * The first position of channel {@code channel} (an SQL expression) that retention keeps, below {@code young}: where
+     * the channel's slowest group that has not expired is.
+     */
+    private String stopOf(String channel) {
+        return "least((SELECT hi FROM young), coalesce((SELECT min(g.position) + 1 FROM " + quotedGroups + " g"
+                + " WHERE g.channel = " + channel + " AND g.updated_at > now() - make_interval(secs => coalesce((SELECT"
+                + " x.e FROM unnest((SELECT names FROM params), (SELECT expiries FROM params)) AS x(n, e) WHERE x.n ="
+                + " g.group_name), (SELECT expiry FROM params)))), (SELECT hi FROM young)))";
+    }
+
+    /** A recursive query {@code name(c)}: the channels of {@code positions}, one index probe each. */
+    private static String channelsOf(String name, String positions) {
+        return name + "(c) AS (SELECT (SELECT min(channel) FROM " + positions + ") UNION ALL SELECT (SELECT"
+                + " min(f.channel) FROM " + positions + " f WHERE f.channel > " + name + ".c) FROM " + name + " WHERE "
+                + name + ".c IS NOT NULL)";
+    }
+
+    /** Records, per channel, the highest position deleted, from {@code rows} (channel, position). */
+    private String recordPurged(String rows) {
+        return "recorded AS (INSERT INTO " + quotedPurged + " (channel, through) " + rows
+                + " ON CONFLICT (channel) DO UPDATE SET through = greatest(" + quotedPurged + ".through,"
+                + " excluded.through)) ";
+    }
+
+    /** The last id handed out (or the next, just after a {@link #rotate()}): its block says which slot is written. */
+    public String lastId() {
+        return "SELECT last_value FROM " + quotedSequence;
+    }
+
+    /** Whether slot {@code k} of both tables holds no row. */
+    public String slotEmpty(int k) {
+        return "SELECT NOT EXISTS (SELECT 1 FROM " + slot(table, k) + ") AND NOT EXISTS (SELECT 1 FROM "
+                + slot(table + "_positions", k) + ")";
+    }
+
+    /**
+     * Whether slot {@code k}'s first position was numbered longer ago than JDBC parameter 1 seconds (null when it has
+     * none): by PostgreSQL's clock, as retention.
+     */
+    public String slotNumberedBefore(int k) {
+        return "SELECT (SELECT numbered_at FROM " + slot(table + "_positions", k) + " ORDER BY position LIMIT 1)"
+                + " < now() - make_interval(secs => ?::float8)";
+    }
+
+    /**
+     * Moves the id sequence to the first id of block JDBC parameter 1: the senders' next messages go to that block's
+     * slot. Under {@link #slotsLockSql()} only, into an empty slot only.
+     */
+    public String rotate() {
+        return "SELECT setval(" + literal(quotedSequence) + "::regclass, ?::bigint * 1099511627776, false)";
+    }
+
+    /**
+     * The transaction advisory lock under which one instance at a time rotates and truncates slots, with the
+     * {@link #lockKey()} as JDBC parameter 1.
+     */
+    public static String slotsLockSql() {
+        return "SELECT pg_try_advisory_xact_lock(hashtext(?), 2)";
+    }
+
+    /** Locks slot {@code k} of both tables against every reader and writer, as its truncation will. */
+    public String lockSlot(int k) {
+        return "LOCK TABLE " + slot(table, k) + ", " + slot(table + "_positions", k) + " IN ACCESS EXCLUSIVE MODE";
+    }
+
+    /**
+     * Whether retention may empty slot {@code k} at once, with its JDBC parameters 1 to 6 ({@link #retentionLimits()};
+     * the batch size is not used): how many of the slot's channels have a message in it retention keeps, whether the
+     * slot holds a message still to be numbered (one the last numbering run's snapshot did not see), and the slot's
+     * channels with their highest position in it (text[], bigint[]), which retention records as deleted. Run with the
+     * slot {@link #lockSlot locked}: nothing is written in it meanwhile.
+     */
+    public String slotExpiry(int k) {
+        String positions = slot(table + "_positions", k);
+        String messages = slot(table, k);
+        return "WITH RECURSIVE " + retentionLimits() + ", " + channelsOf("slot_channels", positions) + ", "
+                + "maxima AS (SELECT ch.c, (SELECT max(f.position) FROM " + positions + " f WHERE f.channel = ch.c)"
+                + " AS hi, greatest((SELECT hi FROM unheld), " + stopOf("ch.c") + ") AS kept FROM slot_channels ch"
+                + " WHERE ch.c IS NOT NULL) "
+                + "SELECT (SELECT count(*) FROM maxima WHERE hi >= kept), EXISTS (SELECT 1 FROM " + messages + " b"
+                + " WHERE b.xid >= (SELECT pg_snapshot_xmax(numbered) FROM " + quotedState + ")) OR EXISTS (SELECT 1"
+                + " FROM " + messages + " b WHERE b.xid = ANY ((SELECT ARRAY(SELECT pg_snapshot_xip(numbered)) FROM "
+                + quotedState + ")::xid8[])), (SELECT array_agg(c ORDER BY c) FROM maxima), (SELECT array_agg(hi"
+                + " ORDER BY c) FROM maxima)";
+    }
+
+    /**
+     * Before slot JDBC parameter 3 is emptied: deletes the messages of other slots at or below the slot's highest
+     * position on their channel (JDBC parameters 1 and 2: channels, text[], and those positions, bigint[]; messages of a
+     * transaction that committed after the slot was left behind, numbered after messages of later slots), so that a
+     * channel still loses a prefix of its positions; and records those positions as deleted. Returns how many messages
+     * of other slots it deleted.
+     */
+    public String deleteBelowSlot() {
+        return "WITH m(c, hi) AS (SELECT * FROM unnest(?::text[], ?::bigint[])), "
+                + "doomed AS (DELETE FROM " + quotedPositions + " WHERE position = ANY (ARRAY(SELECT f.position FROM m"
+                + " CROSS JOIN LATERAL (SELECT f.position, f.id FROM " + quotedPositions + " f WHERE f.channel = m.c"
+                + " AND f.position <= m.hi) f WHERE " + slotOf("f.") + " <> ?::int)) RETURNING channel, position, xid,"
+                + " id), "
+                + goneFromEachSlot()
+                + recordPurged("SELECT c, hi FROM m")
+                + "SELECT count(*) FROM doomed";
+    }
+
+    /** Empties slot {@code k} of both tables: nothing left for vacuum. */
+    public String truncateSlot(int k) {
+        return "TRUNCATE " + slot(table, k) + ", " + slot(table + "_positions", k);
     }
 
     /**

@@ -33,6 +33,7 @@ class BenchmarkIT {
     private SlowListenerScenario.Result slow;
     private final List<GroupScenario.Result> groups = new ArrayList<>();
     private final List<StorageScenario.Result> storage = new ArrayList<>();
+    private final List<RetentionScenario.Result> retention = new ArrayList<>();
     private FleetScenario.Result fleet;
     private HeldSnapshotScenario.Result heldSnapshot;
     private final Map<Disk, MessagingScenario.Result> messaging = new EnumMap<>(Disk.class);
@@ -100,6 +101,13 @@ class BenchmarkIT {
                             () -> new StorageScenario(plan).run(disk, sender, pooled));
                     if (result != null) {
                         storage.add(result);
+                    }
+                }
+                if (sender != null && plan.runs("retention")) {
+                    RetentionScenario.Result result = Progress.attempt("retention, " + disk.label,
+                            () -> new RetentionScenario(plan).run(disk, sender, pooled));
+                    if (result != null) {
+                        retention.add(result);
                     }
                 }
                 // The fleet on one disk: the 1 ms flush one when it is in the plan.
@@ -188,6 +196,7 @@ class BenchmarkIT {
         FanOutScenario.render(report, fanOut);
         GroupScenario.render(report, groups);
         StorageScenario.render(report, storage);
+        RetentionScenario.render(report, retention);
         FleetScenario.render(report, fleet);
         HeldSnapshotScenario.render(report, heldSnapshot);
         MessagingScenario.render(report, messaging);

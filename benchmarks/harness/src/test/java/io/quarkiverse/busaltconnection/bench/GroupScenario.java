@@ -356,7 +356,7 @@ final class GroupScenario {
     }
 
     /** The one number {@code sql} answers. */
-    private static double number(AgroalDataSource pooled, String sql) throws SQLException {
+    static double number(AgroalDataSource pooled, String sql) throws SQLException {
         try (Connection connection = pooled.getConnection();
                 Statement statement = connection.createStatement();
                 ResultSet row = statement.executeQuery(sql)) {

@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
  * <li>{@code bench.quick=true}: a smoke run of a few minutes: every step shorter, 1,000 SSE clients, 2,000 slow
  * messages;</li>
  * <li>{@code bench.disks=machine,1ms}: which disks (this machine's, and with 1 ms added to every flush);</li>
- * <li>{@code bench.scenarios=throughput,single,latency,connections,fanout,slow,groups,storage,fleet,snapshot,messaging}: which
+ * <li>{@code bench.scenarios=throughput,single,latency,connections,fanout,slow,groups,storage,retention,fleet,snapshot,messaging}:
+ * which
  * scenarios;</li>
  * <li>{@code bench.senders=1,8,32,128}: sender counts of the throughput and connection scenarios;</li>
  * <li>{@code bench.seconds=8}: length of one throughput measurement;</li>
@@ -35,7 +36,7 @@ record Plan(boolean quick, Set<Disk> disks, Set<String> scenarios, int[] senders
         Path senderApp, Path receiverApp, Path docs) {
 
     static final List<String> ALL_SCENARIOS = List.of("throughput", "single", "latency", "connections", "fanout",
-            "slow", "groups", "storage", "fleet", "snapshot", "messaging");
+            "slow", "groups", "storage", "retention", "fleet", "snapshot", "messaging");
     /** Options that make a run smaller than the published one. */
     private static final Set<String> PARTIAL_OPTIONS = Set.of("bench.senders", "bench.seconds", "bench.slow.messages",
             "bench.slow.sleep", "bench.slow.heap", "bench.flush.delay-micros", "bench.profile", "bench.groups");

@@ -96,8 +96,10 @@ public class BusRetention {
         } catch (BusException e) {
             if (!lifecycle.stopping() && !slotsFailing) {
                 slotsFailing = true;
-                LOG.warnf("%s; retention deletes rows one by one meanwhile (grant the application's database user"
-                        + " TRUNCATE on the bus tables' slots and UPDATE on %s_id_seq)", e.getMessage(), table.name());
+                LOG.warnf("%s; retention deletes rows one by one until this works (if a privilege is missing: the"
+                        + " application's database user needs TRUNCATE on the slots %s_0 to _3 and %s_positions_0 to"
+                        + " _3, and SELECT, UPDATE on %s_id_seq)", e.getMessage(), table.name(), table.name(),
+                        table.name());
             }
         }
         ranBefore = true;

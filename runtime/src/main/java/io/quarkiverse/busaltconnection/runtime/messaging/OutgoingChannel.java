@@ -248,8 +248,21 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
         }
     }
 
-    /** One transaction for the batch; if it fails, each message in a transaction of its own, to tell which fail. */
+    /**
+     * One transaction for the batch; if it fails, each message in a transaction of its own, to tell which fail. A
+     * batch of one message is sent as {@code Bus.send} outside a transaction does: one statement in autocommit, without
+     * a JTA transaction's begin and commit around it.
+     */
     private void write(List<Message<?>> batch) {
+        if (batch.size() == 1) {
+            try {
+                send(batch.get(0));
+                batch.get(0).ack();
+            } catch (RuntimeException e) {
+                batch.get(0).nack(e);
+            }
+            return;
+        }
         try {
             QuarkusTransaction.requiringNew().run(() -> batch.forEach(this::send));
             batch.forEach(Message::ack);

@@ -17,9 +17,9 @@ import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.spi.Connector;
 
-import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkiverse.busaltconnection.runtime.MessageChecks;
+import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
 import io.smallrye.reactive.messaging.annotations.ConnectorAttribute;
 import io.smallrye.reactive.messaging.connector.InboundConnector;
 import io.smallrye.reactive.messaging.connector.OutboundConnector;
@@ -56,7 +56,7 @@ public class BusConnector implements InboundConnector, OutboundConnector, Health
     @Inject
     IncomingChannels incoming;
     @Inject
-    Bus bus;
+    PooledBus bus;
     @Inject
     TransactionSynchronizationRegistry transactions;
     @Inject

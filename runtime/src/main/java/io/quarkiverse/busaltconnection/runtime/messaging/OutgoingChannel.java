@@ -15,22 +15,22 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import io.opentelemetry.context.Scope;
-import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.messaging.OutgoingBusMetadata;
-import io.quarkus.narayana.jta.QuarkusTransaction;
-import io.quarkus.narayana.jta.QuarkusTransactionException;
+import io.quarkiverse.busaltconnection.runtime.send.Outgoing;
+import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
 import io.quarkus.runtime.BlockingOperationControl;
 import io.smallrye.common.vertx.VertxContext;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 /**
- * One outgoing channel of the connector: each message is sent on its bus channel with {@link Bus#send}. A message
+ * One outgoing channel of the connector: each message is sent on its bus channel, as {@code Bus.send} does. A message
  * sent where a JTA transaction is active ({@code Emitter.send} in a {@code @Transactional} method) is written in that
  * transaction ({@link #inSenderTransaction}): acknowledged when it commits, not acknowledged when it rolls back. Any
- * other is written by the channel's writer, in order, a batch of waiting messages per transaction, and acknowledged
- * once committed. Demand is unbounded, so that each message comes on its sender's thread, in its sender's
+ * other is written by the channel's writer, in order, the messages waiting for it in one statement (a transaction of
+ * its own), and acknowledged once committed. Demand is unbounded, so that each message comes on its sender's thread, in its
+ * sender's
  * transaction; what bounds memory is {@code max-inflight-messages}, the messages waiting for the writer: beyond it a
  * sender waits for room when it may block, and else the message is not acknowledged, with an error that says so. A
  * message the writer sends is sent in its sender's trace context, taken on the sender's thread.
@@ -38,7 +38,7 @@ import io.vertx.core.Vertx;
 final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
 
     private static final Logger LOG = Logger.getLogger(OutgoingChannel.class);
-    /** Messages of one transaction of the writer. */
+    /** Most messages the writer writes in one statement. */
     static final int BATCH = 256;
     /** The longest a sender waits for room among the messages waiting for the writer. */
     static final Duration MAX_BLOCK = Duration.ofSeconds(60);
@@ -48,7 +48,7 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
     private final int maxInflight;
     /** {@code tracing-enabled}: false sends every message outside any trace, so that it gets no producer span. */
     private final boolean traced;
-    private final Bus bus;
+    private final PooledBus bus;
     private final TransactionSynchronizationRegistry transactions;
     private final Vertx vertx;
     /** Messages waiting for the writer, in the order they came; guarded by itself. */
@@ -56,7 +56,7 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
     private boolean writing;
     private volatile Throwable upstreamFailure;
 
-    OutgoingChannel(String name, String busChannel, int maxInflight, boolean traced, Bus bus,
+    OutgoingChannel(String name, String busChannel, int maxInflight, boolean traced, PooledBus bus,
             TransactionSynchronizationRegistry transactions, Vertx vertx) {
         this.name = name;
         this.busChannel = busChannel;
@@ -159,28 +159,37 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
         // Messages waiting are still written.
     }
 
+    /** Sends {@code message} with {@code Bus.send}: in the current transaction if there is one. */
     private void send(Message<?> message) {
-        io.opentelemetry.context.Context trace = traced
-                ? message.getMetadata(SenderTrace.class).map(SenderTrace::context)
-                        .orElseGet(io.opentelemetry.context.Context::current)
-                : io.opentelemetry.context.Context.root();
-        try (Scope scope = trace.makeCurrent()) {
-            sendInTrace(message);
+        try (Scope scope = traceOf(message).makeCurrent()) {
+            bus.send(busChannel, keyOf(message), payloadOf(message));
         }
     }
 
-    private void sendInTrace(Message<?> message) {
-        String key = message.getMetadata(OutgoingBusMetadata.class).map(OutgoingBusMetadata::key).orElse(null);
+    /** {@code message} checked and encoded for the bus channel, in its trace context. */
+    private Outgoing prepare(Message<?> message) {
+        try (Scope scope = traceOf(message).makeCurrent()) {
+            return bus.prepare(busChannel, keyOf(message), payloadOf(message));
+        }
+    }
+
+    /** The sender's trace context, or none when {@code tracing-enabled} is false. */
+    private io.opentelemetry.context.Context traceOf(Message<?> message) {
+        return traced ? message.getMetadata(SenderTrace.class).map(SenderTrace::context)
+                .orElseGet(io.opentelemetry.context.Context::current) : io.opentelemetry.context.Context.root();
+    }
+
+    private static String keyOf(Message<?> message) {
+        return message.getMetadata(OutgoingBusMetadata.class).map(OutgoingBusMetadata::key).orElse(null);
+    }
+
+    private Object payloadOf(Message<?> message) {
         Object payload = message.getPayload();
         if (payload == null) {
             throw new IllegalArgumentException("A message on the outgoing channel '" + name + "' has no payload;"
                     + " send a String (sent as it is) or an object (sent as JSON)");
         }
-        if (payload instanceof String text) {
-            bus.send(busChannel, key, text);
-        } else {
-            bus.send(busChannel, key, payload);
-        }
+        return payload;
     }
 
     /**
@@ -249,43 +258,41 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
     }
 
     /**
-     * One transaction for the batch; if it fails, each message in a transaction of its own, to tell which fail. A
-     * batch of one message is sent as {@code Bus.send} outside a transaction does: one statement in autocommit, without
-     * a JTA transaction's begin and commit around it.
+     * The batch in one statement outside any transaction, as {@code Bus.send} writes a lone message (a transaction of
+     * its own, one round trip, no JTA transaction around it); if that fails, each message alone, to tell which fail. A
+     * message that cannot be sent (a payload that is not JSON) is not acknowledged, and the others go on.
      */
     private void write(List<Message<?>> batch) {
-        if (batch.size() == 1) {
+        List<Message<?>> sendable = new ArrayList<>(batch.size());
+        List<Outgoing> prepared = new ArrayList<>(batch.size());
+        for (Message<?> message : batch) {
             try {
-                send(batch.get(0));
-                batch.get(0).ack();
+                prepared.add(prepare(message));
+                sendable.add(message);
             } catch (RuntimeException e) {
-                batch.get(0).nack(e);
+                message.nack(e);
             }
+        }
+        if (sendable.isEmpty()) {
             return;
         }
         try {
-            QuarkusTransaction.requiringNew().run(() -> batch.forEach(this::send));
-            batch.forEach(Message::ack);
+            bus.writeTogether(prepared);
+            sendable.forEach(Message::ack);
             return;
         } catch (RuntimeException e) {
-            if (batch.size() == 1) {
-                batch.get(0).nack(cause(e));
+            if (sendable.size() == 1) {
+                sendable.get(0).nack(e);
                 return;
             }
         }
-        for (Message<?> message : batch) {
+        for (int i = 0; i < sendable.size(); i++) {
             try {
-                QuarkusTransaction.requiringNew().run(() -> send(message));
-                message.ack();
+                bus.writeTogether(List.of(prepared.get(i)));
+                sendable.get(i).ack();
             } catch (RuntimeException e) {
-                message.nack(cause(e));
+                sendable.get(i).nack(e);
             }
         }
-    }
-
-    /** The send's own failure, not the transaction's wrapper of it. */
-    private static Throwable cause(RuntimeException failure) {
-        return failure instanceof QuarkusTransactionException && failure.getCause() != null ? failure.getCause()
-                : failure;
     }
 }

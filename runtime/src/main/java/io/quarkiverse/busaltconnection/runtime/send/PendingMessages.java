@@ -40,14 +40,6 @@ final class PendingMessages implements Synchronization {
     private int written;
     private boolean completing;
 
-    /**
-     * One message to write.
-     *
-     * @param traceparent the W3C trace context of the send, or null
-     */
-    record Outgoing(String channel, String key, String payload, String traceparent) {
-    }
-
     private PendingMessages(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
             BusTable table, WrittenHint hint, BusObservers observers) {
         this.transactions = transactions;

@@ -24,7 +24,6 @@ import io.quarkiverse.busaltconnection.runtime.BusDataSource;
 import io.quarkiverse.busaltconnection.runtime.BusLifecycle;
 import io.quarkiverse.busaltconnection.runtime.MessageChecks;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
-import io.quarkiverse.busaltconnection.runtime.send.PendingMessages.Outgoing;
 import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.runtime.BlockingOperationControl;
@@ -126,6 +125,37 @@ public class PooledBus implements Bus {
         }
     }
 
+    /**
+     * {@code payload} (text, or an object sent as JSON) checked and encoded as a message of {@code channel}, with the
+     * trace context current now.
+     *
+     * @throws IllegalArgumentException naming what to change, for a message that cannot be sent
+     */
+    public Outgoing prepare(String channel, String key, Object payload) {
+        String text = payload instanceof String || payload == null ? (String) payload : json(channel, payload);
+        MessageChecks.requireSendable(channel, key, text);
+        return new Outgoing(channel, key, text, observers.sending(channel));
+    }
+
+    /**
+     * Writes {@code messages} in one statement outside any transaction (a transaction of its own, one round trip),
+     * then wakes the sequencer: for a writer that sends many messages at once and acknowledges them together, as
+     * the Quarkus Messaging connector's outgoing channels do.
+     */
+    public void writeTogether(List<Outgoing> messages) {
+        try (Connection connection = dataSource.getConnection()) {
+            PendingMessages.insert(table, connection, messages);
+        } catch (SQLException e) {
+            throw new BusException((messages.size() == 1 ? "Sending on channel '"
+                    : "Sending " + messages.size()
+                            + " messages, the first on channel '")
+                    + messages.get(0).channel() + "', failed: " + e.getMessage(),
+                    e);
+        }
+        hint.request();
+        messages.forEach(message -> observers.sent(message.channel()));
+    }
+
     /** Messages of {@code channel} were committed (not in a JTA transaction): wake the sequencer, count them. */
     void written(String channel) {
         hint.request();
@@ -134,12 +164,7 @@ public class PooledBus implements Bus {
 
     /** Outside a transaction: the INSERT is a transaction of its own (one round trip). */
     private void writeAlone(Outgoing message) {
-        try (Connection connection = dataSource.getConnection()) {
-            PendingMessages.insert(table, connection, List.of(message));
-        } catch (SQLException e) {
-            throw new BusException("Sending on channel '" + message.channel() + "' failed: " + e.getMessage(), e);
-        }
-        written(message.channel());
+        writeTogether(List.of(message));
     }
 
     /**

@@ -14,6 +14,7 @@ import jakarta.transaction.TransactionSynchronizationRegistry;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.messaging.OutgoingBusMetadata;
@@ -21,7 +22,6 @@ import io.quarkiverse.busaltconnection.runtime.send.Outgoing;
 import io.quarkiverse.busaltconnection.runtime.send.PooledBus;
 import io.quarkus.runtime.BlockingOperationControl;
 import io.smallrye.common.vertx.VertxContext;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 /**
@@ -29,11 +29,10 @@ import io.vertx.core.Vertx;
  * sent where a JTA transaction is active ({@code Emitter.send} in a {@code @Transactional} method) is written in that
  * transaction ({@link #inSenderTransaction}): acknowledged when it commits, not acknowledged when it rolls back. Any
  * other is written by the channel's writer, in order, the messages waiting for it in one statement (a transaction of
- * its own), and acknowledged once committed. Demand is unbounded, so that each message comes on its sender's thread, in its
- * sender's
- * transaction; what bounds memory is {@code max-inflight-messages}, the messages waiting for the writer: beyond it a
- * sender waits for room when it may block, and else the message is not acknowledged, with an error that says so. A
- * message the writer sends is sent in its sender's trace context, taken on the sender's thread.
+ * its own), and acknowledged once committed. Demand is unbounded, so that each message comes on its sender's thread,
+ * in its sender's transaction; what bounds memory is {@code max-inflight-messages}, the messages waiting for the
+ * writer: beyond it a sender waits for room when it may block, and else the message is not acknowledged, with an error
+ * that says so. A message the writer sends is sent in its sender's trace context, taken on the sender's thread.
  */
 final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
 
@@ -89,7 +88,7 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
      */
     Message<?> inSenderTransaction(Message<?> message) {
         if (transactions.getTransactionStatus() != Status.STATUS_ACTIVE) {
-            return traced ? message.addMetadata(new SenderTrace(io.opentelemetry.context.Context.current())) : message;
+            return traced ? message.addMetadata(new SenderTrace(Context.current())) : message;
         }
         try {
             send(message);
@@ -144,7 +143,7 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
     }
 
     /** The trace context a message was sent in, for a write on another thread. */
-    private record SenderTrace(io.opentelemetry.context.Context context) {
+    private record SenderTrace(Context context) {
     }
 
     @Override
@@ -174,9 +173,9 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
     }
 
     /** The sender's trace context, or none when {@code tracing-enabled} is false. */
-    private io.opentelemetry.context.Context traceOf(Message<?> message) {
+    private Context traceOf(Message<?> message) {
         return traced ? message.getMetadata(SenderTrace.class).map(SenderTrace::context)
-                .orElseGet(io.opentelemetry.context.Context::current) : io.opentelemetry.context.Context.root();
+                .orElseGet(Context::current) : Context.root();
     }
 
     private static String keyOf(Message<?> message) {
@@ -229,7 +228,7 @@ final class OutgoingChannel implements Flow.Subscriber<Message<?>> {
                     null));
         } else if (start) {
             // In a context of its own: the writer writes for every sender, so it must not run in this one's.
-            Context current = Vertx.currentContext();
+            io.vertx.core.Context current = Vertx.currentContext();
             VertxContext.createNewDuplicatedContext(current != null ? current : vertx.getOrCreateContext())
                     .executeBlocking(() -> {
                         writeWaiting();

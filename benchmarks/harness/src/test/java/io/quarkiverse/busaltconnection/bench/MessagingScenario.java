@@ -42,7 +42,9 @@ final class MessagingScenario {
     Result run(Disk disk, AppInstance sender, AppInstance receiver, ExtensionContender bus) {
         Duration run = plan.throughputRun();
         Duration latencyRun = plan.latencyRun(RATE);
-        List<Contender> contenders = List.of(bus, connector(sender, receiver), memory(receiver));
+        List<Contender> contenders = List.of(bus,
+                emitter(CONNECTOR, sender.url() + "/bench/emit", receiver, ""),
+                emitter(MEMORY, receiver.url() + "/bench/memory", receiver, "memory-"));
         // Latency first, each after a quiet moment: measured right after a throughput run, the p50 of either path came
         // out anywhere from 2.5 to 31 ms (why a load weighs that long on a 10 s run is not understood yet).
         List<Delivery> latencies = new ArrayList<>();
@@ -63,49 +65,29 @@ final class MessagingScenario {
         return new Result(disk, run, rows);
     }
 
-    /** The connector: the sender's {@code Emitter}, the receiver's {@code @Incoming}. */
-    private static Contender connector(AppInstance sender, AppInstance receiver) {
+    /**
+     * An {@code Emitter} driven by the endpoints under {@code base} ({@code /closed}, {@code /open}), its messages
+     * counted where {@code receiver} records them under {@code prefix} + run: the connector (the sender's Emitter, the
+     * receiver's {@code @Incoming}), or the in-memory ceiling (both in the receiving application).
+     */
+    private static Contender emitter(String label, String base, AppInstance receiver, String prefix) {
         return new Contender() {
             @Override
             public String label() {
-                return CONNECTOR;
+                return label;
             }
 
             @Override
             public Delivery closed(String run, int senders, Duration duration) throws Exception {
-                return ExtensionContender.receivedBy(receiver, run, Http.post(sender.url() + "/bench/emit/closed?run="
-                        + run + "&senders=" + senders + "&seconds=" + duration.toMillis() / 1000.0, Load.Result.class));
+                return ExtensionContender.receivedBy(receiver, prefix + run, Http.post(base + "/closed?run=" + run
+                        + "&senders=" + senders + "&seconds=" + duration.toMillis() / 1000.0, Load.Result.class));
             }
 
             @Override
             public Delivery open(String run, int rate, Duration duration, int threads) throws Exception {
-                return ExtensionContender.receivedBy(receiver, run, Http.post(sender.url() + "/bench/emit/open?run="
-                        + run + "&rate=" + rate + "&seconds=" + duration.toMillis() / 1000.0 + "&threads=" + threads,
+                return ExtensionContender.receivedBy(receiver, prefix + run, Http.post(base + "/open?run=" + run
+                        + "&rate=" + rate + "&seconds=" + duration.toMillis() / 1000.0 + "&threads=" + threads,
                         Load.Result.class));
-            }
-        };
-    }
-
-    /** The ceiling: an in-memory channel of the receiving application, sent to and received in its JVM. */
-    private static Contender memory(AppInstance receiver) {
-        return new Contender() {
-            @Override
-            public String label() {
-                return MEMORY;
-            }
-
-            @Override
-            public Delivery closed(String run, int senders, Duration duration) throws Exception {
-                return ExtensionContender.receivedBy(receiver, "memory-" + run, Http.post(receiver.url()
-                        + "/bench/memory/closed?run=" + run + "&senders=" + senders + "&seconds="
-                        + duration.toMillis() / 1000.0, Load.Result.class));
-            }
-
-            @Override
-            public Delivery open(String run, int rate, Duration duration, int threads) throws Exception {
-                return ExtensionContender.receivedBy(receiver, "memory-" + run, Http.post(receiver.url()
-                        + "/bench/memory/open?run=" + run + "&rate=" + rate + "&seconds=" + duration.toMillis() / 1000.0
-                        + "&threads=" + threads, Load.Result.class));
             }
         };
     }

@@ -146,11 +146,10 @@ public class PooledBus implements Bus {
         try (Connection connection = dataSource.getConnection()) {
             PendingMessages.insert(table, connection, messages);
         } catch (SQLException e) {
-            throw new BusException((messages.size() == 1 ? "Sending on channel '"
-                    : "Sending " + messages.size()
-                            + " messages, the first on channel '")
-                    + messages.get(0).channel() + "', failed: " + e.getMessage(),
-                    e);
+            String what = messages.size() == 1 ? "Sending on channel '" + messages.get(0).channel() + "'"
+                    : "Sending " + messages.size() + " messages (the first on channel '" + messages.get(0).channel()
+                            + "')";
+            throw new BusException(what + " failed: " + e.getMessage(), e);
         }
         hint.request();
         messages.forEach(message -> observers.sent(message.channel()));

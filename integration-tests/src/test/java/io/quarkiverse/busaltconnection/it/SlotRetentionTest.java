@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
@@ -9,6 +10,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import jakarta.inject.Inject;
 
@@ -17,6 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.supplier.AgroalPropertiesReader;
+import io.quarkiverse.busaltconnection.BusException;
 import io.quarkiverse.busaltconnection.runtime.store.BusRetention;
 import io.quarkiverse.busaltconnection.runtime.store.BusSlots;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
@@ -152,6 +156,48 @@ class SlotRetentionTest {
         assertEquals(new BusSlots.Pass(0, false, true), slots.maintain(AN_HOUR, PERIOD, true),
                 "the next slot, 0, still holds what the group has not passed");
         assertEquals(OwnTables.range(1, 8), OwnTables.remaining(table));
+    }
+
+    @Test
+    void aUserWithoutTruncateIsToldWhyLosesNothingAndTheGrantsNamedAreEnough() throws Exception {
+        send("a", 1, 10);
+        number();
+        age("2 hours");
+        slots.maintain(AN_HOUR, PERIOD, true);
+        send("a", 11, 15);
+        number();
+        String role = "slot_keeper_" + Long.toHexString(System.nanoTime());
+        String password = Long.toHexString(Double.doubleToLongBits(Math.random()));
+        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'");
+            // What an application's user has without TRUNCATE: its rows and the id sequence.
+            statement.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role);
+            statement.execute("GRANT SELECT, UPDATE ON " + table.name() + "_id_seq TO " + role);
+        }
+        try (AgroalDataSource restricted = AgroalDataSource.from(new AgroalPropertiesReader().readProperties(Map.of(
+                AgroalPropertiesReader.JDBC_URL, Servers.postgresJdbcUrl(), AgroalPropertiesReader.PRINCIPAL, role,
+                AgroalPropertiesReader.CREDENTIAL, password, AgroalPropertiesReader.MAX_SIZE, "1")))) {
+            BusSlots asRole = new BusSlots(restricted, table);
+            BusException refused = assertThrows(BusException.class, () -> asRole.maintain(AN_HOUR, PERIOD, true));
+            assertTrue(refused.getMessage().contains("permission denied for table " + table.name() + "_"),
+                    refused.getMessage());
+            assertEquals(OwnTables.range(1, 15), OwnTables.remaining(table), "the failed step deleted nothing");
+            assertEquals(List.of(), OwnTables.purged(table));
+            assertEquals(1, activeSlot());
+
+            // The grant BusRetention's warning names.
+            try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+                statement.execute("GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO " + role);
+            }
+            assertEquals(1, asRole.maintain(AN_HOUR, PERIOD, true).truncated());
+            assertEquals(OwnTables.range(11, 15), OwnTables.remaining(table));
+            assertEquals(List.of("a:10"), OwnTables.purged(table));
+        } finally {
+            try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+                statement.execute("DROP OWNED BY " + role);
+                statement.execute("DROP ROLE " + role);
+            }
+        }
     }
 
     @Test

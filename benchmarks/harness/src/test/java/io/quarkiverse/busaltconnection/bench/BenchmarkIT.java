@@ -227,7 +227,7 @@ class BenchmarkIT {
         options.add(List.of("`-Dbench.profile.event=cpu`, `-Dbench.profile.format=collapsed`", "what the profiler"
                 + " samples (wall, cpu, alloc) and writes (html, collapsed stacks)"));
         report.section("Running the benchmark")
-                .paragraph("`" + COMMAND + "` (about 20 to 30 minutes on 2 cores; not part of the test run). It needs"
+                .paragraph("`" + COMMAND + "` (about 35 to 40 minutes on 2 cores; not part of the test run). It needs"
                         + " PostgreSQL's server binaries, pgbench, PgBouncer (`scripts/prerequisites.sh`) and gcc; as"
                         + " root, the servers run as the `postgres` user. The applications' logs are kept in"
                         + " benchmarks/harness/target/bench-logs. Options (system properties of the verify command);"

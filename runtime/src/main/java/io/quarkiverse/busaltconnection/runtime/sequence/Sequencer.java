@@ -122,6 +122,9 @@ public final class Sequencer {
      * {@link #LINGER_NANOS}, so that two messages that happen to come together do not make the next run wait.
      */
     private double rate;
+    /** The last run's {@link #fillTime} and when that run ended, for {@link #runSpacing()} (the meters' threads). */
+    private volatile long filling;
+    private volatile long filledAt;
     /** How long after {@link #lastNumbered} the sequencer looks on its own: what that run told the senders. */
     private long awakeFor;
     /** The bus's listening instances, this one included, as counted at the last sweep (read by the meters too). */
@@ -334,9 +337,17 @@ public final class Sequencer {
         return sequencing ? instances : 0;
     }
 
-    /** How long after a run that numbered messages the next one waits at least, while it sequences; else zero. */
+    /**
+     * How long after a run that numbered messages the next one waits at least, while it sequences: for the fleet's sake,
+     * or while messages come fast, until about {@link #FILL} have come (as the last run found, if it was recent); else
+     * zero.
+     */
     public Duration runSpacing() {
-        return sequencing ? Duration.ofNanos(spacing()) : Duration.ZERO;
+        if (!sequencing) {
+            return Duration.ZERO;
+        }
+        long fill = System.nanoTime() - filledAt < MIN_AWAKE_NANOS ? filling : 0;
+        return Duration.ofNanos(Math.max(spacing(), fill));
     }
 
     /** How long after a run that numbered messages the next one waits at least, for the fleet's sake; 0 for none. */
@@ -427,6 +438,8 @@ public final class Sequencer {
                                         lastNumbered = ended;
                                         lastNumberingRun = ended - started;
                                         lastNumberingStart = started;
+                                        filling = fill;
+                                        filledAt = ended;
                                         awakeFor = awake;
                                         // A run that numbered many rows committed, and so waited for a disk flush, during which
                                         // the senders' commits queued behind it. Leaving the disk to the senders for a few times

@@ -238,6 +238,81 @@ class StatementPlansTest {
     }
 
     /**
+     * Retention empties a slot with TRUNCATE, which leaves it without statistics, and PostgreSQL may plan the numbering
+     * run while the senders' slot is empty and keep that plan while they fill it, until autovacuum analyzes the slot
+     * (a minute or so; never, with autovacuum off). Whichever plan it keeps must still read the grown slot by index.
+     */
+    @Test
+    void aPlanMadeWhileTheSendersSlotWasEmptyReadsItByIndexOnceItGrew() throws Exception {
+        BusTable table = new BusTable("public", "regrown_" + Long.toHexString(System.nanoTime()));
+        OwnTables.create(table);
+        long after = 2L * MESSAGES - 50;
+        // Name, parameter types, statement, values: the numbering run and the page reads.
+        List<String[]> statements = List.of(
+                new String[] { "number_all", "(int, bigint, text, bigint)", table.sequence(),
+                        "(10000, 0, 'regrown_head', 50)" },
+                new String[] { "on_channels", "(text[], bigint, int, bigint)", table.pageOnChannels(),
+                        "('{c1,c2}', " + after + ", 100, 1000000)" },
+                new String[] { "of_all", "(bigint, int, bigint)", table.pageOfAll(), "(" + after + ", 100, 1000000)" },
+                new String[] { "of_partition", "(text[], bigint, int, bigint, int, int)", table.pageOfPartition(),
+                        "('{c1}', " + after + ", 100, 1000000, 4, 1)" });
+        try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
+            String insert = "INSERT INTO " + table.name() + " (channel, payload) SELECT 'c' || (g % 10),"
+                    + " repeat('x', 100) FROM generate_series";
+            // Slot 0 full, as the slot the senders leave is.
+            statement.execute(insert + "(1, " + MESSAGES + ") g");
+            statement.execute("SET jit = off");
+            for (String[] checked : statements) {
+                statement.execute("PREPARE " + checked[0] + checked[1] + " AS " + checked[2]);
+            }
+            statement.execute("EXECUTE number_all(" + MESSAGES + ", 0, 'regrown_head', 50)");
+            for (int slot = 0; slot < BusTable.SLOTS; slot++) {
+                statement.execute("ANALYZE " + table.name() + "_" + slot);
+                statement.execute("ANALYZE " + table.name() + "_positions_" + slot);
+            }
+            // Slot 1 as a TRUNCATE leaves it, and out of autovacuum's reach for the test.
+            statement.execute("TRUNCATE " + table.name() + "_1, " + table.name() + "_positions_1");
+            statement.execute("ALTER TABLE " + table.name() + "_1 SET (autovacuum_enabled = false)");
+            statement.execute("ALTER TABLE " + table.name() + "_positions_1 SET (autovacuum_enabled = false)");
+            statement.execute("SELECT setval('" + table.name() + "_id_seq', 1099511627776)");
+            // The worst case: the plans made now, on the empty slot, kept whatever comes.
+            statement.execute("SET plan_cache_mode = force_generic_plan");
+            connection.setAutoCommit(false);
+            for (int run = 0; run < 6; run++) {
+                statement.execute(insert + "(1, 3) g");
+                for (String[] checked : statements) {
+                    statement.execute("EXECUTE " + checked[0] + checked[3]);
+                }
+                connection.commit();
+            }
+            connection.setAutoCommit(true);
+            statement.execute(insert + "(1, " + MESSAGES + ") g");
+            statement.execute("EXECUTE number_all(" + MESSAGES + ", 0, 'regrown_head', 50)");
+            statement.execute(insert + "(1, 3) g");
+            for (String[] checked : statements) {
+                List<String> plan = new ArrayList<>();
+                try (ResultSet lines = statement.executeQuery("EXPLAIN EXECUTE " + checked[0] + checked[3])) {
+                    while (lines.next()) {
+                        plan.add(lines.getString(1));
+                    }
+                }
+                String text = String.join("\n", plan);
+                try (ResultSet generic = statement.executeQuery("SELECT generic_plans FROM pg_prepared_statements"
+                        + " WHERE name = '" + checked[0] + "'")) {
+                    generic.next();
+                    assertTrue(generic.getLong(1) >= 7, checked[0] + ": " + generic.getLong(1) + " generic runs");
+                }
+                for (String slot : List.of(table.name() + "_1", table.name() + "_positions_1")) {
+                    assertTrue(!text.contains("Seq Scan on " + slot + " "),
+                            checked[0] + " reads " + slot + " whole:\n" + text);
+                }
+            }
+        } finally {
+            OwnTables.drop(table);
+        }
+    }
+
+    /**
      * Runs the statement six times (in transactions rolled back), then explains the seventh: no sequential scan of the
      * slots that hold messages (0 and 1), of either table.
      */

@@ -43,9 +43,9 @@ public final class Sequencer {
     static final int BATCH = 10_000;
     /**
      * A run that numbered fewer messages than this is followed by no pause of its own (only {@link #FILL}'s, when
-     * messages come fast): at such rates each message would wait for
-     * the pause (at 100 messages a second, a pause of 10 ms took the delivery's median from 4 ms to 20 ms), and the
-     * sequencer's commits are few enough to leave the disk to the senders anyway.
+     * messages come fast): at such rates each message would wait for the pause (at 100 messages a second, a pause of
+     * 10 ms took the delivery's median from 4 ms to 20 ms), and the sequencer's commits are few enough to leave the
+     * disk to the senders anyway.
      */
     static final long PACED_FROM = 16;
     /** After a run that numbered at least {@link #PACED_FROM} rows, the next waits this many times as long ... */

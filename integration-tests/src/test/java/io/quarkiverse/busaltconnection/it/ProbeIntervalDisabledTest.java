@@ -24,9 +24,9 @@ import io.quarkus.test.junit.TestProfile;
 class ProbeIntervalDisabledTest {
 
     /**
-     * Shared with ChannelTagCapTest, WakeUpsOnlyTest and HttpLimitsTest (one application start for all four): the tag
-     * cap changes nothing here, nor does the sweep an hour away (delivery rests on the wake-ups, as it does between
-     * sweeps), nor the cap of HTTP clients.
+     * Shared with ChannelTagCapTest, WakeUpsOnlyTest, HttpLimitsTest and SequencerLingerOffTest (one application start
+     * for all five): the tag cap changes nothing here, nor does the sweep an hour away (delivery rests on the wake-ups,
+     * as it does between sweeps), nor the cap of HTTP clients, nor runs that never wait for messages to gather.
      */
     public static class IntervalDisabled implements QuarkusTestProfile {
         @Override
@@ -35,7 +35,8 @@ class ProbeIntervalDisabledTest {
                     "quarkus.imdispatcher.bus.cleanup-interval", "off",
                     "quarkus.imdispatcher.metrics.max-channel-tags", "2",
                     "quarkus.imdispatcher.bus.sweep-interval", "1h",
-                    "quarkus.imdispatcher.http.max-clients", "2");
+                    "quarkus.imdispatcher.http.max-clients", "2",
+                    "quarkus.imdispatcher.bus.sequencer-linger", "0");
         }
     }
 

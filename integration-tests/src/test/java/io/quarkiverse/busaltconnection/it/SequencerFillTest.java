@@ -21,8 +21,9 @@ import io.quarkus.test.junit.QuarkusTest;
 /**
  * Each sequencer run costs a transaction id and a commit flush. One sender waiting for each commit, at about 650
  * messages a second, met a run of its own every message or two; while messages come at 400 a second or faster the
- * sequencer now lets about 16 gather for each run, and says how long it waits in its run-spacing gauge. A slower sender
- * still meets a run per message: it would wait for the gathering.
+ * sequencer now lets about 16 gather for each run (at most {@code quarkus.imdispatcher.bus.sequencer-linger}, 40 ms),
+ * and says how long it waits in its run-spacing gauge. A slower sender still meets a run per message: it would wait for
+ * the gathering. With the linger 0 ({@link SequencerLingerOffTest}) a fast sender meets runs of its own again.
  */
 @QuarkusTest
 class SequencerFillTest {
@@ -33,13 +34,13 @@ class SequencerFillTest {
     @Test
     void aFastSendersMessagesShareRunsAndTheGaugeSaysHowLongTheyGather() throws Exception {
         String fast = DeliveryTest.unique("fast");
-        double gathering = send(fast, 1_200, TimeUnit.MICROSECONDS.toNanos(1_500), true);
+        double gathering = send(bus, fast, 1_200, TimeUnit.MICROSECONDS.toNanos(1_500), true);
         long runs = runs(fast, 1_200);
         assertTrue(1_200.0 / runs >= 6, runs + " runs numbered 1,200 messages sent 650 a second");
         assertTrue(gathering > 0 && gathering <= 0.040, "run spacing while they came: " + gathering + " s");
 
         String slow = DeliveryTest.unique("slow");
-        send(slow, 60, TimeUnit.MILLISECONDS.toNanos(20), false);
+        send(bus, slow, 60, TimeUnit.MILLISECONDS.toNanos(20), false);
         long slowRuns = runs(slow, 60);
         assertTrue(slowRuns >= 50, slowRuns + " runs numbered 60 messages sent 50 a second: they waited to gather");
     }
@@ -48,7 +49,7 @@ class SequencerFillTest {
      * Sends {@code count} messages on {@code channel} from one thread, each due {@code gap} ns after the last (at once
      * when late); if {@code scrape}, the largest run spacing the metrics showed in the second half.
      */
-    private double send(String channel, int count, long gap, boolean scrape) {
+    static double send(Bus bus, String channel, int count, long gap, boolean scrape) {
         long due = System.nanoTime();
         double most = 0;
         for (int i = 0; i < count; i++) {
@@ -63,7 +64,7 @@ class SequencerFillTest {
     }
 
     /** The sequencer runs that numbered the channel's messages, once all {@code count} are numbered. */
-    private static long runs(String channel, int count) {
+    static long runs(String channel, int count) {
         String query = "SELECT count(*), count(DISTINCT p.numbered_at) FROM imdispatcher_bus b"
                 + " JOIN imdispatcher_bus_positions p ON p.xid = b.xid AND p.id = b.id WHERE b.channel = ?";
         long[] counted = new long[2];

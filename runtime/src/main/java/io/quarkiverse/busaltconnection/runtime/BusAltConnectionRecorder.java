@@ -28,6 +28,7 @@ import io.quarkiverse.busaltconnection.runtime.listen.DirectCredentials;
 import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.messaging.IncomingChannels;
 import io.quarkiverse.busaltconnection.runtime.observe.BusObservers;
+import io.quarkiverse.busaltconnection.runtime.sequence.Sequencer;
 import io.quarkiverse.busaltconnection.runtime.sequence.SequencerActivity;
 import io.quarkiverse.busaltconnection.runtime.store.BusStartup;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
@@ -164,11 +165,16 @@ public class BusAltConnectionRecorder {
                 throw new IllegalArgumentException("quarkus.imdispatcher.bus.sweep-interval must be at least 1ms; it is "
                         + bus.sweepInterval());
             }
+            if (bus.sequencerLinger().isNegative() || bus.sequencerLinger().compareTo(Sequencer.MAX_LINGER) > 0) {
+                throw new IllegalArgumentException("quarkus.imdispatcher.bus.sequencer-linger must be between 0 and "
+                        + Sequencer.MAX_LINGER.toMillis() + "ms; it is " + bus.sequencerLinger());
+            }
             BusEngine engine = BusEngine.start(new BusEngine.Setup(connection,
                     context.getInjectedReference(BusListeners.class).methods(),
                     table, head, listenWithoutListeners, probe, context.getInjectedReference(ObjectMapper.class),
                     vertx.getValue(), VirtualThreadsRecorder::getCurrent, bus.listenerPageSize(),
                     bus.listenerPageBytes().asLongValue(), bus.sweepInterval(), bus.sequencerStallTimeout(),
+                    bus.sequencerLinger(),
                     dataSource.jdbcUrlKey(), context.getInjectedReference(BusObservers.class),
                     new BusEngine.GroupSettings(new GroupPositions(busDataSource.get(), table), imdispatcher::group,
                             context.getInjectedReference(Bus.class)),

@@ -58,7 +58,8 @@ public final class BusEngine {
     public record Setup(ListenerConnection connection, List<ListenerMethod> listeners, BusTable table,
             BusStartup.Head head, boolean listenWithoutListeners, Optional<ProbeSettings> probe, ObjectMapper json,
             Vertx vertx, Supplier<Executor> virtualThreads, int pageSize, long pageBytes, Duration sweepInterval,
-            Duration sequencerStallTimeout, String dataSourceUrlKey, BusObservers observers, GroupSettings groups,
+            Duration sequencerStallTimeout, Duration sequencerLinger, String dataSourceUrlKey, BusObservers observers,
+            GroupSettings groups,
             SequencerActivity activity) {
     }
 
@@ -150,7 +151,8 @@ public final class BusEngine {
         ChannelRouter router = new ChannelRouter(cursors, groups, liveFeed, knownHead, connection, table,
                 channels -> head.check(channels));
         this.head = new HeadWatch(connection, table, router, knownHead);
-        Sequencer sequencer = new Sequencer(vertx, table, connection, setup.sequencerStallTimeout(), router::numbered,
+        Sequencer sequencer = new Sequencer(vertx, table, connection, setup.sequencerStallTimeout(),
+                setup.sequencerLinger(), router::numbered,
                 knownHead::get, head::checkAll, setup.activity());
         this.probe = setup.probe().map(settings -> new ListenerProbe(table.probeChannel(), settings.dataSource(),
                 settings.timeout(), connection));

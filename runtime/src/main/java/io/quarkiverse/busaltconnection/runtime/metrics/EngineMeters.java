@@ -74,8 +74,8 @@ public class EngineMeters {
         Gauge.builder("imdispatcher.sequencer.run.spacing", status, EngineStatus::runSpacingSeconds)
                 .description("While this instance sequences: how long it waits after a run that numbered messages"
                         + " before the next, 1 ms per listening instance when that is more than 2 ms (at most 200 ms),"
-                        + " or while messages come at 400 a second or faster, the time about 16 take to come (at most"
-                        + " 40 ms); else 0")
+                        + " or while messages come fast, the time about 16 take to come (at most"
+                        + " quarkus.imdispatcher.bus.sequencer-linger); else 0")
                 .baseUnit("seconds").register(registry);
         status.watchNotificationQueue();
         Gauge.builder("imdispatcher.notification.queue.usage", status, EngineStatus::notificationQueueUsage)

@@ -28,7 +28,8 @@ import io.vertx.sqlclient.Tuple;
  * <p>
  * Runs are coalesced: wake-ups that come during a run make one more run. After a run that numbered many messages, the
  * next waits a few times as long as that run took (its commit's flush is the senders' too); while messages come at
- * {@link #FILL} per {@link #LINGER_NANOS} or faster, it waits until about that many have come. With many listening
+ * {@link #FILL} per linger ({@code quarkus.imdispatcher.bus.sequencer-linger}) or faster, it waits until about that
+ * many have come. With many listening
  * instances, a run that numbered messages is followed by none for {@link #SPACING_PER_INSTANCE_NANOS} per instance:
  * each head hint signals every one of them. Then the sequencer goes on running on its own, looking every
  * {@link #POLL_NANOS} for as long as the run told the senders in the state row (at least {@link #MIN_AWAKE_NANOS},
@@ -53,15 +54,15 @@ public final class Sequencer {
     /** ... but never longer than this. */
     static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /**
-     * While messages come fast enough that a run would find {@link #FILL} of them within {@link #LINGER_NANOS} (400 a
-     * second and more), a run that numbered messages is followed by the next only once about that many have come:
-     * each run costs a transaction id and a commit flush, which one sender waiting for each commit met every message
-     * or two (1.5 transaction ids per message and 0.68x a plain INSERT's rate on a 1 ms disk; 1.09 and 0.93x with runs
-     * of 12). Below that rate the next run does not wait: each message would.
+     * While messages come fast enough that a run would find this many of them within the linger (400 a second and
+     * more with the default 40 ms), a run that numbered messages is followed by the next only once about that many
+     * have come: each run costs a transaction id and a commit flush, which one sender waiting for each commit met
+     * every message or two (1.5 transaction ids per message and 0.68x a plain INSERT's rate on a 1 ms disk; 1.09 and
+     * 0.93x with runs of 12). Below that rate the next run does not wait: each message would.
      */
     static final long FILL = 16;
-    /** ... and never longer than this: what a message may wait for its run at rates from 400 a second. */
-    static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(40);
+    /** The longest linger: the senders' wake-up window ({@link #awakeTime()}, at most 500 ms) must cover it. */
+    public static final Duration MAX_LINGER = Duration.ofMillis(400);
     /**
      * After a run that numbered messages, the sequencer keeps running on its own, every {@link #POLL_NANOS} when a run
      * finds nothing, until a run starts at least this long after it ended; the run says so in the state row
@@ -96,6 +97,8 @@ public final class Sequencer {
     private final Runnable wentBack;
     private final Context context;
     private final Duration stallTimeout;
+    /** The longest messages gather before a run while they come fast ({@link #FILL}); 0 for never. */
+    private final long lingerNanos;
     /** The head last seen by an instance that is not the sequencer, and since when it stood still with rows waiting. */
     private long watchedHead = -1;
     private long stalledSince;
@@ -119,7 +122,7 @@ public final class Sequencer {
     private long lastNumberingStart;
     /**
      * Messages per nanosecond committed lately, as the runs that numbered them found them: a moving average over about
-     * {@link #LINGER_NANOS}, so that two messages that happen to come together do not make the next run wait.
+     * the linger, so that two messages that happen to come together do not make the next run wait.
      */
     private double rate;
     /** The last run's {@link #fillTime} and when that run ended, for {@link #runSpacing()} (the meters' threads). */
@@ -137,16 +140,19 @@ public final class Sequencer {
      * wake-ups while it holds it; the connection must not have started yet.
      *
      * @param stallTimeout how long the head may stand still while rows wait before the sequencer's connection is ended
+     * @param linger the longest messages gather before a run while they come fast ({@link #FILL}); zero for never
      * @param numbered told what each run that numbered rows numbered, on the sequencer's context
      * @param knownHead the highest head this instance read from the database
      * @param wentBack told when a run found the database's head below {@code knownHead}: it numbered nothing
      */
     public Sequencer(Vertx vertx, BusTable table, ListenerConnection connection, Duration stallTimeout,
-            Consumer<Numbered> numbered, LongSupplier knownHead, Runnable wentBack, SequencerActivity activity) {
+            Duration linger, Consumer<Numbered> numbered, LongSupplier knownHead, Runnable wentBack,
+            SequencerActivity activity) {
         this.knownHead = knownHead;
         this.wentBack = wentBack;
         this.table = table;
         this.stallTimeout = stallTimeout;
+        this.lingerNanos = linger.toNanos();
         this.connection = connection::sqlClient;
         this.numbered = numbered;
         this.vertx = vertx;
@@ -361,21 +367,22 @@ public final class Sequencer {
      * notification too, which would signal every listening instance while the sequencer waits out its spacing.
      */
     private long awakeTime() {
-        long awake = Math.max(MIN_AWAKE_NANOS, Math.max(2 * lastNumberingRun, spacing()) + AWAKE_MARGIN_NANOS);
+        long awake = Math.max(MIN_AWAKE_NANOS,
+                Math.max(Math.max(2 * lastNumberingRun, spacing()), lingerNanos) + AWAKE_MARGIN_NANOS);
         return Math.min(awake, TimeUnit.MILLISECONDS.toNanos(BusTable.MAX_AWAKE_MILLIS));
     }
 
     /**
      * How long after the start of a run that numbered {@code count} messages, committed in the {@code since} ns before
      * it, the next run starts: the time about {@link #FILL} messages take to come at the recent rate, or 0 when that
-     * would be longer than {@link #LINGER_NANOS} (the rate is low, and each message would wait).
+     * would be longer than the linger (the rate is low, and each message would wait) or there is none.
      */
     private long fillTime(long count, long since) {
-        if (since <= 0) {
+        if (since <= 0 || lingerNanos == 0) {
             return 0;
         }
-        rate += Math.min(1.0, (double) since / LINGER_NANOS) * ((double) count / since - rate);
-        return rate * LINGER_NANOS >= FILL ? (long) (FILL / rate) : 0;
+        rate += Math.min(1.0, (double) since / lingerNanos) * ((double) count / since - rate);
+        return rate * lingerNanos >= FILL ? (long) (FILL / rate) : 0;
     }
 
     private void run() {

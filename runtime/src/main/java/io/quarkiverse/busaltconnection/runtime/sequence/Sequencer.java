@@ -70,9 +70,10 @@ public final class Sequencer {
      */
     static final long MIN_AWAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /**
-     * ... and at least twice as long as the last run that numbered messages took, plus this: under load the next run
-     * (after its pause) then says it again before the time runs out, however slow the runs are, and no sender sends a
-     * wake-up while the sequencer runs anyway. At most {@link BusTable#MAX_AWAKE_MILLIS}.
+     * ... and at least twice as long as the last run that numbered messages took (or the linger, or the fleet's
+     * spacing, when longer), plus this: under load the next run (after its pause) then says it again before the time
+     * runs out, however slow the runs are, and no sender sends a wake-up while the sequencer runs anyway. At most
+     * {@link BusTable#MAX_AWAKE_MILLIS}.
      */
     static final long AWAKE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);

@@ -247,23 +247,23 @@ class StatementPlansTest {
         BusTable table = new BusTable("public", "regrown_" + Long.toHexString(System.nanoTime()));
         OwnTables.create(table);
         long after = 2L * MESSAGES - 50;
-        // Name, parameter types, statement, values: the numbering run and the page reads.
-        List<String[]> statements = List.of(
-                new String[] { "number_all", "(int, bigint, text, bigint)", table.sequence(),
-                        "(10000, 0, 'regrown_head', 50)" },
-                new String[] { "on_channels", "(text[], bigint, int, bigint)", table.pageOnChannels(),
-                        "('{c1,c2}', " + after + ", 100, 1000000)" },
-                new String[] { "of_all", "(bigint, int, bigint)", table.pageOfAll(), "(" + after + ", 100, 1000000)" },
-                new String[] { "of_partition", "(text[], bigint, int, bigint, int, int)", table.pageOfPartition(),
-                        "('{c1}', " + after + ", 100, 1000000, 4, 1)" });
+        // The numbering run and the page reads.
+        List<Prepared> statements = List.of(
+                new Prepared("number_all", "(int, bigint, text, bigint)", table.sequence(),
+                        "(10000, 0, 'regrown_head', 50)"),
+                new Prepared("on_channels", "(text[], bigint, int, bigint)", table.pageOnChannels(),
+                        "('{c1,c2}', " + after + ", 100, 1000000)"),
+                new Prepared("of_all", "(bigint, int, bigint)", table.pageOfAll(), "(" + after + ", 100, 1000000)"),
+                new Prepared("of_partition", "(text[], bigint, int, bigint, int, int)", table.pageOfPartition(),
+                        "('{c1}', " + after + ", 100, 1000000, 4, 1)"));
         try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {
             String insert = "INSERT INTO " + table.name() + " (channel, payload) SELECT 'c' || (g % 10),"
                     + " repeat('x', 100) FROM generate_series";
             // Slot 0 full, as the slot the senders leave is.
             statement.execute(insert + "(1, " + MESSAGES + ") g");
             statement.execute("SET jit = off");
-            for (String[] checked : statements) {
-                statement.execute("PREPARE " + checked[0] + checked[1] + " AS " + checked[2]);
+            for (Prepared checked : statements) {
+                statement.execute("PREPARE " + checked.name() + checked.types() + " AS " + checked.sql());
             }
             statement.execute("EXECUTE number_all(" + MESSAGES + ", 0, 'regrown_head', 50)");
             for (int slot = 0; slot < BusTable.SLOTS; slot++) {
@@ -280,8 +280,8 @@ class StatementPlansTest {
             connection.setAutoCommit(false);
             for (int run = 0; run < 6; run++) {
                 statement.execute(insert + "(1, 3) g");
-                for (String[] checked : statements) {
-                    statement.execute("EXECUTE " + checked[0] + checked[3]);
+                for (Prepared checked : statements) {
+                    statement.execute("EXECUTE " + checked.name() + checked.values());
                 }
                 connection.commit();
             }
@@ -289,27 +289,31 @@ class StatementPlansTest {
             statement.execute(insert + "(1, " + MESSAGES + ") g");
             statement.execute("EXECUTE number_all(" + MESSAGES + ", 0, 'regrown_head', 50)");
             statement.execute(insert + "(1, 3) g");
-            for (String[] checked : statements) {
+            for (Prepared checked : statements) {
                 List<String> plan = new ArrayList<>();
-                try (ResultSet lines = statement.executeQuery("EXPLAIN EXECUTE " + checked[0] + checked[3])) {
+                try (ResultSet lines = statement.executeQuery("EXPLAIN EXECUTE " + checked.name() + checked.values())) {
                     while (lines.next()) {
                         plan.add(lines.getString(1));
                     }
                 }
                 String text = String.join("\n", plan);
                 try (ResultSet generic = statement.executeQuery("SELECT generic_plans FROM pg_prepared_statements"
-                        + " WHERE name = '" + checked[0] + "'")) {
+                        + " WHERE name = '" + checked.name() + "'")) {
                     generic.next();
-                    assertTrue(generic.getLong(1) >= 7, checked[0] + ": " + generic.getLong(1) + " generic runs");
+                    assertTrue(generic.getLong(1) >= 7, checked.name() + ": " + generic.getLong(1) + " generic runs");
                 }
                 for (String slot : List.of(table.name() + "_1", table.name() + "_positions_1")) {
                     assertTrue(!text.contains("Seq Scan on " + slot + " "),
-                            checked[0] + " reads " + slot + " whole:\n" + text);
+                            checked.name() + " reads " + slot + " whole:\n" + text);
                 }
             }
         } finally {
             OwnTables.drop(table);
         }
+    }
+
+    /** A statement to PREPARE as {@code name}, with its parameters' types and the values to EXECUTE it with. */
+    private record Prepared(String name, String types, String sql, String values) {
     }
 
     /**

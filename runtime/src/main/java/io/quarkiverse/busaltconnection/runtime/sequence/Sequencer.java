@@ -374,9 +374,10 @@ public final class Sequencer {
     }
 
     /**
-     * How long after the start of a run that numbered {@code count} messages, committed in the {@code since} ns before
-     * it, the next run starts: the time about {@link #FILL} messages take to come at the recent rate, or 0 when that
-     * would be longer than the linger (the rate is low, and each message would wait) or there is none.
+     * Takes a run that numbered {@code count} messages, committed in the {@code since} ns before it, into the recent
+     * rate, and says how long after its start the next run starts: the time about {@link #FILL} messages take to come
+     * at that rate, or 0 when that would be longer than the linger (the rate is low, and each message would wait) or
+     * there is none.
      */
     private long fillTime(long count, long since) {
         if (since <= 0 || lingerNanos == 0) {

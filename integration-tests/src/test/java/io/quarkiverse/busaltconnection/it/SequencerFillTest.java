@@ -9,6 +9,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 import jakarta.inject.Inject;
@@ -24,6 +26,9 @@ import io.quarkus.test.junit.QuarkusTest;
  * sequencer now lets about 16 gather for each run (at most {@code quarkus.imdispatcher.bus.sequencer-linger}, 40 ms),
  * and says how long it waits in its run-spacing gauge. A slower sender still meets a run per message: it would wait for
  * the gathering. With the linger 0 ({@link SequencerLingerOffTest}) a fast sender meets runs of its own again.
+ * <p>
+ * Only while messages come fast does the sequencer look on its own (and tell the senders so); slower, it waits for
+ * their wake-ups.
  */
 @QuarkusTest
 class SequencerFillTest {
@@ -43,6 +48,58 @@ class SequencerFillTest {
         send(bus, slow, 60, TimeUnit.MILLISECONDS.toNanos(20), false);
         long slowRuns = runs(slow, 60);
         assertTrue(slowRuns >= 50, slowRuns + " runs numbered 60 messages sent 50 a second: they waited to gather");
+    }
+
+    /**
+     * While messages come fast the sequencer looks on its own, and tells the senders of other instances so in the state
+     * row ({@code awake_until} ahead): they send no wake-up. While they come at 50 a second it tells them that it does
+     * not, and waits for their wake-ups, which their own statements carry: a commit then needs no poll to be found.
+     */
+    @Test
+    void theSequencerLooksOnItsOwnOnlyWhileMessagesComeFast() throws Exception {
+        double fast = awakeShare(() -> send(bus, DeliveryTest.unique("fast-look"), 600,
+                TimeUnit.MICROSECONDS.toNanos(1_500), false));
+        assertTrue(fast >= 0.6, "the state row said the sequencer looks on its own in " + fast
+                + " of the samples while messages came 650 a second");
+        send(bus, DeliveryTest.unique("slow-start"), 10, TimeUnit.MILLISECONDS.toNanos(20), false);
+        double slow = awakeShare(() -> send(bus, DeliveryTest.unique("slow-look"), 100,
+                TimeUnit.MILLISECONDS.toNanos(20), false));
+        assertTrue(slow <= 0.2, "the state row said the sequencer looks on its own in " + slow
+                + " of the samples while messages came 50 a second");
+    }
+
+    /** The share of samples, every 5 ms while {@code sending} runs, in which the state row's time is ahead. */
+    private static double awakeShare(Runnable sending) throws Exception {
+        AtomicInteger samples = new AtomicInteger();
+        AtomicInteger ahead = new AtomicInteger();
+        AtomicBoolean done = new AtomicBoolean();
+        Thread sampler = new Thread(() -> {
+            try (Connection connection = DurableBusTest.direct();
+                    PreparedStatement awake = connection.prepareStatement("SELECT awake_until > clock_timestamp()"
+                            + " FROM imdispatcher_bus_state")) {
+                while (!done.get()) {
+                    try (ResultSet row = awake.executeQuery()) {
+                        row.next();
+                        samples.incrementAndGet();
+                        if (row.getBoolean(1)) {
+                            ahead.incrementAndGet();
+                        }
+                    }
+                    Thread.sleep(5);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        sampler.start();
+        try {
+            sending.run();
+        } finally {
+            done.set(true);
+            sampler.join();
+        }
+        assertTrue(samples.get() >= 20, "only " + samples.get() + " samples");
+        return (double) ahead.get() / samples.get();
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.quarkiverse.busaltconnection.it;
 
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,6 +23,7 @@ import io.quarkiverse.busaltconnection.BusStatus;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
 
 /**
  * With the sweep an hour away, a message reaches its listener only through the wake-ups: a sender's in another
@@ -80,8 +82,8 @@ class WakeUpsOnlyTest {
 
     /**
      * The wake-up statement another instance's sender runs notifies only if the state row says the sequencer looks on
-     * its own until later than now, by PostgreSQL's clock, and not implausibly later (checked inside a transaction
-     * that sets the state row's time and rolls back, so that nothing depends on timing); and a commit whose wake-up
+     * its own until later than the statement's start, by PostgreSQL's clock, and not implausibly later (checked inside
+     * a transaction that sets the state row's time and rolls back); and a commit whose wake-up
      * was skipped because a real run had just numbered something is delivered with the sweep an hour away: the
      * sequencer went on looking on its own.
      */
@@ -93,12 +95,15 @@ class WakeUpsOnlyTest {
                         + " VALUES ('greetings', ?)");
                 PreparedStatement wakeUp = sender.prepareStatement(table.wakeUp());
                 PreparedStatement awake = sender.prepareStatement("UPDATE imdispatcher_bus_state SET awake_until ="
-                        + " now() + ?::interval")) {
+                        + " statement_timestamp() + ?::interval")) {
             wakeUp.setString(1, table.writtenChannel());
             sender.setAutoCommit(false);
             awake.setString(1, "40 milliseconds");
             awake.executeUpdate();
-            assertEquals(40.0, awakeFor(wakeUp), 0.001, "a wake-up would go out while the sequencer looks on its own");
+            // Counted from the wake-up statement's own start, not its transaction's.
+            double left = awakeFor(wakeUp);
+            assertTrue(left > 20 && left <= 40, "the wake-up statement answered " + left
+                    + " ms for a sequencer that looks on its own for 40 ms from the statement before");
             sender.rollback();
             awake.setString(1, "-1 millisecond");
             awake.executeUpdate();
@@ -126,6 +131,113 @@ class WakeUpsOnlyTest {
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> DeliveryTest.received("greetings").stream().anyMatch(e -> e.startsWith(awaited + "@")));
         }
+    }
+
+    /**
+     * While the sequencer is another instance's (here the test's, which holds its lock and numbers nothing) and does not
+     * look on its own, each sending transaction carries its wake-up: one notification per transaction, alone or with
+     * two messages in a JTA transaction, and no transaction of its own (a separate wake-up would take a transaction
+     * id, doubling what a send costs). Once the instance sequences again, every message is delivered.
+     */
+    @Test
+    void sendsWhileAnotherInstanceSequencesCarryTheirWakeUp() throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(status::sequencing);
+        List<String> texts = new ArrayList<>();
+        try (Connection sequencer = DurableBusTest.direct(); Statement sql = sequencer.createStatement()) {
+            takeTheSequencersLock(sequencer);
+            asAnotherInstancesSequencer(sequencer, sql, texts);
+        } finally {
+            // The lock went with the test's session: the instance takes it when its connection comes back.
+            BusEngineTest.terminate(status.backendPid());
+        }
+        await().atMost(Duration.ofSeconds(20)).until(status::sequencing);
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            List<String> received = DeliveryTest.received("greetings");
+            return texts.stream().allMatch(text -> received.stream().anyMatch(e -> e.startsWith(text + "@")));
+        });
+    }
+
+    /** Sends through the instance while the test holds the sequencer's lock: see the test above. */
+    private void asAnotherInstancesSequencer(Connection sequencer, Statement sql, List<String> texts) throws Exception {
+        int transactions = 0;
+        sql.execute("LISTEN imdispatcher_bus");
+        sql.execute("UPDATE imdispatcher_bus_state SET awake_until = now() - interval '1 second'");
+        // Longer than any time the instance may have been told the sequencer looks on its own.
+        Thread.sleep(BusTable.MAX_AWAKE_MILLIS + 100);
+        notifications(sequencer);
+        long idleStart = nextXid(sequencer);
+        Thread.sleep(2_000);
+        long idle = nextXid(sequencer) - idleStart;
+
+        long start = nextXid(sequencer);
+        long began = System.nanoTime();
+        for (int i = 0; i < 16; i++) {
+            String text = DeliveryTest.unique("carried");
+            if (i % 4 == 3) {
+                given().contentType(ContentType.TEXT).body(text).post("/bus/send-in-transaction/greetings").then()
+                        .statusCode(204);
+                texts.add(text + "-1");
+                texts.add(text + "-2");
+            } else {
+                DeliveryTest.send("greetings", text);
+                texts.add(text);
+            }
+            transactions++;
+            Thread.sleep(100);
+        }
+        long used = nextXid(sequencer) - start;
+        double seconds = (System.nanoTime() - began) / 1e9;
+        long budget = Math.round(idle * seconds / 2 + transactions * 1.3);
+        assertTrue(used <= budget, "sending " + transactions + " transactions used " + used
+                + " transaction ids (" + idle + " in 2 s of idleness): their wake-ups took transactions of their own");
+        int heard = notifications(sequencer);
+        assertEquals(transactions, heard, "wake-ups heard for " + transactions + " sending transactions");
+        assertEquals(0, DeliveryTest.received("greetings").stream()
+                .filter(e -> texts.stream().anyMatch(t -> e.startsWith(t + "@"))).count(),
+                "a message was delivered while nobody numbered it");
+    }
+
+    /** Ends the instance's listening connection until the test's session takes the sequencer's lock first. */
+    private void takeTheSequencersLock(Connection sequencer) throws Exception {
+        try (PreparedStatement lock = sequencer.prepareStatement("SELECT pg_try_advisory_lock("
+                + BusTable.sequencerLockSql().replace("$1", "?") + ")")) {
+            lock.setString(1, table.lockKey());
+            for (int attempt = 0; attempt < 10; attempt++) {
+                BusEngineTest.terminate(status.backendPid());
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (System.nanoTime() < deadline) {
+                    try (ResultSet taken = lock.executeQuery()) {
+                        if (taken.next() && taken.getBoolean(1)) {
+                            await().atMost(Duration.ofSeconds(20)).until(() -> status.listening() && !status.sequencing());
+                            return;
+                        }
+                    }
+                    if (status.sequencing()) {
+                        break;
+                    }
+                    Thread.sleep(2);
+                }
+            }
+        }
+        throw new AssertionError("the instance took the sequencer's lock back each time");
+    }
+
+    /** The next transaction id PostgreSQL will assign: a read, which takes none. */
+    private static long nextXid(Connection connection) throws Exception {
+        try (Statement sql = connection.createStatement();
+                ResultSet next = sql.executeQuery("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")) {
+            next.next();
+            return next.getLong(1);
+        }
+    }
+
+    /** Takes the notifications {@code connection} received so far, and says how many. */
+    private static int notifications(Connection connection) throws Exception {
+        try (Statement sql = connection.createStatement()) {
+            sql.execute("SELECT 1");
+        }
+        PGNotification[] heard = connection.unwrap(PGConnection.class).getNotifications(200);
+        return heard == null ? 0 : heard.length;
     }
 
     private static boolean notifies(PreparedStatement wakeUp) throws Exception {

@@ -4,6 +4,7 @@ import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -56,7 +57,11 @@ public final class DirectConnector implements AutoCloseable {
      * to standard error.
      */
     public Future<PgConnection> connect() {
-        var context = vertx.getOrCreateContext();
+        return connect(vertx.getOrCreateContext());
+    }
+
+    /** {@link #connect()}, with the connection's callbacks on {@code context}. */
+    public Future<PgConnection> connect(Context context) {
         return options.get().compose(given -> TlsOffer.settle(vertx, given).compose(settled -> factory.connect(context,
                 settled).onFailure(failure -> TlsOffer.forget(given))))
                 .map(connection -> {

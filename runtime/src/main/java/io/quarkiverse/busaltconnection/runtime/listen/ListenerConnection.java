@@ -16,8 +16,10 @@ import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.busaltconnection.runtime.config.ImDispatcherConfig;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgNotification;
@@ -34,6 +36,11 @@ public final class ListenerConnection {
     private static final Logger LOG = Logger.getLogger(ListenerConnection.class);
 
     private final Vertx vertx;
+    /**
+     * The event loop of every connection this makes, so that whoever shares it (the sequencer) handles notifications,
+     * queries and their results on one thread, whatever connection is the current one.
+     */
+    private final Context context;
     private final DirectCredentials connectOptions;
     private final DirectConnector connector;
     private final ReconnectBackoff backoff;
@@ -48,6 +55,7 @@ public final class ListenerConnection {
 
     public ListenerConnection(Vertx vertx, DirectCredentials connectOptions, ImDispatcherConfig.Reconnect reconnect) {
         this.vertx = vertx;
+        this.context = ((VertxInternal) vertx).createEventLoopContext();
         this.connectOptions = connectOptions;
         this.connector = new DirectConnector(vertx, "listener", connectOptions::get);
         this.backoff = new ReconnectBackoff(reconnect.initialDelay(), reconnect.maxDelay());
@@ -93,6 +101,11 @@ public final class ListenerConnection {
         listeningCallbacks.add(callback);
     }
 
+    /** The event loop on which the listening connection's notifications and query results arrive. */
+    public Context context() {
+        return context;
+    }
+
     /** The listening connection, for queries that must see the same server; null while disconnected. */
     public SqlClient sqlClient() {
         return connection;
@@ -124,7 +137,7 @@ public final class ListenerConnection {
     }
 
     private Future<PgConnection> connectAndListen() {
-        return connector.connect()
+        return connector.connect(context)
                 .compose(connected -> {
                     connected.notificationHandler(this::dispatch);
                     return connected.query(listenStatement()).execute()

@@ -2,6 +2,7 @@ package io.quarkiverse.busaltconnection.runtime.send;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +18,9 @@ import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 
 /**
  * The messages a JTA transaction sent, written in one INSERT just before it commits, on its connection; a write
- * that fails makes the transaction roll back, so a transaction never commits without its messages. After the commit
- * the sequencer is woken. A transaction that rolls back writes nothing. The INSERT writes rows and nothing else (see
+ * that fails makes the transaction roll back, so a transaction never commits without its messages. The sequencer is
+ * woken by the commit itself when the INSERT carried the wake-up ({@link WrittenHint#carried()}), else after it. A transaction
+ * that rolls back writes nothing. The INSERT writes rows and nothing else (see
  * {@link BusTable}); outside a transaction {@link #insert} is a transaction of its own.
  * <p>
  * Synchronizations run one after the other before the commit, and those registered after this one (in the interposed
@@ -38,10 +40,13 @@ final class PendingMessages implements Synchronization {
     private final List<Outgoing> messages = new ArrayList<>();
     /** How many of {@link #messages} are written; all of them once the batch went out before completion. */
     private int written;
+    /** Whether a write carried the sequencer's wake-up, which the commit delivers; null for "may not carry one". */
+    private Boolean notified;
     private boolean completing;
 
     private PendingMessages(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
-            BusTable table, WrittenHint hint, BusObservers observers) {
+            BusTable table, WrittenHint hint, BusObservers observers, boolean mayCarry) {
+        this.notified = mayCarry ? Boolean.FALSE : null;
         this.transactions = transactions;
         this.dataSource = dataSource;
         this.table = table;
@@ -54,12 +59,14 @@ final class PendingMessages implements Synchronization {
      *
      * @param hint woken once the transaction committed
      * @param observers told of each message once the transaction committed
+     * @param mayCarry whether the INSERT may carry the wake-up ({@link WrittenHint#carried()}): not when the transaction
+     *        may be prepared (XA), which PostgreSQL refuses for one that notified
      */
     static PendingMessages of(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
-            BusTable table, WrittenHint hint, BusObservers observers) {
+            BusTable table, WrittenHint hint, BusObservers observers, boolean mayCarry) {
         PendingMessages pending = (PendingMessages) transactions.getResource(KEY);
         if (pending == null) {
-            pending = new PendingMessages(transactions, dataSource, table, hint, observers);
+            pending = new PendingMessages(transactions, dataSource, table, hint, observers, mayCarry);
             transactions.putResource(KEY, pending);
             transactions.registerInterposedSynchronization(pending);
         }
@@ -86,7 +93,9 @@ final class PendingMessages implements Synchronization {
     private void writePending(String failure) {
         List<Outgoing> unwritten = messages.subList(written, messages.size());
         try (Connection connection = dataSource.getConnection()) {
-            insert(table, connection, unwritten);
+            if (insert(table, connection, unwritten, notified == null ? null : hint)) {
+                notified = true;
+            }
         } catch (SQLException e) {
             // The sender may be another synchronization that catches this: the transaction must not commit anyway.
             markRollbackOnly();
@@ -107,25 +116,33 @@ final class PendingMessages implements Synchronization {
     public void afterCompletion(int status) {
         // A rolled-back transaction took its rows with it: nothing to undo, nobody to wake.
         if (status == Status.STATUS_COMMITTED) {
-            hint.request();
+            hint.request(Boolean.TRUE.equals(notified));
             messages.forEach(message -> observers.sent(message.channel()));
         }
     }
 
-    /** Writes {@code messages} in one INSERT on {@code connection}, in its transaction if it has one. */
-    static void insert(BusTable table, Connection connection, List<Outgoing> messages) throws SQLException {
+    /**
+     * Writes {@code messages} in one INSERT on {@code connection}, in its transaction if it has one; with the
+     * sequencer's wake-up when {@code hint} says it should carry one.
+     *
+     * @param hint asked whether the INSERT carries the wake-up, and told the answer; null for never
+     * @return whether the INSERT notified: its commit wakes the sequencer
+     */
+    static boolean insert(BusTable table, Connection connection, List<Outgoing> messages, WrittenHint hint)
+            throws SQLException {
         if (messages.isEmpty()) {
-            return;
+            return false;
         }
+        boolean carried = hint != null && hint.carried();
         if (messages.size() == 1) {
-            try (PreparedStatement insert = connection.prepareStatement(table.insertOne())) {
+            try (PreparedStatement insert = connection.prepareStatement(carried ? table.insertOneWaking()
+                    : table.insertOne())) {
                 insert.setString(1, messages.get(0).channel());
                 insert.setString(2, messages.get(0).payload());
                 insert.setString(3, messages.get(0).traceparent());
                 insert.setString(4, messages.get(0).key());
-                insert.executeUpdate();
+                return execute(insert, carried, table, hint);
             }
-            return;
         }
         String[] channels = new String[messages.size()];
         String[] payloads = new String[messages.size()];
@@ -137,12 +154,25 @@ final class PendingMessages implements Synchronization {
             traceparents[i] = messages.get(i).traceparent();
             keys[i] = messages.get(i).key();
         }
-        try (PreparedStatement insert = connection.prepareStatement(table.insert())) {
+        try (PreparedStatement insert = connection.prepareStatement(carried ? table.insertWaking() : table.insert())) {
             insert.setArray(1, connection.createArrayOf("text", channels));
             insert.setArray(2, connection.createArrayOf("text", payloads));
             insert.setArray(3, connection.createArrayOf("text", traceparents));
             insert.setArray(4, connection.createArrayOf("text", keys));
+            return execute(insert, carried, table, hint);
+        }
+    }
+
+    private static boolean execute(PreparedStatement insert, boolean carried, BusTable table, WrittenHint hint)
+            throws SQLException {
+        if (!carried) {
             insert.executeUpdate();
+            return false;
+        }
+        insert.setString(5, table.writtenChannel());
+        long asked = System.nanoTime();
+        try (ResultSet answer = insert.executeQuery()) {
+            return hint.answered(asked, answer);
         }
     }
 

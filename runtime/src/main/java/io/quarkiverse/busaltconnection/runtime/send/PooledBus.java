@@ -8,6 +8,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import javax.sql.XADataSource;
+
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -32,7 +34,8 @@ import io.quarkus.runtime.BlockingOperationNotAllowedException;
 /**
  * {@link Bus} over the bus's datasource, i.e. through PgBouncer. Inside a JTA transaction the messages are collected
  * and written just before it commits ({@link PendingMessages}); outside one, by one autocommitted INSERT.
- * After each commit the sequencer is woken ({@link WrittenHint}). Channel and payload are always bind parameters.
+ * Each commit wakes the sequencer, carrying the wake-up or followed by one ({@link WrittenHint}). Channel and payload are
+ * always bind parameters.
  */
 @ApplicationScoped
 public class PooledBus implements Bus {
@@ -42,6 +45,11 @@ public class PooledBus implements Bus {
     private final TransactionSynchronizationRegistry transactions;
     private final BusTable table;
     private final WrittenHint hint;
+    /**
+     * Whether the datasource takes part in two-phase commits: PostgreSQL cannot prepare a transaction that notified, so
+     * its JTA transactions carry no wake-up ({@link WrittenHint#carried()}).
+     */
+    private final boolean xa;
     private final BusObservers observers;
     /** Writes the rare sends that come after their transaction completed: see {@link #writeAfterCompletion}. */
     private final ExecutorService afterCompletion = Executors.newCachedThreadPool(runnable -> {
@@ -60,6 +68,9 @@ public class PooledBus implements Bus {
         this.transactions = transactions;
         this.table = table;
         this.hint = new WrittenHint(this.dataSource, table, lifecycle::stopping, activity);
+        Class<?> provider = this.dataSource.getConfiguration().connectionPoolConfiguration()
+                .connectionFactoryConfiguration().connectionProviderClass();
+        this.xa = provider != null && XADataSource.class.isAssignableFrom(provider);
     }
 
     @PreDestroy
@@ -93,7 +104,7 @@ public class PooledBus implements Bus {
         } else if (status == Status.STATUS_COMMITTED || status == Status.STATUS_ROLLEDBACK) {
             writeAfterCompletion(message);
         } else if (status == Status.STATUS_ACTIVE) {
-            PendingMessages.of(transactions, dataSource, table, hint, observers).add(message);
+            PendingMessages.of(transactions, dataSource, table, hint, observers, !xa).add(message);
         } else {
             throw new IllegalStateException("Cannot send on channel '" + channel + "': the current transaction "
                     + PendingMessages.refusal(status));
@@ -139,19 +150,21 @@ public class PooledBus implements Bus {
 
     /**
      * Writes {@code messages} in one statement outside any transaction (a transaction of its own, one round trip),
-     * then wakes the sequencer: for a writer that sends many messages at once and acknowledges them together, as
+     * which wakes the sequencer at its commit or is followed by a wake-up ({@link WrittenHint}): for a writer that sends many
+     * messages at once and acknowledges them together, as
      * the Quarkus Messaging connector's outgoing channels do.
      */
     public void writeTogether(List<Outgoing> messages) {
+        boolean notified;
         try (Connection connection = dataSource.getConnection()) {
-            PendingMessages.insert(table, connection, messages);
+            notified = PendingMessages.insert(table, connection, messages, hint);
         } catch (SQLException e) {
             String what = messages.size() == 1 ? "Sending on channel '" + messages.get(0).channel() + "'"
                     : "Sending " + messages.size() + " messages (the first on channel '" + messages.get(0).channel()
                             + "')";
             throw new BusException(what + " failed: " + e.getMessage(), e);
         }
-        hint.request();
+        hint.request(notified);
         messages.forEach(message -> observers.sent(message.channel()));
     }
 

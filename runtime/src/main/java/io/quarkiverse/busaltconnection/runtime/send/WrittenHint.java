@@ -72,9 +72,44 @@ final class WrittenHint implements AutoCloseable {
     }
 
     /**
-     * Rows were committed: make sure the sequencer hears of it, by a notification after this call unless it needs none
-     * ({@link SequencerActivity}). Never blocks.
+     * Whether the next write should carry its wake-up in its own statement ({@link BusTable#insertOneWaking()}): the
+     * sequencer is in another instance, and not known to look on its own. The write's transaction then notifies at its
+     * commit, with no transaction or round trip of its own and no wait for this thread.
      */
+    boolean carried() {
+        return System.nanoTime() - busyUntil >= 0 && !activity.local();
+    }
+
+    /**
+     * Reads a wake-up statement's answer ({@link BusTable#wakeUp()}), asked at {@code asked} (nanoTime).
+     *
+     * @return whether it notified; else the sequencer looks on its own for as long as it said, and commits until then
+     *         need not even ask
+     */
+    boolean answered(long asked, ResultSet answer) throws SQLException {
+        double awakeMillis = answer.next() ? answer.getDouble(1) : 0;
+        if (awakeMillis <= 0) {
+            return true;
+        }
+        // Counted from before the question, so as to end before the sequencer stops looking.
+        busyUntil = asked + (long) (awakeMillis * 1_000_000);
+        return false;
+    }
+
+    /**
+     * Rows were committed: make sure the sequencer hears of it, by a notification after this call unless it needs none
+     * ({@link SequencerActivity}), or their write carried one that went out with the commit. Never blocks.
+     *
+     * @param notified whether the write's own statement notified ({@link #carried()})
+     */
+    void request(boolean notified) {
+        if (notified) {
+            return;
+        }
+        request();
+    }
+
+    /** {@link #request(boolean)} for a write that carried no wake-up. */
     void request() {
         if (activity.committed() || System.nanoTime() - busyUntil < 0) {
             return;
@@ -115,12 +150,7 @@ final class WrittenHint implements AutoCloseable {
             notify.setString(1, channel);
             long asked = System.nanoTime();
             try (ResultSet answer = notify.executeQuery()) {
-                double awakeMillis = answer.next() ? answer.getDouble(1) : 0;
-                if (awakeMillis > 0) {
-                    // Not sent: the sequencer looks on its own for that long yet, counted from before the question
-                    // so as to end before it stops looking.
-                    busyUntil = asked + (long) (awakeMillis * 1_000_000);
-                }
+                answered(asked, answer);
             }
             if (failing) {
                 failing = false;

@@ -12,7 +12,6 @@ import io.quarkiverse.busaltconnection.runtime.listen.ListenerConnection;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.impl.VertxInternal;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
@@ -33,9 +32,11 @@ import io.vertx.sqlclient.Tuple;
  * instances, a run that numbered messages is followed by none for {@link #SPACING_PER_INSTANCE_NANOS} per instance:
  * each head hint signals every one of them. Then the sequencer goes on running on its own, looking every
  * {@link #POLL_NANOS} for as long as the run told the senders in the state row (at least {@link #MIN_AWAKE_NANOS},
- * longer when runs are slow or spaced): until then they skip their wake-up (a transaction id and a commit record
- * each; {@link BusTable#wakeUp()}), and a commit in the sequencer's own instance asks for a run in the JVM
- * ({@link SequencerActivity}). State lives on the sequencer's own context.
+ * longer when runs are slow or spaced): until then they skip their wake-up ({@link BusTable#wakeUp()}). While
+ * messages come slowly ({@link #CARRIED_BELOW}), a run tells them instead that the sequencer does not look on its own,
+ * and waits: each sender's statement then carries its wake-up, delivered at its commit
+ * ({@link BusTable#insertOneWaking()}). A commit in the sequencer's own instance asks for a run in the JVM
+ * ({@link SequencerActivity}). State lives on the listening connection's event loop.
  */
 public final class Sequencer {
 
@@ -78,6 +79,17 @@ public final class Sequencer {
     static final long AWAKE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     /**
+     * Looking on its own, the sequencer finds a commit a poll later (about 1 ms at 100 messages a second, beyond the
+     * limit of the delivery latency's goal); a wake-up carried by the sender's own statement reaches it at the commit,
+     * and costs no transaction id. But a notifying transaction holds PostgreSQL's NOTIFY lock through its commit flush,
+     * as the sequencer's runs do: with many of them, senders would wait for one another. So the senders carry their
+     * wake-ups only while runs that number messages take less than this share of the time (below about 150 messages a
+     * second on a 1 ms disk) ...
+     */
+    static final double CARRIED_BELOW = 0.25;
+    /** ... the rate taken over this long when the linger is 0 (else over the linger). */
+    static final long RATE_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(40);
+    /**
      * PostgreSQL before 19 signals every listening backend of the database for every notification, whatever its
      * channel: each head hint wakes every listening instance, which reads the notification queue. With 100 instances,
      * 31 hints a second took the senders' throughput to 0.54x, 7 a second left it whole (benchmarks, fleet). After a
@@ -117,8 +129,7 @@ public final class Sequencer {
     private long timer;
     private long notBefore;
     private boolean again;
-    /** When the last run that numbered messages ended, how long it took, and when it started. */
-    private long lastNumbered;
+    /** How long the last run that numbered messages took, and when it started. */
     private long lastNumberingRun;
     private long lastNumberingStart;
     /**
@@ -129,8 +140,11 @@ public final class Sequencer {
     /** The last run's {@link #fillTime} and when that run ended, for {@link #runSpacing()} (the meters' threads). */
     private volatile long filling;
     private volatile long filledAt;
-    /** How long after {@link #lastNumbered} the sequencer looks on its own: what that run told the senders. */
-    private long awakeFor;
+    /**
+     * Until when (nanoTime) the sequencer looks on its own: the latest time a run that numbered messages told the
+     * senders, who send no wake-up until then.
+     */
+    private long lookUntil;
     /** The bus's listening instances, this one included, as counted at the last sweep (read by the meters too). */
     private volatile long instances = 1;
     private int failures;
@@ -157,20 +171,21 @@ public final class Sequencer {
         this.connection = connection::sqlClient;
         this.numbered = numbered;
         this.vertx = vertx;
-        this.context = ((VertxInternal) vertx).createEventLoopContext();
+        // The listening connection's event loop: its wake-ups and run results need no hop to another thread.
+        this.context = connection.context();
         this.listener = connection;
         this.applicationName = () -> String.valueOf(connection.options().getProperties().get("application_name"));
         connection.register(table.writtenChannel(), payload -> onWritten());
         connection.onListening(this::onListening);
-        this.lastNumbered = System.nanoTime() - MIN_AWAKE_NANOS;
-        this.lastNumberingStart = lastNumbered;
+        this.lookUntil = System.nanoTime();
+        this.lastNumberingStart = lookUntil - MIN_AWAKE_NANOS;
         activity.sequencerHere(() -> {
             if (!sequencing) {
                 return false;
             }
             onWritten();
             return true;
-        });
+        }, () -> sequencing);
     }
 
     /** Whether this instance is the database's sequencer right now. */
@@ -380,11 +395,22 @@ public final class Sequencer {
      * there is none.
      */
     private long fillTime(long count, long since) {
-        if (since <= 0 || lingerNanos == 0) {
+        if (since <= 0) {
             return 0;
         }
-        rate += Math.min(1.0, (double) since / lingerNanos) * ((double) count / since - rate);
-        return rate * lingerNanos >= FILL ? (long) (FILL / rate) : 0;
+        long window = lingerNanos > 0 ? lingerNanos : RATE_WINDOW_NANOS;
+        rate += Math.min(1.0, (double) since / window) * ((double) count / since - rate);
+        return lingerNanos > 0 && rate * lingerNanos >= FILL ? (long) (FILL / rate) : 0;
+    }
+
+    /**
+     * Whether the next run should tell the senders that the sequencer does not look on its own, so that they carry
+     * their wake-ups in their own statements ({@link BusTable#insertOneWaking()}): while messages come slowly enough
+     * that runs take less than {@link #CARRIED_BELOW} of the time between them, no gathering ({@link #FILL}) and no
+     * fleet spacing applies.
+     */
+    private boolean quiet() {
+        return filling == 0 && spacing() == 0 && rate * lastNumberingRun < CARRIED_BELOW;
     }
 
     private void run() {
@@ -413,7 +439,7 @@ public final class Sequencer {
         polling = false;
         SqlClient client = held;
         long started = System.nanoTime();
-        long awake = awakeTime();
+        long awake = quiet() ? 0 : awakeTime();
         client.preparedQuery(table.sequence())
                 .execute(Tuple.of(BATCH, knownHead.getAsLong(), table.headChannel(),
                         TimeUnit.NANOSECONDS.toMillis(awake)))
@@ -444,12 +470,11 @@ public final class Sequencer {
                                         // Every instance heard of it with the commit: the run's head hint.
                                         numbered.accept(Numbered.of(row));
                                         long fill = fillTime(count, started - lastNumberingStart);
-                                        lastNumbered = ended;
                                         lastNumberingRun = ended - started;
                                         lastNumberingStart = started;
                                         filling = fill;
                                         filledAt = ended;
-                                        awakeFor = awake;
+                                        lookUntil = Math.max(lookUntil, ended + awake);
                                         // A run that numbered many rows committed, and so waited for a disk flush, during which
                                         // the senders' commits queued behind it. Leaving the disk to the senders for a few times
                                         // as long keeps the sequencer's share of the flushes (and of transaction ids) small.
@@ -473,11 +498,17 @@ public final class Sequencer {
                                         if (spaced) {
                                             notBefore = ended + spacing;
                                         }
+                                        if (small && fill == 0 && !spaced && !again && lookUntil - ended <= 0) {
+                                            // Nobody skips a wake-up (the run said the sequencer does not look on its
+                                            // own, and no earlier run's time is left): wait for one.
+                                            notBefore = 0;
+                                            return;
+                                        }
                                         run();
                                         polling = small && fill == 0 && pacing && !spaced;
                                     } else if (again) {
                                         run();
-                                    } else if (started - lastNumbered < awakeFor) {
+                                    } else if (started - lookUntil < 0) {
                                         // Senders skip their wake-up until the time the last numbering run gave them:
                                         // look again soon, until a run has started after it (its snapshot sees their
                                         // commits).

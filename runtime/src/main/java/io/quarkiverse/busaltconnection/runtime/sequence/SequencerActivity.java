@@ -17,9 +17,16 @@ public class SequencerActivity {
      * has no sequencer.
      */
     private volatile BooleanSupplier here;
+    private volatile BooleanSupplier sequencing = () -> false;
 
-    void sequencerHere(BooleanSupplier run) {
+    void sequencerHere(BooleanSupplier run, BooleanSupplier sequencing) {
         here = run;
+        this.sequencing = sequencing;
+    }
+
+    /** Whether this instance holds the database's sequencer: its commits need no wake-up through the database. */
+    public boolean local() {
+        return sequencing.getAsBoolean();
     }
 
     /**

@@ -523,14 +523,36 @@ public final class BusTable {
      * during which the sender need not even ask.
      */
     public String wakeUp() {
-        String awake = "awake_until > now() AND awake_until <= now() + interval '" + MAX_AWAKE_MILLIS + " milliseconds'";
+        String awake = "awake_until > statement_timestamp() AND awake_until <= statement_timestamp() + interval '"
+                + MAX_AWAKE_MILLIS + " milliseconds'";
         return "SELECT NULL::float8 FROM (SELECT pg_notify(?, '') WHERE NOT EXISTS (SELECT 1 FROM " + quotedState
-                + " WHERE " + awake + ")) n UNION ALL SELECT extract(epoch FROM awake_until - now())::float8 * 1000"
+                + " WHERE " + awake + ")) n UNION ALL SELECT extract(epoch FROM awake_until - statement_timestamp())"
+                + "::float8 * 1000"
                 + " FROM " + quotedState + " WHERE " + awake;
     }
 
     /** The longest a run may say the sequencer looks on its own ({@link #wakeUp()}). */
     public static final int MAX_AWAKE_MILLIS = 500;
+
+    /**
+     * {@link #insertOne()} carrying its own wake-up (JDBC parameters: those of {@link #insertOne()}, then
+     * {@link #writtenChannel()}): {@link #wakeUp()}'s question and answer in the sending transaction, whose commit
+     * delivers the notification. No transaction of its own, so no transaction id and no round trip of its own; it holds
+     * PostgreSQL's NOTIFY lock through the sender's commit flush, which is why senders carry it only while the
+     * sequencer does not look on its own: then senders are few, or the first of a burst.
+     */
+    public String insertOneWaking() {
+        return waking(insertOne());
+    }
+
+    /** {@link #insert()} carrying its own wake-up, as {@link #insertOneWaking()} (the channel is the fifth parameter). */
+    public String insertWaking() {
+        return waking(insert());
+    }
+
+    private String waking(String insert) {
+        return "WITH written AS (" + insert + ") " + wakeUp();
+    }
 
     /**
      * Writes one message (JDBC parameters: channel, payload, traceparent, key): cheaper to parse and plan than

@@ -19,7 +19,7 @@ import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 /**
  * The messages a JTA transaction sent, written in one INSERT just before it commits, on its connection; a write
  * that fails makes the transaction roll back, so a transaction never commits without its messages. The sequencer is
- * woken by the commit itself when the INSERT carried the wake-up ({@link WrittenHint#carried()}), else after it. A transaction
+ * woken by the commit itself when the INSERT carried the wake-up ({@link WrittenHint#carry()}), else after it. A transaction
  * that rolls back writes nothing. The INSERT writes rows and nothing else (see
  * {@link BusTable}); outside a transaction {@link #insert} is a transaction of its own.
  * <p>
@@ -40,13 +40,15 @@ final class PendingMessages implements Synchronization {
     private final List<Outgoing> messages = new ArrayList<>();
     /** How many of {@link #messages} are written; all of them once the batch went out before completion. */
     private int written;
-    /** Whether a write carried the sequencer's wake-up, which the commit delivers; null for "may not carry one". */
-    private Boolean notified;
+    /** Whether the transaction may carry the sequencer's wake-up, carries it, and whether its write notified. */
+    private final boolean mayCarry;
+    private boolean carrying;
+    private boolean notified;
     private boolean completing;
 
     private PendingMessages(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
             BusTable table, WrittenHint hint, BusObservers observers, boolean mayCarry) {
-        this.notified = mayCarry ? Boolean.FALSE : null;
+        this.mayCarry = mayCarry;
         this.transactions = transactions;
         this.dataSource = dataSource;
         this.table = table;
@@ -59,7 +61,7 @@ final class PendingMessages implements Synchronization {
      *
      * @param hint woken once the transaction committed
      * @param observers told of each message once the transaction committed
-     * @param mayCarry whether the INSERT may carry the wake-up ({@link WrittenHint#carried()}): not when the transaction
+     * @param mayCarry whether the INSERT may carry the wake-up ({@link WrittenHint#carry()}): not when the transaction
      *        may be prepared (XA), which PostgreSQL refuses for one that notified
      */
     static PendingMessages of(TransactionSynchronizationRegistry transactions, AgroalDataSource dataSource,
@@ -92,10 +94,11 @@ final class PendingMessages implements Synchronization {
 
     private void writePending(String failure) {
         List<Outgoing> unwritten = messages.subList(written, messages.size());
+        // The first write of the transaction carries its wake-up, if any does: one goes out at the commit for all.
+        boolean carries = written == 0 && mayCarry && hint.carry();
+        carrying |= carries;
         try (Connection connection = dataSource.getConnection()) {
-            if (insert(table, connection, unwritten, notified == null ? null : hint)) {
-                notified = true;
-            }
+            notified |= insert(table, connection, unwritten, carries ? hint : null);
         } catch (SQLException e) {
             // The sender may be another synchronization that catches this: the transaction must not commit anyway.
             markRollbackOnly();
@@ -114,26 +117,29 @@ final class PendingMessages implements Synchronization {
 
     @Override
     public void afterCompletion(int status) {
+        if (carrying) {
+            hint.carriedEnded();
+        }
         // A rolled-back transaction took its rows with it: nothing to undo, nobody to wake.
         if (status == Status.STATUS_COMMITTED) {
-            hint.request(Boolean.TRUE.equals(notified));
+            hint.request(notified);
             messages.forEach(message -> observers.sent(message.channel()));
         }
     }
 
     /**
-     * Writes {@code messages} in one INSERT on {@code connection}, in its transaction if it has one; with the
-     * sequencer's wake-up when {@code hint} says it should carry one.
+     * Writes {@code messages} in one INSERT on {@code connection}, in its transaction if it has one; carrying the
+     * sequencer's wake-up when {@code carrying} is given ({@link WrittenHint#carry()} said so).
      *
-     * @param hint asked whether the INSERT carries the wake-up, and told the answer; null for never
+     * @param carrying told the wake-up's answer; null when the INSERT carries none
      * @return whether the INSERT notified: its commit wakes the sequencer
      */
-    static boolean insert(BusTable table, Connection connection, List<Outgoing> messages, WrittenHint hint)
+    static boolean insert(BusTable table, Connection connection, List<Outgoing> messages, WrittenHint carrying)
             throws SQLException {
         if (messages.isEmpty()) {
             return false;
         }
-        boolean carried = hint != null && hint.carried();
+        boolean carried = carrying != null;
         if (messages.size() == 1) {
             try (PreparedStatement insert = connection.prepareStatement(carried ? table.insertOneWaking()
                     : table.insertOne())) {
@@ -141,7 +147,7 @@ final class PendingMessages implements Synchronization {
                 insert.setString(2, messages.get(0).payload());
                 insert.setString(3, messages.get(0).traceparent());
                 insert.setString(4, messages.get(0).key());
-                return execute(insert, carried, table, hint);
+                return execute(insert, table, carrying);
             }
         }
         String[] channels = new String[messages.size()];
@@ -159,20 +165,20 @@ final class PendingMessages implements Synchronization {
             insert.setArray(2, connection.createArrayOf("text", payloads));
             insert.setArray(3, connection.createArrayOf("text", traceparents));
             insert.setArray(4, connection.createArrayOf("text", keys));
-            return execute(insert, carried, table, hint);
+            return execute(insert, table, carrying);
         }
     }
 
-    private static boolean execute(PreparedStatement insert, boolean carried, BusTable table, WrittenHint hint)
+    private static boolean execute(PreparedStatement insert, BusTable table, WrittenHint carrying)
             throws SQLException {
-        if (!carried) {
+        if (carrying == null) {
             insert.executeUpdate();
             return false;
         }
         insert.setString(5, table.writtenChannel());
         long asked = System.nanoTime();
         try (ResultSet answer = insert.executeQuery()) {
-            return hint.answered(asked, answer);
+            return carrying.answered(asked, answer);
         }
     }
 

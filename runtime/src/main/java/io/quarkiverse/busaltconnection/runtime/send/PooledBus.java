@@ -47,7 +47,7 @@ public class PooledBus implements Bus {
     private final WrittenHint hint;
     /**
      * Whether the datasource takes part in two-phase commits: PostgreSQL cannot prepare a transaction that notified, so
-     * its JTA transactions carry no wake-up ({@link WrittenHint#carried()}).
+     * its JTA transactions carry no wake-up ({@link WrittenHint#carry()}).
      */
     private final boolean xa;
     private final BusObservers observers;
@@ -156,13 +156,18 @@ public class PooledBus implements Bus {
      */
     public void writeTogether(List<Outgoing> messages) {
         boolean notified;
+        boolean carries = hint.carry();
         try (Connection connection = dataSource.getConnection()) {
-            notified = PendingMessages.insert(table, connection, messages, hint);
+            notified = PendingMessages.insert(table, connection, messages, carries ? hint : null);
         } catch (SQLException e) {
             String what = messages.size() == 1 ? "Sending on channel '" + messages.get(0).channel() + "'"
                     : "Sending " + messages.size() + " messages (the first on channel '" + messages.get(0).channel()
                             + "')";
             throw new BusException(what + " failed: " + e.getMessage(), e);
+        } finally {
+            if (carries) {
+                hint.carriedEnded();
+            }
         }
         hint.request(notified);
         messages.forEach(message -> observers.sent(message.channel()));

@@ -49,6 +49,8 @@ final class WrittenHint implements AutoCloseable {
     });
     private final AtomicBoolean requested = new AtomicBoolean();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** Whether a transaction of this instance carries its wake-up right now ({@link #carry()}). */
+    private final AtomicBoolean carrying = new AtomicBoolean();
     private volatile boolean failing;
     /** Only the sending thread reads and writes it. */
     private long nextAllowed;
@@ -72,12 +74,20 @@ final class WrittenHint implements AutoCloseable {
     }
 
     /**
-     * Whether the next write should carry its wake-up in its own statement ({@link BusTable#insertOneWaking()}): the
-     * sequencer is in another instance, and not known to look on its own. The write's transaction then notifies at its
-     * commit, with no transaction or round trip of its own and no wait for this thread.
+     * Whether a write should carry its wake-up in its own statement ({@link BusTable#insertOneWaking()}): the sequencer
+     * is in another instance and not known to look on its own, and no other transaction of this instance carries one
+     * right now. The write's transaction then notifies at its commit, with no transaction or round trip of its own.
+     * Only one at a time: it holds PostgreSQL's NOTIFY lock through its commit flush, and the senders of a burst that
+     * all carried one would commit one after the other (the others ask after their commit, as usual). A caller told
+     * yes calls {@link #carriedEnded()} once that transaction ended, however.
      */
-    boolean carried() {
-        return System.nanoTime() - busyUntil >= 0 && !activity.local();
+    boolean carry() {
+        return System.nanoTime() - busyUntil >= 0 && !activity.local() && carrying.compareAndSet(false, true);
+    }
+
+    /** The transaction that {@link #carry()} said should carry the wake-up committed or rolled back. */
+    void carriedEnded() {
+        carrying.set(false);
     }
 
     /**
@@ -100,7 +110,7 @@ final class WrittenHint implements AutoCloseable {
      * Rows were committed: make sure the sequencer hears of it, by a notification after this call unless it needs none
      * ({@link SequencerActivity}), or their write carried one that went out with the commit. Never blocks.
      *
-     * @param notified whether the write's own statement notified ({@link #carried()})
+     * @param notified whether the write's own statement notified ({@link #carry()})
      */
     void request(boolean notified) {
         if (notified) {

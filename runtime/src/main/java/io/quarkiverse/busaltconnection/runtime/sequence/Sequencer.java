@@ -132,6 +132,8 @@ public final class Sequencer {
     /** How long the last run that numbered messages took, and when it started. */
     private long lastNumberingRun;
     private long lastNumberingStart;
+    /** How long runs that numbered messages took lately, in ns: a moving average over about five of them. */
+    private double runTime;
     /**
      * Messages per nanosecond committed lately, as the runs that numbered them found them: a moving average over about
      * the linger, so that two messages that happen to come together do not make the next run wait.
@@ -406,11 +408,11 @@ public final class Sequencer {
     /**
      * Whether the next run should tell the senders that the sequencer does not look on its own, so that they carry
      * their wake-ups in their own statements ({@link BusTable#insertOneWaking()}): while messages come slowly enough
-     * that runs take less than {@link #CARRIED_BELOW} of the time between them, no gathering ({@link #FILL}) and no
-     * fleet spacing applies.
+     * that runs take less than {@link #CARRIED_BELOW} of the time between them (both as they went lately, so that one
+     * slow run does not change it), no gathering ({@link #FILL}) and no fleet spacing applies.
      */
     private boolean quiet() {
-        return filling == 0 && spacing() == 0 && rate * lastNumberingRun < CARRIED_BELOW;
+        return filling == 0 && spacing() == 0 && rate * runTime < CARRIED_BELOW;
     }
 
     private void run() {
@@ -471,6 +473,7 @@ public final class Sequencer {
                                         numbered.accept(Numbered.of(row));
                                         long fill = fillTime(count, started - lastNumberingStart);
                                         lastNumberingRun = ended - started;
+                                        runTime += 0.2 * (lastNumberingRun - runTime);
                                         lastNumberingStart = started;
                                         filling = fill;
                                         filledAt = ended;

@@ -9,8 +9,11 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,15 +27,25 @@ import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.restassured.http.ContentType;
 
 /**
- * Two application JVMs on a database of their own, one sending a message every few milliseconds while the other
- * sequences: the sender sends no wake-ups then, since the sequencer's runs say in the state row that it goes on
- * looking on its own (awake_until). The sequencing JVM is killed (SIGKILL) in such a moment; the sender's instance
- * takes the sequencer over, and its listener gets every message once, in send order, those committed around the kill
- * included.
+ * Two application JVMs on a database of their own, one sending messages from four threads, each a message every few
+ * milliseconds, while the other sequences: the sender sends no wake-ups then, since the sequencer's runs say in the
+ * state row that it goes on looking on its own (awake_until). The sequencing JVM is killed (SIGKILL) in such a moment;
+ * the sender's instance takes the sequencer over, and its listener gets every message once, each thread's in send
+ * order, those committed around the kill included.
  */
 @QuarkusIntegrationTest
 @WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class SequencerKilledIT {
+
+    /**
+     * Sending threads, each one message after the other: together fast enough (hundreds a second) that the sequencer
+     * looks on its own; slower, it waits for the wake-ups the senders' statements carry, and there is no such moment.
+     */
+    private static final int SENDERS = 4;
+
+    private static int total(AtomicInteger[] sent) {
+        return Arrays.stream(sent).mapToInt(AtomicInteger::get).sum();
+    }
 
     @Test
     void theSequencerKilledWhileSendersSkipTheirWakeUpsLosesNothing() throws Exception {
@@ -42,6 +55,7 @@ class SequencerKilledIT {
             AppProcess a = AppProcess.start(database.appConfig(portA));
             AppProcess b = null;
             AtomicBoolean sending = new AtomicBoolean(true);
+            ExecutorService senders = Executors.newFixedThreadPool(SENDERS);
             try {
                 b = AppProcess.start(database.appConfig(portB));
                 a.awaitHttp(portA, "/q/health/ready");
@@ -53,32 +67,42 @@ class SequencerKilledIT {
                 String sender = sequencer == a ? baseB : baseA;
 
                 String run = DeliveryTest.unique("killed");
-                AtomicInteger sent = new AtomicInteger();
-                CompletableFuture<Void> sends = CompletableFuture.runAsync(() -> {
-                    while (sending.get()) {
-                        given().baseUri(sender).contentType(ContentType.TEXT).body(run + ":" + sent.get())
-                                .post("/bus/send/" + Channels.SEQUENCE).then().statusCode(204);
-                        sent.incrementAndGet();
-                        pause(5);
-                    }
-                });
-                await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() >= 100);
+                AtomicInteger[] sent = IntStream.range(0, SENDERS).mapToObj(i -> new AtomicInteger())
+                        .toArray(AtomicInteger[]::new);
+                List<CompletableFuture<Void>> sends = IntStream.range(0, SENDERS).mapToObj(t -> CompletableFuture
+                        .runAsync(() -> {
+                            while (sending.get()) {
+                                given().baseUri(sender).contentType(ContentType.TEXT)
+                                        .body(run + ":" + t + ":" + sent[t].get())
+                                        .post("/bus/send/" + Channels.SEQUENCE).then().statusCode(204);
+                                sent[t].incrementAndGet();
+                                pause(2);
+                            }
+                        }, senders)).toList();
+                await().atMost(Duration.ofSeconds(30)).until(() -> total(sent) >= 400);
                 // The moment: the sequencer has told the senders it looks on its own for a while yet.
                 await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
                         .until(() -> sequencerLooksOnItsOwn(database));
                 sequencer.process.destroyForcibly();
                 assertTrue(sequencer.process.waitFor(30, TimeUnit.SECONDS));
-                int atKill = sent.get();
+                int atKill = total(sent);
                 await().atMost(Duration.ofSeconds(30)).until(() -> sequencing(sender));
-                await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() >= atKill + 100);
+                await().atMost(Duration.ofSeconds(30)).until(() -> total(sent) >= atKill + 400);
                 sending.set(false);
-                sends.get(30, TimeUnit.SECONDS);
+                CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
 
-                List<String> expected = IntStream.range(0, sent.get()).mapToObj(i -> run + ":" + i).toList();
-                await().atMost(Duration.ofSeconds(30)).until(() -> mine(sender, run).size() >= expected.size());
-                assertEquals(expected, mine(sender, run), "lost, doubled or out of order at the surviving instance");
+                await().atMost(Duration.ofSeconds(30)).until(() -> mine(sender, run).size() >= total(sent));
+                List<String> received = mine(sender, run);
+                for (int t = 0; t < SENDERS; t++) {
+                    String prefix = run + ":" + t + ":";
+                    List<String> expected = IntStream.range(0, sent[t].get()).mapToObj(i -> prefix + i).toList();
+                    assertEquals(expected, received.stream().filter(e -> e.startsWith(prefix)).toList(),
+                            "lost, doubled or out of order at the surviving instance (sender " + t + ")");
+                }
+                assertEquals(total(sent), received.size(), "messages received that were not sent");
             } finally {
                 sending.set(false);
+                senders.shutdown();
                 a.close();
                 if (b != null) {
                     b.close();

@@ -31,7 +31,8 @@ import io.restassured.http.ContentType;
  * milliseconds, while the other sequences: the sender sends no wake-ups then, since the sequencer's runs say in the
  * state row that it goes on looking on its own (awake_until). The sequencing JVM is killed (SIGKILL) in such a moment;
  * the sender's instance takes the sequencer over, and its listener gets every message once, each thread's in send
- * order, those committed around the kill included.
+ * order, those committed around the kill included. The same with one slow sender, whose statements carry their
+ * wake-ups, the sequencer killed at any moment.
  */
 @QuarkusIntegrationTest
 @WithTestResource(value = DevServicesProperties.class, scope = TestResourceScope.MATCHING_RESOURCES)
@@ -43,19 +44,33 @@ class SequencerKilledIT {
      */
     private static final int SENDERS = 4;
 
+    @Test
+    void theSequencerKilledWhileSendersSkipTheirWakeUpsLosesNothing() throws Exception {
+        killTheSequencerWhileSending("sequencer_killed", SENDERS, true);
+    }
+
+    /**
+     * One thread sends a message every few milliseconds, slowly enough that its statements carry their wake-ups and the
+     * sequencer only waits for them; it is killed at any moment.
+     */
+    @Test
+    void theSequencerKilledWhileSendersCarryTheirWakeUpsLosesNothing() throws Exception {
+        killTheSequencerWhileSending("sequencer_killed_quiet", 1, false);
+    }
+
     private static int total(AtomicInteger[] sent) {
         return Arrays.stream(sent).mapToInt(AtomicInteger::get).sum();
     }
 
-    @Test
-    void theSequencerKilledWhileSendersSkipTheirWakeUpsLosesNothing() throws Exception {
-        try (FreshDatabase database = new FreshDatabase("sequencer_killed")) {
+    private static void killTheSequencerWhileSending(String name, int threads, boolean whileItLooksOnItsOwn)
+            throws Exception {
+        try (FreshDatabase database = new FreshDatabase(name)) {
             int portA = AppProcess.freePort();
             int portB = AppProcess.freePort();
             AppProcess a = AppProcess.start(database.appConfig(portA));
             AppProcess b = null;
             AtomicBoolean sending = new AtomicBoolean(true);
-            ExecutorService senders = Executors.newFixedThreadPool(SENDERS);
+            ExecutorService senders = Executors.newFixedThreadPool(threads);
             try {
                 b = AppProcess.start(database.appConfig(portB));
                 a.awaitHttp(portA, "/q/health/ready");
@@ -67,33 +82,35 @@ class SequencerKilledIT {
                 String sender = sequencer == a ? baseB : baseA;
 
                 String run = DeliveryTest.unique("killed");
-                AtomicInteger[] sent = IntStream.range(0, SENDERS).mapToObj(i -> new AtomicInteger())
+                AtomicInteger[] sent = IntStream.range(0, threads).mapToObj(i -> new AtomicInteger())
                         .toArray(AtomicInteger[]::new);
-                List<CompletableFuture<Void>> sends = IntStream.range(0, SENDERS).mapToObj(t -> CompletableFuture
+                List<CompletableFuture<Void>> sends = IntStream.range(0, threads).mapToObj(t -> CompletableFuture
                         .runAsync(() -> {
                             while (sending.get()) {
                                 given().baseUri(sender).contentType(ContentType.TEXT)
                                         .body(run + ":" + t + ":" + sent[t].get())
                                         .post("/bus/send/" + Channels.SEQUENCE).then().statusCode(204);
                                 sent[t].incrementAndGet();
-                                pause(2);
+                                pause(whileItLooksOnItsOwn ? 2 : 5);
                             }
                         }, senders)).toList();
-                await().atMost(Duration.ofSeconds(30)).until(() -> total(sent) >= 400);
-                // The moment: the sequencer has told the senders it looks on its own for a while yet.
-                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
-                        .until(() -> sequencerLooksOnItsOwn(database));
+                await().atMost(Duration.ofSeconds(30)).until(() -> total(sent) >= 100 * threads);
+                if (whileItLooksOnItsOwn) {
+                    // The moment: the sequencer has told the senders it looks on its own for a while yet.
+                    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
+                            .until(() -> sequencerLooksOnItsOwn(database));
+                }
                 sequencer.process.destroyForcibly();
                 assertTrue(sequencer.process.waitFor(30, TimeUnit.SECONDS));
                 int atKill = total(sent);
                 await().atMost(Duration.ofSeconds(30)).until(() -> sequencing(sender));
-                await().atMost(Duration.ofSeconds(30)).until(() -> total(sent) >= atKill + 400);
+                await().atMost(Duration.ofSeconds(30)).until(() -> total(sent) >= atKill + 100 * threads);
                 sending.set(false);
                 CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
 
                 await().atMost(Duration.ofSeconds(30)).until(() -> mine(sender, run).size() >= total(sent));
                 List<String> received = mine(sender, run);
-                for (int t = 0; t < SENDERS; t++) {
+                for (int t = 0; t < threads; t++) {
                     String prefix = run + ":" + t + ":";
                     List<String> expected = IntStream.range(0, sent[t].get()).mapToObj(i -> prefix + i).toList();
                     assertEquals(expected, received.stream().filter(e -> e.startsWith(prefix)).toList(),

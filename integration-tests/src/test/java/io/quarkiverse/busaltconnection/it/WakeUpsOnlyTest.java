@@ -3,6 +3,7 @@ package io.quarkiverse.busaltconnection.it;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
@@ -20,10 +21,13 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 import io.quarkiverse.busaltconnection.BusStatus;
+import io.quarkiverse.busaltconnection.ReactiveBus;
 import io.quarkiverse.busaltconnection.runtime.store.BusTable;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
 
 /**
  * With the sweep an hour away, a message reaches its listener only through the wake-ups: a sender's in another
@@ -41,6 +45,13 @@ class WakeUpsOnlyTest {
 
     @Inject
     BusTable table;
+
+    @Inject
+    ReactiveBus reactiveBus;
+
+    /** The application's default reactive datasource, through PgBouncer. */
+    @Inject
+    Pool pool;
 
     @Test
     void theSequencerHearsTheSendersAtStartAndAfterItsConnectionWasLost() throws Exception {
@@ -135,8 +146,9 @@ class WakeUpsOnlyTest {
 
     /**
      * While the sequencer is another instance's (here the test's, which holds its lock and numbers nothing) and does not
-     * look on its own, each sending transaction carries its wake-up: one notification per transaction, alone or with
-     * two messages in a JTA transaction, and no transaction of its own (a separate wake-up would take a transaction
+     * look on its own, each sending transaction carries its wake-up: one notification per transaction, alone, with two
+     * messages in a JTA transaction, or sent reactively (through the pool, or in a Vert.x transaction), and no
+     * transaction of its own (a separate wake-up would take a transaction
      * id, doubling what a send costs). Once the instance sequences again, every message is delivered.
      */
     @Test
@@ -160,6 +172,7 @@ class WakeUpsOnlyTest {
     /** Sends through the instance while the test holds the sequencer's lock: see the test above. */
     private void asAnotherInstancesSequencer(Connection sequencer, Statement sql, List<String> texts) throws Exception {
         int transactions = 0;
+        int rolledBack = 0;
         sql.execute("LISTEN imdispatcher_bus");
         sql.execute("UPDATE imdispatcher_bus_state SET awake_until = now() - interval '1 second'");
         // Longer than any time the instance may have been told the sequencer looks on its own.
@@ -173,7 +186,23 @@ class WakeUpsOnlyTest {
         long began = System.nanoTime();
         for (int i = 0; i < 16; i++) {
             String text = DeliveryTest.unique("carried");
-            if (i % 4 == 3) {
+            if (i % 4 == 1) {
+                reactiveBus.send(pool, "greetings", text).await().atMost(Duration.ofSeconds(10));
+                texts.add(text);
+            } else if (i % 4 == 2) {
+                if (i == 6) {
+                    // A carrying transaction that rolls back notifies nothing, and frees the carrier's slot: the
+                    // transactions after it carry their wake-ups again.
+                    assertThrows(IllegalStateException.class, () -> pool.withTransaction(connection -> reactiveBus
+                            .send(connection, "greetings", DeliveryTest.unique("withdrawn"))
+                            .chain(() -> Uni.createFrom().failure(new IllegalStateException("withdrawn"))))
+                            .await().atMost(Duration.ofSeconds(10)));
+                    rolledBack++;
+                }
+                pool.withTransaction(connection -> reactiveBus.send(connection, "greetings", text)
+                        .chain(() -> connection.query("SELECT 1").execute())).await().atMost(Duration.ofSeconds(10));
+                texts.add(text);
+            } else if (i % 4 == 3) {
                 given().contentType(ContentType.TEXT).body(text).post("/bus/send-in-transaction/greetings").then()
                         .statusCode(204);
                 texts.add(text + "-1");
@@ -187,7 +216,7 @@ class WakeUpsOnlyTest {
         }
         long used = nextXid(sequencer) - start;
         double seconds = (System.nanoTime() - began) / 1e9;
-        long budget = Math.round(idle * seconds / 2 + transactions * 1.3);
+        long budget = Math.round(idle * seconds / 2 + transactions * 1.3 + rolledBack);
         assertTrue(used <= budget, "sending " + transactions + " transactions used " + used
                 + " transaction ids (" + idle + " in 2 s of idleness): their wake-ups took transactions of their own");
         int heard = notifications(sequencer);

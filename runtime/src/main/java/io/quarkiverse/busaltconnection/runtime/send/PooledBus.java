@@ -173,9 +173,34 @@ public class PooledBus implements Bus {
         messages.forEach(message -> observers.sent(message.channel()));
     }
 
-    /** Messages of {@code channel} were committed (not in a JTA transaction): wake the sequencer, count them. */
-    void written(String channel) {
-        hint.request();
+    /**
+     * Whether a reactive write should carry the sequencer's wake-up in its own statement
+     * ({@link BusTable#insertOneReactiveWaking()}; see {@link WrittenHint#carry()}). A caller told yes calls
+     * {@link #carriedEnded()} once the write's transaction ended, however.
+     */
+    boolean carry() {
+        return hint.carry();
+    }
+
+    /** The transaction that {@link #carry()} said should carry the wake-up committed or rolled back. */
+    void carriedEnded() {
+        hint.carriedEnded();
+    }
+
+    /**
+     * Reads a carried wake-up's answer, asked at {@code asked} (nanoTime): null when it notified, else how many ms the
+     * sequencer still looks on its own. Returns whether it notified.
+     */
+    boolean answered(long asked, Double awakeMillis) {
+        return hint.answered(asked, awakeMillis);
+    }
+
+    /**
+     * Messages of {@code channel} were committed (not in a JTA transaction): wake the sequencer unless their write's
+     * statement {@code notified}, count them.
+     */
+    void written(String channel, boolean notified) {
+        hint.request(notified);
         observers.sent(channel);
     }
 

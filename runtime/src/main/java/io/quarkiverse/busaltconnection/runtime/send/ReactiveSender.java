@@ -21,8 +21,9 @@ import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * {@link ReactiveBus}: the INSERT {@code Bus.send} writes, through the caller's Vert.x client; the sequencer's
- * wake-up goes out once the row is committed, after the caller's transaction when there is one.
+ * {@link ReactiveBus}: the INSERT {@code Bus.send} writes, through the caller's Vert.x client. The sequencer's wake-up
+ * goes out once the row is committed (after the caller's transaction when there is one), carried by the INSERT's own
+ * statement while the sequencer does not look on its own, as {@code Bus.send}'s does ({@link PooledBus#carry()}).
  */
 @Singleton
 public class ReactiveSender implements ReactiveBus {
@@ -89,21 +90,44 @@ public class ReactiveSender implements ReactiveBus {
         return Uni.createFrom().deferred(() -> {
             MessageChecks.requireSendable(channel, key, payload);
             io.vertx.sqlclient.SqlClient core = client.getDelegate();
-            Tuple row = Tuple.of(channel, payload, observers.sending(channel), key);
-            return Uni.createFrom().completionStage(() -> core.preparedQuery(table.insertOneReactive()).execute(row)
-                    .toCompletionStage())
-                    .invoke(() -> afterCommit(core, channel))
+            Transaction transaction = core instanceof SqlConnection connection ? connection.transaction() : null;
+            String traceparent = observers.sending(channel);
+            boolean carries = bus.carry();
+            if (!carries) {
+                return Uni.createFrom().completionStage(() -> core.preparedQuery(table.insertOneReactive())
+                        .execute(Tuple.of(channel, payload, traceparent, key)).toCompletionStage())
+                        .invoke(() -> afterCommit(transaction, channel, false))
+                        .replaceWithVoid();
+            }
+            // The statement notifies at its commit, the caller's transaction's when there is one: the carrier's slot is
+            // free again when that transaction ended, whichever way.
+            if (transaction != null) {
+                transaction.completion().onComplete(ended -> bus.carriedEnded());
+            }
+            long asked = System.nanoTime();
+            return Uni.createFrom().completionStage(() -> core.preparedQuery(table.insertOneReactiveWaking())
+                    .execute(Tuple.of(channel, payload, traceparent, key, table.writtenChannel())).toCompletionStage())
+                    .onTermination().invoke(() -> {
+                        if (transaction == null) {
+                            bus.carriedEnded();
+                        }
+                    })
+                    .invoke(answer -> afterCommit(transaction, channel,
+                            bus.answered(asked, answer.iterator().hasNext() ? answer.iterator().next().getDouble(0)
+                                    : null)))
                     .replaceWithVoid();
         });
     }
 
-    /** Wakes the sequencer once the row is committed: now, or when the client's transaction commits. */
-    private void afterCommit(io.vertx.sqlclient.SqlClient client, String channel) {
-        Transaction transaction = client instanceof SqlConnection connection ? connection.transaction() : null;
+    /**
+     * Wakes the sequencer once the row is committed, unless its statement {@code notified}: now, or when the client's
+     * transaction commits.
+     */
+    private void afterCommit(Transaction transaction, String channel, boolean notified) {
         if (transaction == null) {
-            bus.written(channel);
+            bus.written(channel, notified);
         } else {
-            transaction.completion().onSuccess(committed -> bus.written(channel));
+            transaction.completion().onSuccess(committed -> bus.written(channel, notified));
         }
     }
 }

@@ -97,8 +97,15 @@ final class WrittenHint implements AutoCloseable {
      *         need not even ask
      */
     boolean answered(long asked, ResultSet answer) throws SQLException {
-        double awakeMillis = answer.next() ? answer.getDouble(1) : 0;
-        if (awakeMillis <= 0) {
+        return answered(asked, answer.next() ? answer.getDouble(1) : 0);
+    }
+
+    /**
+     * {@link #answered(long, ResultSet)} for an answer already read: {@code awakeMillis} is null or not positive when the
+     * statement notified.
+     */
+    boolean answered(long asked, Double awakeMillis) {
+        if (awakeMillis == null || awakeMillis <= 0) {
             return true;
         }
         // Counted from before the question, so as to end before the sequencer stops looking.

@@ -523,9 +523,14 @@ public final class BusTable {
      * during which the sender need not even ask.
      */
     public String wakeUp() {
+        return wakeUp("?");
+    }
+
+    /** {@link #wakeUp()} with its channel given as {@code channel}: a JDBC or a Vert.x parameter. */
+    private String wakeUp(String channel) {
         String awake = "awake_until > statement_timestamp() AND awake_until <= statement_timestamp() + interval '"
                 + MAX_AWAKE_MILLIS + " milliseconds'";
-        return "SELECT NULL::float8 FROM (SELECT pg_notify(?, '') WHERE NOT EXISTS (SELECT 1 FROM " + quotedState
+        return "SELECT NULL::float8 FROM (SELECT pg_notify(" + channel + ", '') WHERE NOT EXISTS (SELECT 1 FROM " + quotedState
                 + " WHERE " + awake + ")) n UNION ALL SELECT extract(epoch FROM awake_until - statement_timestamp())"
                 + "::float8 * 1000"
                 + " FROM " + quotedState + " WHERE " + awake;
@@ -548,6 +553,14 @@ public final class BusTable {
     /** {@link #insert()} carrying its own wake-up, as {@link #insertOneWaking()} (the channel is the fifth parameter). */
     public String insertWaking() {
         return waking(insert());
+    }
+
+    /**
+     * {@link #insertOneReactive()} carrying its own wake-up, as {@link #insertOneWaking()} (the channel is {@code $5}):
+     * in the caller's transaction when it has one, whose commit delivers the notification.
+     */
+    public String insertOneReactiveWaking() {
+        return "WITH written AS (" + insertOneReactive() + ") " + wakeUp("$5");
     }
 
     private String waking(String insert) {

@@ -31,6 +31,9 @@ final class BareListener implements AutoCloseable {
                 .setPassword(servers.password()));
         subscriber.channel(channel).handler(readsRow ? this::readRow : payload -> receiver.record(payload));
         subscriber.connect().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        // Answered after the LISTEN the subscriber sent on connecting: from here on, nothing is missed.
+        subscriber.actualConnection().query("SELECT 1").execute().toCompletionStage().toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
     }
 
     /** Starts a new run: its messages arriving from now on count for the returned receiver. */

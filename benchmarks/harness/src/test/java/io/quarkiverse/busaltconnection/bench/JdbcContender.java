@@ -4,32 +4,40 @@ import java.time.Duration;
 
 import javax.sql.DataSource;
 
-/** A baseline over pgjdbc: {@link JdbcSends} through PgBouncer from this JVM, a {@link BareListener} receiving. */
-final class JdbcContender implements Contender, AutoCloseable {
+/**
+ * A baseline over pgjdbc: {@link JdbcSends} through PgBouncer from this JVM, a {@link BareListener} receiving. The
+ * listener connects for each run and leaves after it: a backend that LISTENs is signalled by every notification of the
+ * database, whatever its channel, so an idle one would slow the other systems' runs.
+ */
+final class JdbcContender implements Contender {
 
     static final String OUTBOX_LABEL = "plain outbox (INSERT + NOTIFY)";
     static final String RAW_LABEL = "raw pg_notify";
 
     private final String label;
     private final Load.Send send;
-    private final BareListener listener;
+    private final Servers servers;
+    private final String channel;
+    private final boolean readsRow;
 
-    private JdbcContender(String label, Load.Send send, BareListener listener) {
+    private JdbcContender(String label, Load.Send send, Servers servers, String channel, boolean readsRow) {
         this.label = label;
         this.send = send;
-        this.listener = listener;
+        this.servers = servers;
+        this.channel = channel;
+        this.readsRow = readsRow;
     }
 
     /** The plain outbox: INSERT + pg_notify(id) in one transaction; the listener reads the row. */
-    static JdbcContender outbox(Servers servers, DataSource pool) throws Exception {
-        return new JdbcContender(OUTBOX_LABEL, JdbcSends.statement(pool, JdbcSends.OUTBOX),
-                new BareListener(servers, BareListener.OUTBOX_CHANNEL, true));
+    static JdbcContender outbox(Servers servers, DataSource pool) {
+        return new JdbcContender(OUTBOX_LABEL, JdbcSends.statement(pool, JdbcSends.OUTBOX), servers,
+                BareListener.OUTBOX_CHANNEL, true);
     }
 
     /** pg_notify alone with the message as payload: not durable, a reference. */
-    static JdbcContender rawNotify(Servers servers, DataSource pool) throws Exception {
-        return new JdbcContender(RAW_LABEL, JdbcSends.statement(pool, JdbcSends.RAW_NOTIFY),
-                new BareListener(servers, BareListener.RAW_CHANNEL, false));
+    static JdbcContender rawNotify(Servers servers, DataSource pool) {
+        return new JdbcContender(RAW_LABEL, JdbcSends.statement(pool, JdbcSends.RAW_NOTIFY), servers,
+                BareListener.RAW_CHANNEL, false);
     }
 
     @Override
@@ -39,20 +47,19 @@ final class JdbcContender implements Contender, AutoCloseable {
 
     @Override
     public Delivery closed(String run, int senders, Duration duration) throws Exception {
-        Receiver receiver = listener.expect(run);
-        Load.Result sent = Load.closed(run, senders, duration, 0, 100, send);
-        return new Delivery(sent, receiver.await(sent.sent()));
+        try (BareListener listener = new BareListener(servers, channel, readsRow)) {
+            Receiver receiver = listener.expect(run);
+            Load.Result sent = Load.closed(run, senders, duration, 0, 100, send);
+            return new Delivery(sent, receiver.await(sent.sent()));
+        }
     }
 
     @Override
     public Delivery open(String run, int rate, Duration duration, int threads) throws Exception {
-        Receiver receiver = listener.expect(run);
-        Load.Result sent = Load.open(run, rate, duration, threads, 100, send);
-        return new Delivery(sent, receiver.await(sent.sent()));
-    }
-
-    @Override
-    public void close() throws Exception {
-        listener.close();
+        try (BareListener listener = new BareListener(servers, channel, readsRow)) {
+            Receiver receiver = listener.expect(run);
+            Load.Result sent = Load.open(run, rate, duration, threads, 100, send);
+            return new Delivery(sent, receiver.await(sent.sent()));
+        }
     }
 }

@@ -18,7 +18,8 @@ import io.agroal.api.AgroalDataSource;
  * The peer: Spring Integration's {@code PostgresSubscribableChannel} as its documentation sets it up. Sends store the
  * message in a JDBC channel message store (an INSERT whose trigger calls pg_notify: row and NOTIFY in one
  * transaction) through PgBouncer, on a pool as large as the sender count so every sender borrows per send; a
- * {@code PostgresChannelMessageTableSubscriber} listens on a direct connection and the channel then polls the store.
+ * {@code PostgresChannelMessageTableSubscriber} listens on a direct connection, during the peer's own runs only, and the
+ * channel then polls the store.
  * Sending and receiving share this JVM, as the channel object is both ends.
  */
 final class SpringPeer implements Contender, AutoCloseable {
@@ -26,25 +27,18 @@ final class SpringPeer implements Contender, AutoCloseable {
     static final String LABEL = "Spring Integration";
 
     private final AgroalDataSource dataSource;
-    private final PostgresChannelMessageTableSubscriber subscriber;
-    private final PostgresSubscribableChannel channel;
-    private volatile Receiver receiver = new Receiver("");
+    private final JdbcChannelMessageStore store;
+    private final Servers servers;
 
     SpringPeer(Servers servers, int poolSize) throws Exception {
         createSchema(servers);
+        this.servers = servers;
         dataSource = JdbcPool.of(servers.pooledUrl(), servers, poolSize);
-        JdbcChannelMessageStore store = new JdbcChannelMessageStore(dataSource);
+        store = new JdbcChannelMessageStore(dataSource);
         store.setChannelMessageStoreQueryProvider(new PostgresChannelMessageStoreQueryProvider());
         store.setCheckDatabaseOnStart(false);
         // What a Spring context would call: builds the row mapper and the statement setter.
         store.afterPropertiesSet();
-        subscriber = new PostgresChannelMessageTableSubscriber(() -> DriverManager.getConnection(servers.directUrl(),
-                servers.user(), servers.password()).unwrap(PgConnection.class));
-        subscriber.start();
-        channel = new PostgresSubscribableChannel(store, "bench", subscriber);
-        channel.setBeanName("peer");
-        channel.afterPropertiesSet();
-        channel.subscribe(message -> receiver.record((String) message.getPayload()));
     }
 
     @Override
@@ -54,26 +48,49 @@ final class SpringPeer implements Contender, AutoCloseable {
 
     @Override
     public Delivery closed(String run, int senders, Duration duration) throws Exception {
-        Receiver current = expect(run);
-        Load.Result sent = Load.closed(run, senders, duration, 0, 100, this::send);
-        return new Delivery(sent, current.await(sent.sent()));
+        try (Listening channel = listen(run)) {
+            Load.Result sent = Load.closed(run, senders, duration, 0, 100, channel::send);
+            return new Delivery(sent, channel.receiver.await(sent.sent()));
+        }
     }
 
     @Override
     public Delivery open(String run, int rate, Duration duration, int threads) throws Exception {
-        Receiver current = expect(run);
-        Load.Result sent = Load.open(run, rate, duration, threads, 100, this::send);
-        return new Delivery(sent, current.await(sent.sent()));
+        try (Listening channel = listen(run)) {
+            Load.Result sent = Load.open(run, rate, duration, threads, 100, channel::send);
+            return new Delivery(sent, channel.receiver.await(sent.sent()));
+        }
     }
 
-    private Receiver expect(String run) {
-        receiver = new Receiver(run);
-        return receiver;
+    /**
+     * The peer's listening side, for one run only: a backend that LISTENs is signalled by every notification of the
+     * database, whatever its channel, so an idle peer left listening would slow the other systems' runs.
+     */
+    private Listening listen(String run) throws Exception {
+        Receiver current = new Receiver(run);
+        PostgresChannelMessageTableSubscriber subscriber = new PostgresChannelMessageTableSubscriber(
+                () -> DriverManager.getConnection(servers.directUrl(), servers.user(), servers.password())
+                        .unwrap(PgConnection.class));
+        subscriber.start();
+        PostgresSubscribableChannel channel = new PostgresSubscribableChannel(store, "bench", subscriber);
+        channel.setBeanName("peer");
+        channel.afterPropertiesSet();
+        channel.subscribe(message -> current.record((String) message.getPayload()));
+        return new Listening(subscriber, channel, current);
     }
 
-    private void send(String payload) {
-        if (!channel.send(MessageBuilder.withPayload(payload).build())) {
-            throw new IllegalStateException("the channel refused the message");
+    private record Listening(PostgresChannelMessageTableSubscriber subscriber, PostgresSubscribableChannel channel,
+            Receiver receiver) implements AutoCloseable {
+
+        void send(String payload) {
+            if (!channel.send(MessageBuilder.withPayload(payload).build())) {
+                throw new IllegalStateException("the channel refused the message");
+            }
+        }
+
+        @Override
+        public void close() {
+            subscriber.stop();
         }
     }
 
@@ -100,7 +117,6 @@ final class SpringPeer implements Contender, AutoCloseable {
 
     @Override
     public void close() {
-        subscriber.stop();
         dataSource.close();
     }
 }

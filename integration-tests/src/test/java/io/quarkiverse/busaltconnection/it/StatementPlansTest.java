@@ -107,8 +107,8 @@ class StatementPlansTest {
             }
             statement.execute("DEALLOCATE partition_page");
             String text = String.join("\n", plan);
-            // Each slot's reads: "on <table>_<slot> b_<n> (actual ... loops=...)".
-            Matcher messages = Pattern.compile(" on " + TABLE.name() + "_\\d+ b_\\d+ .*loops=(\\d+)").matcher(text);
+            // Each slot's reads: "on <table>_<slot> m_<n> (actual ... loops=...)".
+            Matcher messages = Pattern.compile(" on " + TABLE.name() + "_\\d+ m_\\d+ .*loops=(\\d+)").matcher(text);
             long reads = 0;
             while (messages.find()) {
                 reads += Long.parseLong(messages.group(1));

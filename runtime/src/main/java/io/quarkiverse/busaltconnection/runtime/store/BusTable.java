@@ -798,9 +798,10 @@ public final class BusTable {
      * partition. Messages without a key are in partition 0.
      */
     public String pageOfPartition() {
-        // PostgreSQL takes from the OR a condition on the position rows alone (key_hash IS NOT NULL AND its partition
-        // is $6, or key_hash IS NULL), so it reads the message rows of this partition only, not of every partition.
-        return page("channel = ANY ($1)", "p.channel = ANY ($1) AND p.position > $2 AND (p.key_hash IS NOT NULL AND"
+        // The condition on the position rows alone (the stored key hash is this partition's, or there is none) comes
+        // first, so that only the message rows of this partition are read, not those of every partition.
+        return page("channel = ANY ($1)", "p.channel = ANY ($1) AND p.position > $2 AND (p.key_hash IS NULL OR CASE"
+                + " WHEN p.key_hash < 0 THEN 0 ELSE p.key_hash % $5 END = $6) AND (p.key_hash IS NOT NULL AND"
                 + " CASE WHEN p.key_hash < 0 THEN 0 ELSE p.key_hash % $5 END = $6 OR p.key_hash IS NULL AND CASE WHEN"
                 + " b.message_key IS NULL THEN 0 ELSE (hashtext(b.message_key) & 2147483647) % $5 END = $6)", "$3",
                 "$4");
@@ -836,9 +837,12 @@ public final class BusTable {
                 + " y.fetched, y.traceparent, y.message_key FROM ("
                 + "SELECT x.*, count(*) OVER () AS fetched,"
                 + " sum(octet_length(x.payload)) OVER (ORDER BY x.position) AS running FROM ("
+                // Each message by its index entry: PostgreSQL's generic plan, not knowing how few positions a page
+                // holds, otherwise hashed the whole message table at every read.
                 + "SELECT p.position, p.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM "
-                + quotedPositions + " p JOIN " + quotedTable + " b ON b.xid = p.xid AND b.id = p.id AND " + slotOf("b.")
-                + " = " + slotOf("p.")
+                + quotedPositions + " p CROSS JOIN LATERAL (SELECT m.payload, m.created_at, m.traceparent,"
+                + " m.message_key FROM " + quotedTable + " m WHERE m.xid = p.xid AND m.id = p.id AND " + slotOf("m.")
+                + " = " + slotOf("p.") + " LIMIT 1) b"
                 + " WHERE " + rowFilter + " ORDER BY p.position LIMIT " + most + ") x) y"
                 + " WHERE y.running - octet_length(y.payload) < " + bytes + ") m ON true"
                 + " ORDER BY m.position";

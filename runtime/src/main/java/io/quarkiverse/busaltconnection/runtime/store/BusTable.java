@@ -560,11 +560,15 @@ public final class BusTable {
      * in the caller's transaction when it has one, whose commit delivers the notification.
      */
     public String insertOneReactiveWaking() {
-        return "WITH written AS (" + insertOneReactive() + ") " + wakeUp("$5");
+        return waking(insertOneReactive(), "$5");
     }
 
     private String waking(String insert) {
-        return "WITH written AS (" + insert + ") " + wakeUp();
+        return waking(insert, "?");
+    }
+
+    private String waking(String insert, String channel) {
+        return "WITH written AS (" + insert + ") " + wakeUp(channel);
     }
 
     /**
@@ -798,11 +802,10 @@ public final class BusTable {
      * partition. Messages without a key are in partition 0.
      */
     public String pageOfPartition() {
-        // The condition on the position rows alone (the stored key hash is this partition's, or there is none) comes
-        // first, so that only the message rows of this partition are read, not those of every partition.
+        // The stored key hash decides on the position rows alone, so that only the message rows of this partition
+        // are read, not those of every partition; without one (numbered by an earlier version), the message's key.
         return page("channel = ANY ($1)", "p.channel = ANY ($1) AND p.position > $2 AND (p.key_hash IS NULL OR CASE"
-                + " WHEN p.key_hash < 0 THEN 0 ELSE p.key_hash % $5 END = $6) AND (p.key_hash IS NOT NULL AND"
-                + " CASE WHEN p.key_hash < 0 THEN 0 ELSE p.key_hash % $5 END = $6 OR p.key_hash IS NULL AND CASE WHEN"
+                + " WHEN p.key_hash < 0 THEN 0 ELSE p.key_hash % $5 END = $6) AND (p.key_hash IS NOT NULL OR CASE WHEN"
                 + " b.message_key IS NULL THEN 0 ELSE (hashtext(b.message_key) & 2147483647) % $5 END = $6)", "$3",
                 "$4");
     }

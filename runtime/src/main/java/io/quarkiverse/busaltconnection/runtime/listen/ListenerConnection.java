@@ -148,13 +148,21 @@ public final class ListenerConnection {
     }
 
     /**
-     * One LISTEN per channel, in one simple query: channel names are quoted identifiers, never spliced raw. Before them,
-     * JIT goes off for this session, which also carries the sequencer's and the readers' statements: once the bus's
-     * tables are large, PostgreSQL's planner costs the sequencer's statement past {@code jit_above_cost}, and compiling
-     * it took about a second of CPU per run.
+     * What this session sets before it LISTENs: it also carries the sequencer's and the readers' statements, prepared
+     * once and then planned generically. JIT goes off: once the bus's tables are large, PostgreSQL's planner costs the
+     * sequencer's statement past {@code jit_above_cost}, and compiling it took about a second of CPU per run. Sequential
+     * scans go off where an index serves: a slot that retention truncated is soon analyzed empty (the truncated rows
+     * count as changes), a plan made then reads it whole for each message it looks up, and that plan lasts while the
+     * slot fills again, until the next analyze.
+     */
+    public static final String SESSION_SETTINGS = "SET jit = off; SET enable_seqscan = off";
+
+    /**
+     * One LISTEN per channel, in one simple query: channel names are quoted identifiers, never spliced raw. Before
+     * them, the {@link #SESSION_SETTINGS}.
      */
     private String listenStatement() {
-        return "SET jit = off; " + channels.keySet().stream().map(ListenerConnection::listen)
+        return SESSION_SETTINGS + "; " + channels.keySet().stream().map(ListenerConnection::listen)
                 .collect(Collectors.joining("; "));
     }
 

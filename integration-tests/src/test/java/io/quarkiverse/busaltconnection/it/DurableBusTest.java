@@ -205,6 +205,46 @@ class DurableBusTest {
     }
 
     @Test
+    void aSchemaWithoutThisVersionsSendFunctionGetsItOrIsRefusedSayingSo() throws Exception {
+        BusTable table = new BusTable("public", "presend_" + Long.toHexString(System.nanoTime()));
+        String function = table.name() + "_send_one";
+        PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(Servers.postgresPort())
+                .setDatabase(Servers.database()).setUser(Servers.user()).setPassword(Servers.password());
+        BusStartup.prepare(vertx, options, table, true, Duration.ofSeconds(30));
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            // The schema of the version before sends numbered their own messages.
+            statement.execute("DROP FUNCTION " + function + "(text, text, text, text, text, text, bigint)");
+        }
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> BusStartup.prepare(vertx, options, table, false, Duration.ofSeconds(30)));
+        assertTrue(refused.getMessage().contains(function)
+                && refused.getMessage().contains("schema-management is none"), refused.getMessage());
+        BusStartup.prepare(vertx, options, table, true, Duration.ofSeconds(30));
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            // Another version's body (same signature) is replaced by this version's.
+            statement.execute("CREATE OR REPLACE FUNCTION " + function + "(text, text, text, text, text, text, bigint)"
+                    + " RETURNS TABLE (numbered_through bigint, awake_ms double precision) LANGUAGE plpgsql AS"
+                    + " 'BEGIN RETURN; END'");
+        }
+        BusStartup.prepare(vertx, options, table, true, Duration.ofSeconds(30));
+        try (Connection connection = direct(); var statement = connection.createStatement()) {
+            try (ResultSet sent = statement.executeQuery("SELECT numbered_through FROM " + function
+                    + "('c', 'sent', NULL, NULL, 'w', 'h', 0)")) {
+                assertTrue(sent.next());
+                assertEquals(1L, sent.getLong(1), "a send with nothing else waiting numbers its own message");
+            }
+            // A sender whose instance read a higher head than the database's (an earlier copy of it) leaves the
+            // message to the sequencer, whose run starts a new epoch.
+            try (ResultSet sent = statement.executeQuery("SELECT numbered_through FROM " + function
+                    + "('c', 'behind', NULL, NULL, 'w', 'h', 5)")) {
+                assertTrue(sent.next());
+                sent.getLong(1);
+                assertTrue(sent.wasNull(), "a send numbered its message in a database behind its instance's head");
+            }
+        }
+    }
+
+    @Test
     void instancesStartingTogetherCreateTheSchemaOnce() throws Exception {
         // A fresh table, prepared by eight "instances" at the same moment.
         BusTable table = new BusTable("public", "concurrent_" + Long.toHexString(System.nanoTime()));

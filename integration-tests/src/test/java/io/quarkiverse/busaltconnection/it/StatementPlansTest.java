@@ -71,6 +71,13 @@ class StatementPlansTest {
     }
 
     @Test
+    void theSendFunctionsStatementReadsByIndex() throws Exception {
+        // Its plan is made once per server connection and kept, as the listening connection's are.
+        assertIndexed("(text, text, text, text, text, text, bigint)", TABLE.sendOneStatement(),
+                "('c1', 'sent', NULL, NULL, 'plans_wake', 'plans_head', 0)", BusTable.SEND_ONE_SETTINGS, everySlot());
+    }
+
+    @Test
     void pagesReadByIndex() throws Exception {
         long after = MESSAGES - 50;
         assertIndexedOnListeningConnection("(text[], bigint, int, bigint)", TABLE.pageOnChannels(),
@@ -318,21 +325,22 @@ class StatementPlansTest {
     }
 
     /**
-     * Runs the statement six times (in transactions rolled back), then explains the seventh: no sequential scan of the
-     * slots that hold messages (0 and 1), of either table.
-     */
-    /**
      * For a statement of the listening connection, whose plans stay cached: in its session's settings, and no slot is
      * read whole, not even an empty one (slots 2 and 3 here are empty, and analyzed so: a plan that reads them whole
      * would go on doing so once they filled).
      */
     private static void assertIndexedOnListeningConnection(String types, String sql, String values) throws Exception {
+        assertIndexed(types, sql, values, ListenerConnection.SESSION_SETTINGS, everySlot());
+    }
+
+    /** Every slot of both tables. */
+    private static List<String> everySlot() {
         List<String> slots = new ArrayList<>();
         for (int slot = 0; slot < BusTable.SLOTS; slot++) {
             slots.add(TABLE.name() + "_" + slot);
             slots.add(TABLE.name() + "_positions_" + slot);
         }
-        assertIndexed(types, sql, values, ListenerConnection.SESSION_SETTINGS, slots);
+        return slots;
     }
 
     /** For a statement through PgBouncer, planned at each run: the slots that hold messages are not read whole. */
@@ -341,6 +349,10 @@ class StatementPlansTest {
                 TABLE.name() + "_positions_0", TABLE.name() + "_positions_1"));
     }
 
+    /**
+     * Runs the statement six times with {@code settings} (in transactions rolled back), then explains the seventh: no
+     * sequential scan of {@code tables}.
+     */
     private static void assertIndexed(String types, String sql, String values, String settings, List<String> tables)
             throws Exception {
         try (Connection connection = DurableBusTest.direct(); Statement statement = connection.createStatement()) {

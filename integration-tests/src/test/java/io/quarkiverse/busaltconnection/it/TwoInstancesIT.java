@@ -94,21 +94,28 @@ class TwoInstancesIT {
 
         String run = DeliveryTest.unique("frozen");
         AtomicInteger next = new AtomicInteger();
+        List<String> expected = new java.util.concurrent.CopyOnWriteArrayList<>();
         AppProcess.signal(frozenJvm, "STOP");
         try {
             // Sends go on through the other instance while it takes over: the lock's holder is then the other JVM's
-            // own listening connection, not a new backend of the frozen one.
+            // own listening connection, not a new backend of the frozen one. In transactions, so that they wait for
+            // a sequencer (alone, a send numbers its own message while nothing else waits, frozen sequencer or not).
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                send(other, run + ":" + next.getAndIncrement());
+                String payload = run + ":" + next.getAndIncrement();
+                send(other, "/bus/send-in-transaction/", payload);
+                // That endpoint sends two messages.
+                expected.add(payload + "-1");
+                expected.add(payload + "-2");
                 return sequencing(other) && sequencerPid() == backendPid(other);
             });
         } finally {
             AppProcess.signal(frozenJvm, "CONT");
         }
         for (int i = 0; i < 10; i++) {
-            send(i % 2 == 0 ? first : second, run + ":" + next.getAndIncrement());
+            String payload = run + ":" + next.getAndIncrement();
+            send(i % 2 == 0 ? first : second, "/bus/send/", payload);
+            expected.add(payload);
         }
-        List<String> expected = IntStream.range(0, next.get()).mapToObj(i -> run + ":" + i).toList();
         for (String base : List.of(first, second)) {
             await().atMost(Duration.ofSeconds(30)).until(() -> mine(base, run).size() >= expected.size());
             assertEquals(expected, mine(base, run), "lost, doubled or out of order at " + base);
@@ -141,7 +148,7 @@ class TwoInstancesIT {
             int killed = 0;
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             try (PreparedStatement running = connection.prepareStatement("SELECT pg_terminate_backend(pid) FROM"
-                    + " pg_stat_activity WHERE state = 'active' AND query LIKE 'WITH s AS (SELECT last_position%'")) {
+                    + " pg_stat_activity WHERE state = 'active' AND query LIKE 'WITH s AS (SELECT epoch, last_position%'")) {
                 while (killed == 0 && System.nanoTime() < deadline) {
                     try (ResultSet result = running.executeQuery()) {
                         while (result.next()) {
@@ -206,8 +213,8 @@ class TwoInstancesIT {
         return ((Number) listener(base).get("jvmPid")).longValue();
     }
 
-    private static void send(String base, String payload) {
-        given().baseUri(base).contentType(ContentType.TEXT).body(payload).post("/bus/send/" + Channels.SEQUENCE)
+    private static void send(String base, String path, String payload) {
+        given().baseUri(base).contentType(ContentType.TEXT).body(payload).post(path + Channels.SEQUENCE)
                 .then().statusCode(204);
     }
 

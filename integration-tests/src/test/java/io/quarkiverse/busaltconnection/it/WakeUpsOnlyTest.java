@@ -166,13 +166,15 @@ class WakeUpsOnlyTest {
 
     /**
      * While the sequencer is another instance's (here the test's, which holds its lock and numbers nothing) and does not
-     * look on its own, each sending transaction carries its wake-up: one notification per transaction, alone, with two
-     * messages in a JTA transaction, or sent reactively (through the pool, or in a Vert.x transaction), and no
-     * transaction of its own (a separate wake-up would take a transaction
+     * look on its own, a send outside any transaction (`Bus.send`, or `ReactiveBus` through the pool) numbers its own
+     * message when nothing else waits for a position: it is delivered although nobody sequences, in send order, with no
+     * wake-up. A sending transaction that is not alone (JTA, with two messages; a Vert.x transaction) carries its
+     * wake-up instead, and once its message waits for a position, so do the sends after it: one notification per
+     * transaction, nothing delivered. None takes a transaction of its own (a separate wake-up would take a transaction
      * id, doubling what a send costs). Once the instance sequences again, every message is delivered.
      */
     @Test
-    void sendsWhileAnotherInstanceSequencesCarryTheirWakeUp() throws Exception {
+    void sendsWhileAnotherInstanceSequencesNumberTheirMessagesOrCarryTheirWakeUp() throws Exception {
         await().atMost(Duration.ofSeconds(10)).until(status::sequencing);
         List<String> texts = new ArrayList<>();
         try (Connection sequencer = DurableBusTest.direct(); Statement sql = sequencer.createStatement()) {
@@ -204,13 +206,36 @@ class WakeUpsOnlyTest {
 
         long start = nextXid(sequencer);
         long began = System.nanoTime();
-        for (int i = 0; i < 16; i++) {
-            String text = DeliveryTest.unique("carried");
-            if (i % 4 == 1) {
+        List<String> alone = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String text = DeliveryTest.unique("numbered");
+            if (i % 2 == 0) {
+                DeliveryTest.send("greetings", text);
+            } else {
                 reactiveBus.send(pool, "greetings", text).await().atMost(Duration.ofSeconds(10));
-                texts.add(text);
-            } else if (i % 4 == 2) {
-                if (i == 6) {
+            }
+            alone.add(text);
+            transactions++;
+            Thread.sleep(100);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> positions(alone) != null);
+        List<Long> positions = positions(alone);
+        for (int i = 1; i < positions.size(); i++) {
+            assertEquals(positions.get(i - 1) + 1, positions.get(i), "positions of the sends in order: " + positions);
+        }
+        assertEquals(0, notifications(sequencer), "wake-ups heard for sends that numbered their own messages");
+        texts.addAll(alone);
+
+        List<String> carried = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String text = DeliveryTest.unique("carried");
+            if (i % 4 == 0) {
+                given().contentType(ContentType.TEXT).body(text).post("/bus/send-in-transaction/greetings").then()
+                        .statusCode(204);
+                carried.add(text + "-1");
+                carried.add(text + "-2");
+            } else if (i % 4 == 1) {
+                if (i == 5) {
                     // A carrying transaction that rolls back notifies nothing, and frees the carrier's slot: the
                     // transactions after it carry their wake-ups again.
                     assertThrows(IllegalStateException.class, () -> pool.withTransaction(connection -> reactiveBus
@@ -221,15 +246,14 @@ class WakeUpsOnlyTest {
                 }
                 pool.withTransaction(connection -> reactiveBus.send(connection, "greetings", text)
                         .chain(() -> connection.query("SELECT 1").execute())).await().atMost(Duration.ofSeconds(10));
-                texts.add(text);
-            } else if (i % 4 == 3) {
-                given().contentType(ContentType.TEXT).body(text).post("/bus/send-in-transaction/greetings").then()
-                        .statusCode(204);
-                texts.add(text + "-1");
-                texts.add(text + "-2");
-            } else {
+                carried.add(text);
+            } else if (i % 4 == 2) {
+                // A message waits for its position: this one comes after it, and waits too.
                 DeliveryTest.send("greetings", text);
-                texts.add(text);
+                carried.add(text);
+            } else {
+                reactiveBus.send(pool, "greetings", text).await().atMost(Duration.ofSeconds(10));
+                carried.add(text);
             }
             transactions++;
             Thread.sleep(100);
@@ -239,11 +263,25 @@ class WakeUpsOnlyTest {
         long budget = Math.round(idle * seconds / 2 + transactions * 1.3 + rolledBack);
         assertTrue(used <= budget, "sending " + transactions + " transactions used " + used
                 + " transaction ids (" + idle + " in 2 s of idleness): their wake-ups took transactions of their own");
-        int heard = notifications(sequencer);
-        assertEquals(transactions, heard, "wake-ups heard for " + transactions + " sending transactions");
+        assertEquals(8, notifications(sequencer), "wake-ups heard for 8 sending transactions that carried them");
         assertEquals(0, DeliveryTest.received("greetings").stream()
-                .filter(e -> texts.stream().anyMatch(t -> e.startsWith(t + "@"))).count(),
+                .filter(e -> carried.stream().anyMatch(t -> e.startsWith(t + "@"))).count(),
                 "a message was delivered while nobody numbered it");
+        texts.addAll(carried);
+    }
+
+    /** The positions at which {@code texts} were delivered, in their order; null until all of them were. */
+    private static List<Long> positions(List<String> texts) {
+        List<String> received = DeliveryTest.received("greetings");
+        List<Long> positions = new ArrayList<>();
+        for (String text : texts) {
+            String entry = received.stream().filter(e -> e.startsWith(text + "@")).findFirst().orElse(null);
+            if (entry == null) {
+                return null;
+            }
+            positions.add(Long.parseLong(entry.substring(entry.lastIndexOf('#') + 1)));
+        }
+        return positions;
     }
 
     /** Ends the instance's listening connection until the test's session takes the sequencer's lock first. */

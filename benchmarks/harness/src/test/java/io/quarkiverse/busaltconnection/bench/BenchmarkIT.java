@@ -84,7 +84,11 @@ class BenchmarkIT {
                     throughput.put(disk, new ThroughputScenario(plan).run(disk, extension, pgbench, spring));
                 }
                 if (plan.runs("latency")) {
-                    latency.put(disk, new LatencyScenario(plan).run(disk, contenders));
+                    List<Contender> timed = new ArrayList<>(contenders);
+                    if (extension != null) {
+                        timed.add(1, extension.inTransactions());
+                    }
+                    latency.put(disk, new LatencyScenario(plan).run(disk, timed));
                 }
                 if (extension != null && plan.runs("messaging")) {
                     MessagingScenario.Result result = Progress.attempt("messaging, " + disk.label,

@@ -5,7 +5,7 @@ import java.time.Duration;
 /**
  * Bus Alt Connection: {@code Bus.send} in the sending application (one message per call, autocommit, pool borrow per
  * send through PgBouncer), {@code @BusListener} in the receiving application (its own LISTEN connection to
- * PostgreSQL).
+ * PostgreSQL). {@link #inTransactions()}: the same, each send in a transaction of its own.
  */
 final class ExtensionContender implements Contender {
 
@@ -13,15 +13,29 @@ final class ExtensionContender implements Contender {
 
     private final AppInstance sender;
     private final AppInstance receiver;
+    private final boolean transactions;
 
     ExtensionContender(AppInstance sender, AppInstance receiver) {
+        this(sender, receiver, false);
+    }
+
+    private ExtensionContender(AppInstance sender, AppInstance receiver, boolean transactions) {
         this.sender = sender;
         this.receiver = receiver;
+        this.transactions = transactions;
+    }
+
+    /**
+     * The same applications, each timed send in a transaction of its own: such a message waits for the sequencer's
+     * run, where one sent alone may be numbered by its own statement.
+     */
+    ExtensionContender inTransactions() {
+        return new ExtensionContender(sender, receiver, true);
     }
 
     @Override
     public String label() {
-        return LABEL;
+        return transactions ? LABEL + ", in a transaction" : LABEL;
     }
 
     @Override
@@ -32,14 +46,16 @@ final class ExtensionContender implements Contender {
     @Override
     public Delivery open(String run, int rate, Duration duration, int threads) throws Exception {
         return received(run, Http.post(sender.url() + "/bench/send/open?run=" + run + "&rate=" + rate + "&seconds="
-                + duration.toMillis() / 1000.0 + "&threads=" + threads, Load.Result.class));
+                + duration.toMillis() / 1000.0 + "&threads=" + threads + "&transaction=" + transactions,
+                Load.Result.class));
     }
 
     /** Sends on any channel; returns when the senders are done (nothing waits for a receiver). */
     Load.Result send(String channel, String run, int senders, Duration duration, long count, int size)
             throws Exception {
         return Http.post(sender.url() + "/bench/send/closed?run=" + run + "&channel=" + channel + "&senders=" + senders
-                + "&seconds=" + duration.toMillis() / 1000.0 + "&count=" + count + "&size=" + size,
+                + "&seconds=" + duration.toMillis() / 1000.0 + "&count=" + count + "&size=" + size + "&transaction="
+                + transactions,
                 Load.Result.class);
     }
 

@@ -98,7 +98,7 @@ final class PendingMessages implements Synchronization {
         boolean carries = written == 0 && mayCarry && hint.carry();
         carrying |= carries;
         try (Connection connection = dataSource.getConnection()) {
-            notified |= insert(table, connection, unwritten, carries ? hint : null);
+            notified |= insert(table, connection, unwritten, carries ? hint : null, false);
         } catch (SQLException e) {
             // The sender may be another synchronization that catches this: the transaction must not commit anyway.
             markRollbackOnly();
@@ -129,25 +129,29 @@ final class PendingMessages implements Synchronization {
 
     /**
      * Writes {@code messages} in one INSERT on {@code connection}, in its transaction if it has one; carrying the
-     * sequencer's wake-up when {@code carrying} is given ({@link WrittenHint#carry()} said so).
+     * sequencer's wake-up when {@code carrying} is given ({@link WrittenHint#carry()} said so); one message in a
+     * statement that is a transaction of its own ({@code alone}) is numbered by that statement if it can
+     * ({@link BusTable#insertOneNumbering()}; a batch is left to the sequencer).
      *
      * @param carrying told the wake-up's answer; null when the INSERT carries none
-     * @return whether the INSERT notified: its commit wakes the sequencer
+     * @param alone whether the connection is in autocommit: the INSERT commits by itself
+     * @return whether the sequencer needs no wake-up after the commit: the INSERT notified, or numbered its messages
      */
-    static boolean insert(BusTable table, Connection connection, List<Outgoing> messages, WrittenHint carrying)
-            throws SQLException {
+    static boolean insert(BusTable table, Connection connection, List<Outgoing> messages, WrittenHint carrying,
+            boolean alone) throws SQLException {
         if (messages.isEmpty()) {
             return false;
         }
         boolean carried = carrying != null;
         if (messages.size() == 1) {
-            try (PreparedStatement insert = connection.prepareStatement(carried ? table.insertOneWaking()
-                    : table.insertOne())) {
+            boolean numbering = carried && alone;
+            try (PreparedStatement insert = connection.prepareStatement(numbering ? table.insertOneNumbering()
+                    : carried ? table.insertOneWaking() : table.insertOne())) {
                 insert.setString(1, messages.get(0).channel());
                 insert.setString(2, messages.get(0).payload());
                 insert.setString(3, messages.get(0).traceparent());
                 insert.setString(4, messages.get(0).key());
-                return execute(insert, table, carrying);
+                return execute(insert, table, carrying, numbering);
             }
         }
         String[] channels = new String[messages.size()];
@@ -165,20 +169,24 @@ final class PendingMessages implements Synchronization {
             insert.setArray(2, connection.createArrayOf("text", payloads));
             insert.setArray(3, connection.createArrayOf("text", traceparents));
             insert.setArray(4, connection.createArrayOf("text", keys));
-            return execute(insert, table, carrying);
+            return execute(insert, table, carrying, false);
         }
     }
 
-    private static boolean execute(PreparedStatement insert, BusTable table, WrittenHint carrying)
+    private static boolean execute(PreparedStatement insert, BusTable table, WrittenHint carrying, boolean numbering)
             throws SQLException {
         if (carrying == null) {
             insert.executeUpdate();
             return false;
         }
         insert.setString(5, table.writtenChannel());
+        if (numbering) {
+            insert.setString(6, table.headChannel());
+            insert.setLong(7, carrying.knownHead());
+        }
         long asked = System.nanoTime();
         try (ResultSet answer = insert.executeQuery()) {
-            return carrying.answered(asked, answer);
+            return numbering ? carrying.numberedOrAnswered(asked, answer) : carrying.answered(asked, answer);
         }
     }
 

@@ -158,7 +158,8 @@ public class PooledBus implements Bus {
         boolean notified;
         boolean carries = hint.carry();
         try (Connection connection = dataSource.getConnection()) {
-            notified = PendingMessages.insert(table, connection, messages, carries ? hint : null);
+            notified = PendingMessages.insert(table, connection, messages, carries ? hint : null,
+                    connection.getAutoCommit());
         } catch (SQLException e) {
             String what = messages.size() == 1 ? "Sending on channel '" + messages.get(0).channel() + "'"
                     : "Sending " + messages.size() + " messages (the first on channel '" + messages.get(0).channel()
@@ -187,12 +188,20 @@ public class PooledBus implements Bus {
         hint.carriedEnded();
     }
 
+    /** The highest head this instance read from the database: see {@link SequencerActivity#knownHead()}. */
+    long knownHead() {
+        return hint.knownHead();
+    }
+
     /**
-     * Reads a carried wake-up's answer, asked at {@code asked} (nanoTime): null when it notified, else how many ms the
-     * sequencer still looks on its own. Returns whether it notified.
+     * Reads the answer of a reactive write that carried the wake-up, asked at {@code asked} (nanoTime): {@code position}
+     * the last position it gave its messages (null when it did not number them: {@link BusTable#insertOneNumbering()}),
+     * {@code awakeMillis} null when it notified, else how many ms the sequencer still looks on its own.
+     *
+     * @return whether the sequencer needs no wake-up after the commit
      */
-    boolean answered(long asked, Double awakeMillis) {
-        return hint.answered(asked, awakeMillis);
+    boolean answered(long asked, Long position, Double awakeMillis) {
+        return position != null || hint.answered(asked, awakeMillis);
     }
 
     /**

@@ -16,6 +16,8 @@ import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
@@ -104,19 +106,36 @@ public class ReactiveSender implements ReactiveBus {
             if (transaction != null) {
                 transaction.completion().onComplete(ended -> bus.carriedEnded());
             }
+            // Alone (a pool, or a connection without a transaction), the statement commits by itself and may number
+            // its message too.
             long asked = System.nanoTime();
-            return Uni.createFrom().completionStage(() -> core.preparedQuery(table.insertOneReactiveWaking())
-                    .execute(Tuple.of(channel, payload, traceparent, key, table.writtenChannel())).toCompletionStage())
+            Uni<RowSet<Row>> written = transaction != null
+                    ? Uni.createFrom().completionStage(() -> core.preparedQuery(table.insertOneReactiveWaking())
+                            .execute(Tuple.of(channel, payload, traceparent, key, table.writtenChannel()))
+                            .toCompletionStage())
+                    : Uni.createFrom().completionStage(() -> core.preparedQuery(table.insertOneReactiveNumbering())
+                            .execute(Tuple.of(channel, payload, traceparent, key, table.writtenChannel(),
+                                    table.headChannel(), bus.knownHead()))
+                            .toCompletionStage());
+            return written
                     .onTermination().invoke(() -> {
                         if (transaction == null) {
                             bus.carriedEnded();
                         }
                     })
-                    .invoke(answer -> afterCommit(transaction, channel,
-                            bus.answered(asked, answer.iterator().hasNext() ? answer.iterator().next().getDouble(0)
-                                    : null)))
+                    .invoke(answer -> afterCommit(transaction, channel, noWakeUpNeeded(asked, answer, transaction)))
                     .replaceWithVoid();
         });
+    }
+
+    /** Whether a write that carried the wake-up leaves nothing for the sequencer to be woken for after its commit. */
+    private boolean noWakeUpNeeded(long asked, RowSet<Row> answer, Transaction transaction) {
+        if (!answer.iterator().hasNext()) {
+            return false;
+        }
+        Row row = answer.iterator().next();
+        return transaction != null ? bus.answered(asked, null, row.getDouble(0))
+                : bus.answered(asked, row.getLong(0), row.getDouble(1));
     }
 
     /**

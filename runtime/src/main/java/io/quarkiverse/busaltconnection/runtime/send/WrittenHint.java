@@ -100,6 +100,29 @@ final class WrittenHint implements AutoCloseable {
         return answered(asked, answer.next() ? answer.getDouble(1) : 0);
     }
 
+    /** The highest head this instance read from the database: see {@link SequencerActivity#knownHead()}. */
+    long knownHead() {
+        return activity.knownHead();
+    }
+
+    /**
+     * Reads the answer of a write that may have numbered its own messages ({@link BusTable#insertOneNumbering()}),
+     * asked at {@code asked} (nanoTime).
+     *
+     * @return whether the sequencer needs no wake-up after the commit: the write numbered its messages, or notified
+     */
+    boolean numberedOrAnswered(long asked, ResultSet answer) throws SQLException {
+        if (!answer.next()) {
+            return false;
+        }
+        answer.getLong(1);
+        if (!answer.wasNull()) {
+            return true;
+        }
+        double awake = answer.getDouble(2);
+        return answered(asked, answer.wasNull() ? null : awake);
+    }
+
     /**
      * {@link #answered(long, ResultSet)} for an answer already read: {@code awakeMillis} is null or not positive when the
      * statement notified.

@@ -35,7 +35,9 @@ import io.vertx.sqlclient.Tuple;
  * longer when runs are slow or spaced): until then they skip their wake-up ({@link BusTable#wakeUp()}). While
  * messages come slowly ({@link #CARRIED_BELOW}), a run tells them instead that the sequencer does not look on its own,
  * and waits: each sender's statement then carries its wake-up, delivered at its commit
- * ({@link BusTable#insertOneWaking()}). A commit in the sequencer's own instance asks for a run in the JVM
+ * ({@link BusTable#insertOneWaking()}); a send of one message outside any transaction then numbers it itself when
+ * nothing else waits for a position ({@link BusTable#insertOneNumbering()}), and a run that read the state row before
+ * that finds it changed, writes nothing, and runs again. A commit in the sequencer's own instance asks for a run in the JVM
  * ({@link SequencerActivity}). State lives on the listening connection's event loop.
  */
 public final class Sequencer {
@@ -187,7 +189,7 @@ public final class Sequencer {
             }
             onWritten();
             return true;
-        }, () -> sequencing);
+        }, () -> sequencing, knownHead);
     }
 
     /** Whether this instance is the database's sequencer right now. */
@@ -471,6 +473,11 @@ public final class Sequencer {
                                     }
                                     long count = row.getLong(1);
                                     long ended = System.nanoTime();
+                                    if (Boolean.TRUE.equals(row.getBoolean(6))) {
+                                        // A sender numbered its own messages meanwhile: this run wrote nothing, and
+                                        // what it found is still to be numbered.
+                                        again = true;
+                                    }
                                     if (count > 0) {
                                         // Every instance heard of it with the commit: the run's head hint.
                                         numbered.accept(Numbered.of(row));

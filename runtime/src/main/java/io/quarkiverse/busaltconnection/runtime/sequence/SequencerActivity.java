@@ -1,6 +1,7 @@
 package io.quarkiverse.busaltconnection.runtime.sequence;
 
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 import jakarta.inject.Singleton;
 
@@ -18,10 +19,21 @@ public class SequencerActivity {
      */
     private volatile BooleanSupplier here;
     private volatile BooleanSupplier sequencing = () -> false;
+    private volatile LongSupplier knownHead = () -> 0;
 
-    void sequencerHere(BooleanSupplier run, BooleanSupplier sequencing) {
+    void sequencerHere(BooleanSupplier run, BooleanSupplier sequencing, LongSupplier knownHead) {
         here = run;
         this.sequencing = sequencing;
+        this.knownHead = knownHead;
+    }
+
+    /**
+     * The highest head this instance read from the database (0 before its engine started): a send numbers its own
+     * message only where the database's head is not below it, as a run does (below it, the database is an earlier
+     * copy of itself, and the run that finds so starts a new epoch).
+     */
+    public long knownHead() {
+        return knownHead.getAsLong();
     }
 
     /** Whether this instance holds the database's sequencer: its commits need no wake-up through the database. */

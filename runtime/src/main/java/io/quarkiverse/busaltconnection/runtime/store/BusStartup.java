@@ -75,7 +75,8 @@ public final class BusStartup {
                                         + " or of an older version (this version needs the columns xid, position,"
                                         + " traceparent and message_key, the tables " + table.name() + "_state (with"
                                         + " epoch_base), " + table.name() + "_purged and " + table.name() + "_groups"
-                                        + " (with partitions), and the indexes)")))
+                                        + " (with partitions), the indexes, and the function " + table.name()
+                                        + "_send_one of this version)")))
                 .compose(v -> head(connection, table))
                 .compose(head -> sequencer(connection, table)
                         .map(sequencer -> new Head(head.epoch(), head.position(), sequencer)))

@@ -312,6 +312,7 @@ public final class BusTable {
         statements.add("CREATE INDEX IF NOT EXISTS " + quote(table + "_xid_id") + " ON " + quotedTable + " (xid, id)");
         statements.add("CREATE INDEX IF NOT EXISTS " + quote(table + "_pos_channel") + " ON " + quotedPositions
                 + " (channel, position)");
+        statements.add(createSendOne());
         return statements;
     }
 
@@ -430,15 +431,17 @@ public final class BusTable {
                 + " AND NOT attisdropped AND (attnotnull OR c.col <> 'numbered'))) = 7 AND to_regclass($5) IS NOT NULL"
                 + " AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'position'"
                 + " AND NOT attisdropped) AND (SELECT count(*) FROM pg_class WHERE oid IN (to_regclass($3),"
-                + " to_regclass($5)) AND relkind = 'p') = 2";
+                + " to_regclass($5)) AND relkind = 'p') = 2"
+                + " AND (SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure($6)) IS NOT DISTINCT FROM $7";
     }
 
     /**
-     * The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates, and the tables
-     * that must be partitioned into slots.
+     * The parameters of {@link #schemaIsCurrent()}: the last objects {@link #createSchema()} creates, the tables
+     * that must be partitioned into slots, and the send function with its body in this version.
      */
     public List<Object> lastSchemaObjects() {
-        return List.of(quotedGroups, qualified(table + "_pos_channel"), quotedTable, quotedState, quotedPositions);
+        return List.of(quotedGroups, qualified(table + "_pos_channel"), quotedTable, quotedState, quotedPositions,
+                sendOneSignature(), sendOneBody());
     }
 
     /**
@@ -528,12 +531,20 @@ public final class BusTable {
 
     /** {@link #wakeUp()} with its channel given as {@code channel}: a JDBC or a Vert.x parameter. */
     private String wakeUp(String channel) {
-        String awake = "awake_until > statement_timestamp() AND awake_until <= statement_timestamp() + interval '"
-                + MAX_AWAKE_MILLIS + " milliseconds'";
+        String awake = awake();
         return "SELECT NULL::float8 FROM (SELECT pg_notify(" + channel + ", '') WHERE NOT EXISTS (SELECT 1 FROM " + quotedState
                 + " WHERE " + awake + ")) n UNION ALL SELECT extract(epoch FROM awake_until - statement_timestamp())"
                 + "::float8 * 1000"
                 + " FROM " + quotedState + " WHERE " + awake;
+    }
+
+    /**
+     * Whether the state row says the sequencer looks on its own now: until {@code awake_until}, by the server's clock,
+     * unless that is implausibly far ahead (the clock went back).
+     */
+    private static String awake() {
+        return "awake_until > statement_timestamp() AND awake_until <= statement_timestamp() + interval '"
+                + MAX_AWAKE_MILLIS + " milliseconds'";
     }
 
     /** The longest a run may say the sequencer looks on its own ({@link #wakeUp()}). */
@@ -640,7 +651,7 @@ public final class BusTable {
      * while the sequencer is busy.
      */
     public String sequence() {
-        return "WITH s AS (SELECT last_position, numbered, last_position < $2 OR " + copied() + " AS changed FROM "
+        return "WITH s AS (SELECT epoch, last_position, numbered, last_position < $2 OR " + copied() + " AS changed FROM "
                 + quotedState + " LIMIT 1), "
                 + "cand AS (SELECT u.xid, u.id, u.channel, u.message_key FROM " + firstUnseen("$1") + " u WHERE NOT"
                 + " (SELECT changed"
@@ -654,15 +665,19 @@ public final class BusTable {
                 + quotedTable + " b WHERE b.xid = cut.xid AND b.id > cut.id ORDER BY b.id) r), "
                 + "fresh AS (SELECT xid, id, channel, message_key, row_number() OVER (ORDER BY xid, id) AS rn FROM"
                 + " (SELECT * FROM cand UNION ALL SELECT * FROM rest) f), "
-                + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id, key_hash)"
-                + " SELECT s.last_position + fresh.rn, fresh.channel, fresh.xid, fresh.id, " + KEY_HASH_OF
-                + " FROM fresh, s"
-                + " RETURNING position, channel, xid, id), "
-                + "counted AS (SELECT count(*) AS n FROM numbered), "
+                + "counted AS (SELECT count(*) AS n FROM fresh), "
+                // Only if the state row is still the one this statement read: a sending transaction that numbered its
+                // own messages since (see numberingOne()) changed it, and then this run writes nothing (after waiting
+                // for that transaction, which holds the row) and runs again.
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
                 + " xid_horizon = pg_current_xact_id(), awake_until = clock_timestamp() + $4::bigint * interval '1 millisecond',"
                 + " numbered = coalesce(" + cutSnapshot() + ", pg_current_snapshot())"
-                + " FROM counted WHERE counted.n > 0 RETURNING last_position), "
+                + " FROM counted WHERE counted.n > 0 AND epoch = (SELECT epoch FROM s)"
+                + " AND last_position = (SELECT last_position FROM s) RETURNING last_position), "
+                + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id, key_hash)"
+                + " SELECT s.last_position + fresh.rn, fresh.channel, fresh.xid, fresh.id, " + KEY_HASH_OF
+                + " FROM fresh, s WHERE EXISTS (SELECT 1 FROM moved)"
+                + " RETURNING position, channel, xid, id), "
                 // Each message by its index entry: PostgreSQL's generic plan cannot know how few a run numbers, and
                 // joined otherwise it hashed the whole message table at every run.
                 + "small AS (SELECT p.position, p.channel, b.payload, b.created_at, b.traceparent, b.message_key FROM"
@@ -671,17 +686,154 @@ public final class BusTable {
                 + " LIMIT 1) b"
                 + " WHERE (SELECT n FROM counted) <= " + RETURNED_ROWS + ") "
                 + "SELECT coalesce((SELECT last_position FROM moved), (SELECT last_position FROM s)),"
-                + " (SELECT n FROM counted), (SELECT array_agg(channel) FROM (SELECT DISTINCT channel FROM numbered"
+                + " (SELECT count(*) FROM numbered), (SELECT array_agg(channel) FROM (SELECT DISTINCT channel FROM numbered"
                 + " LIMIT " + (HEAD_CHANNELS + 1) + ") c), "
                 + "(SELECT CASE WHEN sum(octet_length(payload)) <= " + RETURNED_BYTES + " THEN json_agg(json_build_object("
                 + "'p', position, 'c', channel, 'd', payload, 't', (extract(epoch FROM created_at) * 1000000)::bigint,"
                 + " 'x', traceparent, 'k', message_key) ORDER BY position) END FROM small),"
                 + " (SELECT changed FROM s), "
-                + "(SELECT pg_notify($3, CASE WHEN c.names IS NOT NULL AND cardinality(c.names) <= " + HEAD_CHANNELS
-                + " AND octet_length(json_build_object('h', m.last_position, 'c', c.names)::text) < "
-                + HEAD_HINT_BYTES + " THEN json_build_object('h', m.last_position, 'c', c.names)::text"
-                + " ELSE json_build_object('h', m.last_position)::text END) FROM moved m, (SELECT array_agg(channel)"
-                + " AS names FROM (SELECT DISTINCT channel FROM numbered LIMIT " + (HEAD_CHANNELS + 1) + ") d) c)";
+                + "(SELECT pg_notify($3, " + headHint("m.last_position", "c.names") + ") FROM moved m, (SELECT"
+                + " array_agg(channel) AS names FROM (SELECT DISTINCT channel FROM numbered LIMIT " + (HEAD_CHANNELS + 1)
+                + ") d) c), "
+                + "(SELECT n FROM counted) > 0 AND NOT EXISTS (SELECT 1 FROM moved)";
+    }
+
+    /**
+     * The head hint's payload for the head {@code head} and the channel names {@code names} (a text array, null for
+     * none): {@code {"h": head, "c": [channels]}}, the channels left out when more than {@link #HEAD_CHANNELS} or too
+     * long.
+     */
+    private static String headHint(String head, String names) {
+        return "CASE WHEN " + names + " IS NOT NULL AND cardinality(" + names + ") <= " + HEAD_CHANNELS
+                + " AND octet_length(json_build_object('h', " + head + ", 'c', " + names + ")::text) < "
+                + HEAD_HINT_BYTES + " THEN json_build_object('h', " + head + ", 'c', " + names + ")::text"
+                + " ELSE json_build_object('h', " + head + ")::text END";
+    }
+
+    /**
+     * A send of one message outside any transaction (JDBC parameters: those of {@link #insertOne()}, then
+     * {@link #writtenChannel()}, {@link #headChannel()}, and the highest head the instance read from the database):
+     * writes it and numbers it too when it can, in the
+     * {@link #sendOneFunction() function} that holds {@link #numbering}'s statement. One row: the position it gave
+     * (null when it numbered nothing), and the wake-up's answer (see {@link #wakeUp()}; null when it notified or
+     * numbered).
+     */
+    public String insertOneNumbering() {
+        return "SELECT numbered_through, awake_ms FROM " + sendOneFunction() + "(?, ?, ?, ?, ?, ?, ?)";
+    }
+
+    /** {@link #insertOneNumbering()} with Vert.x parameters ($1 to $7). */
+    public String insertOneReactiveNumbering() {
+        return "SELECT numbered_through, awake_ms FROM " + sendOneFunction() + "($1, $2, $3, $4, $5, $6, $7)";
+    }
+
+    /**
+     * The function a send outside any transaction calls. A function because its statement is long (about ten CTEs
+     * over the slotted tables): the pooled path's statements are planned at every execution (PgBouncer in transaction
+     * mode keeps no prepared statement), and planning it took longer than running it, while PL/pgSQL keeps its plans
+     * per server connection, which PgBouncer keeps open. Its settings ({@link #SEND_ONE_SETTINGS}): the generic plan
+     * from the first call (PostgreSQL would otherwise plan the first five calls on each connection, and then keep
+     * planning every call where the generic plan's estimate, over all slots, came out dearer), and the listening
+     * session's settings (see {@code ListenerConnection.SESSION_SETTINGS}), since its plans are kept too.
+     */
+    private String sendOneFunction() {
+        return qualified(table + "_send_one");
+    }
+
+    /** {@link #sendOneFunction()} with its arguments' types, as {@code to_regprocedure} reads it. */
+    private String sendOneSignature() {
+        return sendOneFunction() + "(text,text,text,text,text,text,bigint)";
+    }
+
+    /** The body of {@link #sendOneFunction()}, as PostgreSQL keeps it: {@link #schemaIsCurrent()} compares it. */
+    private String sendOneBody() {
+        return "\n#variable_conflict use_column\nBEGIN\nRETURN QUERY " + sendOneStatement() + ";\nEND\n";
+    }
+
+    /**
+     * The statement {@link #sendOneFunction()} runs, with its parameters ($1 to $6: those of
+     * {@link #insertOneReactiveNumbering()}): see {@link #numbering}.
+     */
+    public String sendOneStatement() {
+        return numbering(insertOneReactive(), "$5", "$6", "$7");
+    }
+
+    /** The settings {@link #sendOneFunction()} runs with, as {@code SET} statements. */
+    public static final String SEND_ONE_SETTINGS = "SET jit = off; SET enable_seqscan = off;"
+            + " SET plan_cache_mode = force_generic_plan";
+
+    /** Creates {@link #sendOneFunction()}, or replaces it with this version's. */
+    private String createSendOne() {
+        return "CREATE OR REPLACE FUNCTION " + sendOneSignature() + " RETURNS TABLE (numbered_through bigint,"
+                + " awake_ms double precision) LANGUAGE plpgsql VOLATILE " + SEND_ONE_SETTINGS.replace(";", "")
+                + " AS "
+                + literal(sendOneBody());
+    }
+
+    /** Most transaction ids between the statement's snapshot and its own for {@link #numbering}: see {@link #ownSeen}. */
+    static final int NUMBERING_XID_SPAN = 1_000;
+
+    /**
+     * A statement that is a transaction of its own (a send outside any transaction) writes its messages with
+     * {@code insert} and, when nothing else waits for a position, numbers them too: the sequencer need not run, and
+     * every instance hears of them with the commit (the head hint, on {@code headChannel}), one commit and no round
+     * trip sooner than through a run. Only while the sequencer does not look on its own ({@code awake_until}; while it
+     * does, it numbers them within a poll anyway), when no committed message waits for a position (the messages of
+     * transactions that committed before are numbered first, by the sequencer: they come before), and when it takes
+     * the state row without waiting ({@code SKIP LOCKED}) and finds it as its snapshot read it: a run or another sender
+     * that numbered since makes it fall back; so does a head below {@code knownHead}, the highest the sender's
+     * instance read (the database is then an earlier copy of itself: the run that finds so starts a new epoch, see
+     * {@link #sequence()}). The state row then records this statement's snapshot with its own
+     * transaction seen ({@link #ownSeen()}), so that no run numbers its messages again; a run that read the row before
+     * finds it changed and writes nothing ({@link #sequence()}). All of it commits, or none: the rows, their
+     * positions and the state row are one transaction.
+     * <p>
+     * Otherwise it carries the sequencer's wake-up on {@code wakeChannel}, as {@link #insertOneWaking()} does. One row:
+     * the last position it gave (null when it numbered nothing), and the wake-up's answer (see {@link #wakeUp()}; null
+     * when it notified or numbered).
+     */
+    private String numbering(String insert, String wakeChannel, String headChannel, String knownHead) {
+        return "WITH written AS (" + insert + " RETURNING xid, id, channel, message_key), "
+                + "s AS (SELECT epoch, last_position, (" + copied() + ") OR coalesce(" + awake() + ", false)"
+                + " OR last_position < " + knownHead + "::bigint AS busy,"
+                + " pg_current_snapshot() AS seen, pg_current_xact_id()::text::bigint AS own FROM " + quotedState
+                + " LIMIT 1), "
+                // The statement's own rows are not visible to it: anything this finds committed before.
+                + "others AS (SELECT 1 FROM " + firstUnseen("1") + " o), "
+                + "locked AS (SELECT epoch, last_position FROM " + quotedState + " FOR UPDATE SKIP LOCKED), "
+                + "go AS (SELECT 1 FROM s, locked WHERE NOT s.busy AND locked.epoch = s.epoch"
+                + " AND locked.last_position = s.last_position AND NOT EXISTS (SELECT 1 FROM others)"
+                + " AND s.own - pg_snapshot_xmax(s.seen)::text::bigint <= " + NUMBERING_XID_SPAN + "), "
+                + "fresh AS (SELECT xid, id, channel, message_key, row_number() OVER (ORDER BY id) AS rn FROM written), "
+                + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + (SELECT count(*) FROM fresh),"
+                + " xid_horizon = pg_current_xact_id(), numbered = " + ownSeen() + " FROM go RETURNING last_position), "
+                + "numbered AS (INSERT INTO " + quotedPositions + " (position, channel, xid, id, key_hash)"
+                + " SELECT s.last_position + fresh.rn, fresh.channel, fresh.xid, fresh.id, " + KEY_HASH_OF
+                + " FROM fresh, s WHERE EXISTS (SELECT 1 FROM moved) RETURNING position), "
+                + "wake AS (SELECT NULL::float8 AS awake FROM (SELECT pg_notify(" + wakeChannel + ", '') WHERE NOT EXISTS"
+                + " (SELECT 1 FROM " + quotedState + " WHERE " + awake() + ") AND NOT EXISTS (SELECT 1 FROM moved)) n"
+                + " UNION ALL SELECT extract(epoch FROM awake_until - statement_timestamp())::float8 * 1000 FROM "
+                + quotedState + " WHERE " + awake() + "), "
+                + "hinted AS (SELECT pg_notify(" + headChannel + ", " + headHint("m.last_position", "c.names")
+                + ") FROM moved m, (SELECT array_agg(channel) AS names FROM (SELECT DISTINCT channel FROM fresh LIMIT "
+                + (HEAD_CHANNELS + 1) + ") d) c) "
+                // The hint's CTE is read here, so that it runs.
+                + "SELECT (SELECT max(position) FROM numbered), (SELECT awake FROM wake) FROM (SELECT count(*)"
+                + " FROM hinted) h";
+    }
+
+    /**
+     * The snapshot {@link #numbering} stores: its statement's, with its own transaction seen (PostgreSQL's snapshot
+     * leaves a transaction's own id out of what it sees). Its xmax is past the own id; below that, it does not see what
+     * the statement's snapshot did not: the ids it listed as running, and every id from its xmax up (at most
+     * {@link #NUMBERING_XID_SPAN}), but the own.
+     */
+    private static String ownSeen() {
+        return "(SELECT (coalesce(min(v.x), u.m) || ':' || u.m || ':' || coalesce(string_agg(v.x::text, ','"
+                + " ORDER BY v.x), ''))::pg_snapshot FROM (SELECT greatest(pg_snapshot_xmax(s.seen)::text::bigint,"
+                + " s.own + 1) AS m, pg_snapshot_xmax(s.seen)::text::bigint AS above, s.own FROM s) u LEFT JOIN LATERAL"
+                + " (SELECT a.x FROM (SELECT pg_snapshot_xip(s.seen)::text::bigint AS x FROM s UNION SELECT"
+                + " generate_series(u.above, u.m - 1)) a WHERE a.x <> u.own) v ON true GROUP BY u.m)";
     }
 
     /**

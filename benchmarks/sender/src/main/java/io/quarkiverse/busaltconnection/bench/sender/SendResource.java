@@ -16,10 +16,12 @@ import jakarta.ws.rs.core.MediaType;
 import io.agroal.api.AgroalDataSource;
 import io.quarkiverse.busaltconnection.Bus;
 import io.quarkiverse.busaltconnection.bench.Load;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 
 /**
  * Drives {@link Bus#send} from inside the sending instance: one message per call, outside any transaction
- * (autocommit), from N threads, as an application's request threads would. Each request returns when its load is
+ * (autocommit) or, when asked, in a transaction of its own, from N threads, as an application's request threads would. Each
+ * request returns when its load is
  * done, with the sender-side counts (the commit rate).
  */
 @Path("/bench")
@@ -41,15 +43,18 @@ public class SendResource {
         return "up";
     }
 
-    /** {@code senders} threads back to back for {@code seconds}, or until {@code count} messages if > 0. */
+    /**
+     * {@code senders} threads back to back for {@code seconds}, or until {@code count} messages if > 0; each in a
+     * transaction of its own when {@code transaction}.
+     */
     @POST
     @Path("/send/closed")
     public Load.Result closed(@QueryParam("run") String run, @QueryParam("channel") @DefaultValue("bench") String channel,
             @QueryParam("senders") int senders, @QueryParam("seconds") double seconds,
-            @QueryParam("count") @DefaultValue("0") long count, @QueryParam("size") @DefaultValue("100") int size)
-            throws InterruptedException {
-        return Load.closed(run, senders, Duration.ofMillis((long) (seconds * 1000)), count, size,
-                payload -> bus.send(channel, payload));
+            @QueryParam("count") @DefaultValue("0") long count, @QueryParam("size") @DefaultValue("100") int size,
+            @QueryParam("transaction") boolean transaction) throws InterruptedException {
+        return Load.closed(run, senders, Duration.ofMillis((long) (seconds * 1000)), count, size, sender(channel,
+                transaction));
     }
 
     /**
@@ -72,14 +77,22 @@ public class SendResource {
         });
     }
 
-    /** {@code rate} messages per second for {@code seconds}, each due at its scheduled time, on {@code threads}. */
+    /**
+     * {@code rate} messages per second for {@code seconds}, each due at its scheduled time, on {@code threads}; each in
+     * a transaction of its own ({@code QuarkusTransaction.requiringNew()}) when {@code transaction}.
+     */
     @POST
     @Path("/send/open")
     public Load.Result open(@QueryParam("run") String run, @QueryParam("channel") @DefaultValue("bench") String channel,
             @QueryParam("rate") int rate, @QueryParam("seconds") double seconds,
-            @QueryParam("threads") int threads, @QueryParam("size") @DefaultValue("100") int size)
-            throws InterruptedException {
+            @QueryParam("threads") int threads, @QueryParam("size") @DefaultValue("100") int size,
+            @QueryParam("transaction") boolean transaction) throws InterruptedException {
         return Load.open(run, rate, Duration.ofMillis((long) (seconds * 1000)), threads, size,
-                payload -> bus.send(channel, payload));
+                sender(channel, transaction));
+    }
+
+    private Load.Send sender(String channel, boolean transaction) {
+        return transaction ? payload -> QuarkusTransaction.requiringNew().run(() -> bus.send(channel, payload))
+                : payload -> bus.send(channel, payload);
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,13 +113,7 @@ class SelfNumberingTest {
             sender.setAutoCommit(false);
             Long own = null;
             for (int attempt = 0; attempt < 50 && own == null; attempt++) {
-                send.setString(1, "numbering");
-                send.setString(2, run + ":sender");
-                send.setString(3, null);
-                send.setString(4, null);
-                send.setString(5, table.writtenChannel());
-                send.setString(6, table.headChannel());
-                send.setLong(7, 0);
+                bind(send, run + ":sender");
                 try (ResultSet answer = send.executeQuery()) {
                     answer.next();
                     long position = answer.getLong(1);
@@ -162,13 +157,7 @@ class SelfNumberingTest {
         try (Connection connection = DurableBusTest.direct();
                 PreparedStatement send = connection.prepareStatement(table.insertOneNumbering())) {
             for (int i = 0; i < MESSAGES; i++) {
-                send.setString(1, "numbering");
-                send.setString(2, run + ":" + thread + ":" + i);
-                send.setString(3, null);
-                send.setString(4, null);
-                send.setString(5, table.writtenChannel());
-                send.setString(6, table.headChannel());
-                send.setLong(7, 0);
+                bind(send, run + ":" + thread + ":" + i);
                 try (ResultSet answer = send.executeQuery()) {
                     assertTrue(answer.next(), "the send's statement gave no answer");
                     answer.getLong(1);
@@ -212,5 +201,19 @@ class SelfNumberingTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The parameters of {@link BusTable#insertOneNumbering()} for {@code payload} on the channel "numbering", from an
+     * instance that has read no head yet.
+     */
+    private void bind(PreparedStatement send, String payload) throws SQLException {
+        send.setString(1, "numbering");
+        send.setString(2, payload);
+        send.setString(3, null);
+        send.setString(4, null);
+        send.setString(5, table.writtenChannel());
+        send.setString(6, table.headChannel());
+        send.setLong(7, 0);
     }
 }

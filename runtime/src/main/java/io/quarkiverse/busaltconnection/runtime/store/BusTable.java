@@ -638,7 +638,9 @@ public final class BusTable {
      * at most {@link #HEAD_CHANNELS}), and, for a small run, the messages as a JSON array of {@code {"p": position,
      * "c": channel, "d": payload, "t": created_at in microseconds, "x": traceparent, "k": key}}; and whether the head
      * is below $2, the highest head the sequencer's instance read, or the state row comes from a copy ({@link
-     * #copied()}), in which case it numbers nothing: the database's history changed, and a new epoch must begin first.
+     * #copied()}), in which case it numbers nothing: the database's history changed, and a new epoch must begin first;
+     * and whether it found messages but numbered none, because a send numbered its own since this statement read the
+     * state row ({@link #insertOneNumbering()}): then it runs again.
      * <p>
      * A run that numbered messages sets {@code awake_until} to $4 ms after its update (the clock's time, not the
      * transaction's start: a long run's start would leave senders less time than the sequencer looks on its own).
@@ -667,7 +669,7 @@ public final class BusTable {
                 + " (SELECT * FROM cand UNION ALL SELECT * FROM rest) f), "
                 + "counted AS (SELECT count(*) AS n FROM fresh), "
                 // Only if the state row is still the one this statement read: a sending transaction that numbered its
-                // own messages since (see numberingOne()) changed it, and then this run writes nothing (after waiting
+                // own messages since (see numbering()) changed it, and then this run writes nothing (after waiting
                 // for that transaction, which holds the row) and runs again.
                 + "moved AS (UPDATE " + quotedState + " SET last_position = last_position + counted.n,"
                 + " xid_horizon = pg_current_xact_id(), awake_until = clock_timestamp() + $4::bigint * interval '1 millisecond',"
